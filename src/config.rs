@@ -1,0 +1,284 @@
+//! Settings: defaults, then an optional TOML file, then `POORTWACHTER_*` environment variables.
+//! A wrong value stops start-up with a message that names the setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "poortwachter.toml";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// The address users reach the service at; every link in an e-mail is built from it,
+    /// never from a request's Host header.
+    pub public_url: Url,
+    /// Folder for the SQLite database and the development keys.
+    pub data_dir: PathBuf,
+    /// `sqlite://…`; empty means `sqlite://<data_dir>/poortwachter.db`.
+    pub database_url: Option<String>,
+    /// `smtp://user:pass@host:port` (plain or `?tls=required`), or `smtps://…`. Empty means
+    /// the development mailbox at `/dev/mail`.
+    #[serde(serialize_with = "serialize_redacted")]
+    pub smtp_url: Option<SecretString>,
+    /// The From header of every e-mail.
+    pub mail_from: String,
+    /// Name shown in pages and e-mails.
+    pub service_name: String,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub invitation_ttl_hours: u32,
+    /// How often the outbox is checked for mail queued by other processes (the CLI).
+    pub outbox_poll_ms: u64,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+fn serialize_redacted<S: serde::Serializer>(
+    value: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => serializer.serialize_some("[redacted]"),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1:8080".parse().expect("valid literal"),
+            public_url: Url::parse("http://localhost:8080").expect("valid literal"),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            smtp_url: None,
+            mail_from: "Poortwachter <noreply@localhost>".into(),
+            service_name: "Poortwachter".into(),
+            // OWASP Password Storage Cheat Sheet: Argon2id, m=19 MiB, t=2, p=1.
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            invitation_ttl_hours: 7 * 24,
+            outbox_poll_ms: 1000,
+            log_format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration: setting `{setting}`: {reason}")]
+    Invalid {
+        setting: &'static str,
+        reason: String,
+    },
+}
+
+fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` (or `poortwachter.toml` if it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(invalid(
+                        "--config",
+                        format!("file {} does not exist", path.display()),
+                    ));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE)),
+        }
+        Self::from_figment(figment.merge(Env::prefixed("POORTWACHTER_")))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+        let mut settings: Settings = figment.extract().map_err(Box::new)?;
+        // An empty string in the environment means "not set".
+        if settings.database_url.as_deref() == Some("") {
+            settings.database_url = None;
+        }
+        if settings
+            .smtp_url
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().is_empty())
+        {
+            settings.smtp_url = None;
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.public_url;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(invalid(
+                "public_url",
+                "must be an http:// or https:// address",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() || url.password().is_some() {
+            return Err(invalid(
+                "public_url",
+                "must not have a query, fragment or password",
+            ));
+        }
+        self.argon2_params()?;
+        self.mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| invalid("mail_from", format!("not an e-mail address: {e}")))?;
+        if let Some(smtp) = &self.smtp_url {
+            let parsed = Url::parse(smtp.expose_secret())
+                .map_err(|_| invalid("smtp_url", "not a URL (smtp://host:port)"))?;
+            if !matches!(parsed.scheme(), "smtp" | "smtps") {
+                return Err(invalid("smtp_url", "must start with smtp:// or smtps://"));
+            }
+        }
+        if let Some(db) = &self.database_url
+            && !db.starts_with("sqlite:")
+        {
+            return Err(invalid("database_url", "must start with sqlite:"));
+        }
+        if self.invitation_ttl_hours == 0 {
+            return Err(invalid("invitation_ttl_hours", "must be at least 1"));
+        }
+        if self.outbox_poll_ms == 0 {
+            return Err(invalid("outbox_poll_ms", "must be at least 1"));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(invalid("log_format", "must be text or json"));
+        }
+        if self.service_name.trim().is_empty() || self.service_name.contains(['\r', '\n', ':']) {
+            return Err(invalid(
+                "service_name",
+                "must be a non-empty name without ':' or line breaks",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn argon2_params(&self) -> Result<argon2::Params, ConfigError> {
+        argon2::Params::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| {
+            let setting = match e {
+                argon2::Error::MemoryTooLittle | argon2::Error::MemoryTooMuch => {
+                    "argon2_memory_kib"
+                }
+                argon2::Error::TimeTooSmall => "argon2_iterations",
+                _ => "argon2_parallelism",
+            };
+            invalid(setting, e.to_string())
+        })
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("poortwachter.db").display()
+            )
+        })
+    }
+
+    /// Cookies get `Secure` and the `__Host-` prefix only over https (RFC 6265bis §4.1.3.2).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `public_url` + `path`, for links in e-mails.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+
+    /// The origin (`scheme://host[:port]`) browsers send in the Origin header.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut figment =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml));
+        for (key, value) in env {
+            figment = figment.merge((*key, *value));
+        }
+        Settings::from_figment(figment)
+    }
+
+    #[test]
+    fn defaults_are_valid_and_local() {
+        let settings = load("", &[]).unwrap();
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:8080");
+        assert!(settings.smtp_url.is_none());
+        assert_eq!(settings.database_url(), "sqlite://data/poortwachter.db");
+        assert_eq!(settings.argon2_memory_kib, 19456);
+    }
+
+    #[test]
+    fn wrong_values_name_the_setting() {
+        let cases = [
+            ("public_url = \"ftp://x\"", "public_url"),
+            ("argon2_memory_kib = 1", "argon2_memory_kib"),
+            ("argon2_iterations = 0", "argon2_iterations"),
+            ("mail_from = \"not an address\"", "mail_from"),
+            ("smtp_url = \"http://mail\"", "smtp_url"),
+            ("database_url = \"mysql://x\"", "database_url"),
+            ("log_format = \"xml\"", "log_format"),
+            ("bind = \"nowhere\"", "bind"),
+            ("invitation_ttl_hours = \"soon\"", "invitation_ttl_hours"),
+        ];
+        for (toml, setting) in cases {
+            let message = load(toml, &[]).unwrap_err().to_string();
+            assert!(message.contains(setting), "{toml}: {message}");
+        }
+    }
+
+    #[test]
+    fn smtp_url_is_never_printed() {
+        let settings = load("smtp_url = \"smtp://user:hunter2@mail:25\"", &[]).unwrap();
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        // Serialising (as figment does when it layers settings) shows a placeholder.
+        let serialized: String = Figment::from(Serialized::defaults(&settings))
+            .extract_inner("smtp_url")
+            .unwrap();
+        assert_eq!(serialized, "[redacted]");
+    }
+
+    #[test]
+    fn links_use_the_public_url() {
+        let settings = load("public_url = \"https://login.example.nl/\"", &[]).unwrap();
+        assert_eq!(
+            settings.link("/invite/x"),
+            "https://login.example.nl/invite/x"
+        );
+        assert_eq!(settings.public_origin(), "https://login.example.nl");
+        assert!(settings.is_https());
+    }
+}

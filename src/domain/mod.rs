@@ -1,0 +1,8 @@
+//! Domain rules: plain types and functions with no I/O. Time and randomness are passed in,
+//! so every rule can be tested with a pinned clock and a seeded generator.
+
+pub mod account;
+pub mod blocklist;
+pub mod lang;
+pub mod password;
+pub mod token;

@@ -1,0 +1,18 @@
+//! Poortwachter: the login service in front of Verzuimcoach. Invitation by e-mail, account
+//! activation under the organization's password policy, and password login.
+//!
+//! Layout: [`domain`] holds the rules (no I/O); [`store`], [`mail`] and [`web`] are thin
+//! layers around them; [`startup`] wires them together and [`cli`] is the command line.
+
+pub mod admin;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod hashing;
+pub mod mail;
+pub mod startup;
+pub mod store;
+pub mod web;
+
+pub use startup::App;

@@ -1,0 +1,6 @@
+//! E-mail: what each message says ([`compose`]), how it leaves ([`transport`]), and the
+//! outbox worker that delivers queued mail with retries ([`outbox`]).
+
+pub mod compose;
+pub mod outbox;
+pub mod transport;

@@ -1,0 +1,144 @@
+//! Building and running the service: open the store, bind the listener, start the outbox
+//! worker, serve until a shutdown signal. Tests build an [`App`] on port 0 and read the port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::admin::Admin;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Settings;
+use crate::hashing::PasswordHasher;
+use crate::mail::outbox::OutboxWorker;
+use crate::mail::transport::MailTransport;
+use crate::store::{SqliteStore, Store};
+use crate::web::{self, AppState};
+
+/// Opens the configured database (creating the data folder for the SQLite default) and runs
+/// its migrations. Both the server and every CLI command start here.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let url = settings.database_url();
+    if settings.database_url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "setting `data_dir`: cannot create folder {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    let store = SqliteStore::connect(&url)
+        .await
+        .with_context(|| format!("setting `database_url`: cannot open database {url}"))?;
+    Ok(Arc::new(store))
+}
+
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    worker: OutboxWorker,
+    admin: Admin,
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<App> {
+        let settings = Arc::new(settings);
+        let store = open_store(&settings).await?;
+        let params = settings.argon2_params()?;
+        let hasher = PasswordHasher::new(params)?;
+        let transport = match &settings.smtp_url {
+            Some(url) => MailTransport::smtp(url)?,
+            None => MailTransport::DevMailbox {
+                store: store.clone(),
+                clock: clock.clone(),
+            },
+        };
+        let dev_mailbox = transport.is_dev_mailbox();
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("setting `bind`: cannot listen on {}", settings.bind))?;
+        let wake = Arc::new(Notify::new());
+        let worker = OutboxWorker {
+            store: store.clone(),
+            transport,
+            clock: clock.clone(),
+            wake: wake.clone(),
+            poll: Duration::from_millis(settings.outbox_poll_ms),
+        };
+        let admin = Admin {
+            store: store.clone(),
+            settings: settings.clone(),
+            clock: clock.clone(),
+            outbox_wake: wake,
+        };
+        let state = AppState::new(store, settings, hasher, clock, dev_mailbox);
+        Ok(App {
+            listener,
+            state,
+            worker,
+            admin,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub fn admin(&self) -> Admin {
+        self.admin.clone()
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.state.store.clone()
+    }
+
+    /// Serves until SIGINT or SIGTERM; in-flight requests finish first.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        if self.state.dev_mailbox {
+            tracing::warn!(
+                "no smtp_url configured: mail goes to the development mailbox at {}",
+                self.state.settings.link("/dev/mail")
+            );
+        }
+        tracing::info!(%addr, public_url = %self.state.settings.public_url, "listening");
+        let worker = tokio::spawn(self.worker.run());
+        let router = web::router(self.state);
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        worker.abort();
+        served.context("server stopped with an error")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,175 @@
+//! Storage behind one narrow interface. The web, mail and admin layers see only [`Store`];
+//! each database is an implementation of it. Everything that must happen once (using a link,
+//! claiming a mail) is decided by the database in one statement, never by a read-then-write.
+
+mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::domain::account::{AccountState, InvitationRecord, LoginStage};
+use crate::domain::lang::Lang;
+use crate::domain::password::PasswordPolicy;
+use crate::domain::token::TokenHash;
+
+pub use sqlite::SqliteStore;
+
+pub type UserId = i64;
+pub type OrgId = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the account is already active")]
+    AlreadyActive,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub lang: Lang,
+    pub policy: PasswordPolicy,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub slug: String,
+    pub name: String,
+    pub lang: Lang,
+    pub policy: PasswordPolicy,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub state: AccountState,
+}
+
+/// A user together with what login needs to check.
+#[derive(Debug, Clone)]
+pub struct LoginCandidate {
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+/// A mail to put in the outbox: the whole RFC 5322 message, ready for SMTP.
+#[derive(Clone)]
+pub struct OutgoingMail {
+    pub sender: String,
+    pub recipient: String,
+    pub message: Vec<u8>,
+}
+
+#[derive(Clone)]
+pub struct NewInvitation {
+    pub org_id: OrgId,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub token_hash: TokenHash,
+    pub expires_at: i64,
+    pub now: i64,
+}
+
+/// An invitation link as the activation page needs it.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub record: InvitationRecord,
+    pub user: User,
+    pub org: Organization,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id_hash: TokenHash,
+    pub user_id: UserId,
+    pub stage: LoginStage,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: TokenHash,
+    pub stage: LoginStage,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub user: User,
+    pub org: Organization,
+}
+
+/// A mail claimed from the outbox by one sender for the length of its lease.
+#[derive(Clone)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub attempts: i64,
+    pub mail: OutgoingMail,
+}
+
+#[derive(Debug, Clone)]
+pub struct DevMail {
+    pub id: i64,
+    pub recipient: String,
+    pub message: Vec<u8>,
+    pub received_at: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn create_organization(&self, org: &NewOrganization) -> StoreResult<Organization>;
+    async fn organization_by_slug(&self, slug: &str) -> StoreResult<Option<Organization>>;
+    async fn set_policy(&self, org: OrgId, policy: &PasswordPolicy) -> StoreResult<()>;
+
+    /// Creates the invited user (or refreshes one that is still invited), supersedes their
+    /// earlier links, stores the new link and queues `mail`, all in one transaction.
+    async fn invite_user(&self, invite: &NewInvitation, mail: &OutgoingMail) -> StoreResult<User>;
+    async fn users_of_organization(&self, org: OrgId) -> StoreResult<Vec<User>>;
+    async fn invitation(&self, token: &TokenHash) -> StoreResult<Option<Invitation>>;
+    /// Uses the link and sets the password in one transaction. `None` when the link was not
+    /// usable at `now` (used, superseded, expired or unknown): of two parallel uses, one wins.
+    async fn activate(
+        &self,
+        token: &TokenHash,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserId>>;
+    async fn login_candidate(&self, username: &str) -> StoreResult<Option<LoginCandidate>>;
+
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
+    async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>>;
+    async fn touch_session(&self, id: &TokenHash, now: i64) -> StoreResult<()>;
+    async fn delete_session(&self, id: &TokenHash) -> StoreResult<()>;
+
+    async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> StoreResult<()>;
+    /// Leases up to `limit` due mails to the caller until `now + lease_seconds`.
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_seconds: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedMail>>;
+    async fn mail_delivered(&self, id: i64) -> StoreResult<()>;
+    async fn mail_failed(&self, id: i64, retry_at: i64, error: &str) -> StoreResult<()>;
+    async fn outbox_len(&self) -> StoreResult<i64>;
+
+    async fn store_dev_mail(&self, recipient: &str, message: &[u8], now: i64) -> StoreResult<()>;
+    async fn dev_mails(&self) -> StoreResult<Vec<DevMail>>;
+    async fn dev_mail(&self, id: i64) -> StoreResult<Option<DevMail>>;
+}

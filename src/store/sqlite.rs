@@ -1,0 +1,486 @@
+//! The embedded default: SQLite in WAL mode with synchronous=FULL (a committed change
+//! survives a power cut) and foreign keys enforced.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::*;
+use crate::domain::account::AccountState;
+use crate::domain::password::CharacterClasses;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const ORG_COLUMNS: &str = "o.id AS org_id, o.slug, o.name AS org_name, o.language, o.min_length, \
+    o.max_length, o.require_lowercase, o.require_uppercase, o.require_digit, o.require_symbol";
+const USER_COLUMNS: &str =
+    "u.id AS user_id, u.org_id AS user_org_id, u.username, u.email, u.display_name, u.state";
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` and runs the embedded migrations.
+    pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            // Several processes (server and CLI) share the file: wait for a writer, don't fail.
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn org_from_row(row: &SqliteRow) -> StoreResult<Organization> {
+    let lang: String = row.try_get("language")?;
+    let classes = CharacterClasses {
+        lowercase: row.try_get("require_lowercase")?,
+        uppercase: row.try_get("require_uppercase")?,
+        digit: row.try_get("require_digit")?,
+        symbol: row.try_get("require_symbol")?,
+    };
+    let policy = PasswordPolicy::new(
+        row.try_get::<u16, _>("min_length")?,
+        row.try_get::<u16, _>("max_length")?,
+        classes,
+    )
+    .map_err(|e| StoreError::Corrupt(format!("password policy: {e}")))?;
+    Ok(Organization {
+        id: row.try_get("org_id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("org_name")?,
+        lang: lang
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+        policy,
+    })
+}
+
+fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
+    let state: String = row.try_get("state")?;
+    Ok(User {
+        id: row.try_get("user_id")?,
+        org_id: row.try_get("user_org_id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        state: AccountState::from_db(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("account state {state:?}")))?,
+    })
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+async fn insert_mail(
+    tx: &mut Transaction<'_, Sqlite>,
+    mail: &OutgoingMail,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO outbox (sender, recipient, message, created_at, next_attempt_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&mail.sender)
+    .bind(&mail.recipient)
+    .bind(&mail.message)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_organization(&self, org: &NewOrganization) -> StoreResult<Organization> {
+        let classes = org.policy.classes();
+        let result = sqlx::query(
+            "INSERT INTO organizations (slug, name, language, min_length, max_length, \
+             require_lowercase, require_uppercase, require_digit, require_symbol, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&org.slug)
+        .bind(&org.name)
+        .bind(org.lang.code())
+        .bind(org.policy.min_length())
+        .bind(org.policy.max_length())
+        .bind(classes.lowercase)
+        .bind(classes.uppercase)
+        .bind(classes.digit)
+        .bind(classes.symbol)
+        .bind(org.now)
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(row) => Ok(Organization {
+                id: row.try_get("id")?,
+                slug: org.slug.clone(),
+                name: org.name.clone(),
+                lang: org.lang,
+                policy: org.policy,
+            }),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("organization")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn organization_by_slug(&self, slug: &str) -> StoreResult<Option<Organization>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = ?");
+        let row = sqlx::query(&sql)
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
+    async fn set_policy(&self, org: OrgId, policy: &PasswordPolicy) -> StoreResult<()> {
+        let classes = policy.classes();
+        let done = sqlx::query(
+            "UPDATE organizations SET min_length = ?, max_length = ?, require_lowercase = ?, \
+             require_uppercase = ?, require_digit = ?, require_symbol = ? WHERE id = ?",
+        )
+        .bind(policy.min_length())
+        .bind(policy.max_length())
+        .bind(classes.lowercase)
+        .bind(classes.uppercase)
+        .bind(classes.digit)
+        .bind(classes.symbol)
+        .bind(org)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("organization"));
+        }
+        Ok(())
+    }
+
+    async fn invite_user(&self, invite: &NewInvitation, mail: &OutgoingMail) -> StoreResult<User> {
+        let mut tx = self.pool.begin().await?;
+        // Insert, or refresh a still-invited account of the same organization. An active
+        // account or one of another organization keeps its row untouched (WHERE fails).
+        let upserted = sqlx::query(
+            "INSERT INTO users (org_id, username, email, display_name, state, created_at) \
+             VALUES (?, ?, ?, ?, 'invited', ?) \
+             ON CONFLICT (username) DO UPDATE SET email = excluded.email, \
+               display_name = excluded.display_name \
+             WHERE users.state = 'invited' AND users.org_id = excluded.org_id \
+             RETURNING id",
+        )
+        .bind(invite.org_id)
+        .bind(&invite.username)
+        .bind(&invite.email)
+        .bind(&invite.display_name)
+        .bind(invite.now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = upserted else {
+            let existing = sqlx::query("SELECT org_id, state FROM users WHERE username = ?")
+                .bind(&invite.username)
+                .fetch_one(&mut *tx)
+                .await?;
+            let same_org = existing.try_get::<i64, _>("org_id")? == invite.org_id;
+            return Err(if same_org {
+                StoreError::AlreadyActive
+            } else {
+                StoreError::Conflict("username")
+            });
+        };
+        let user_id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "UPDATE invitations SET superseded_at = ? \
+             WHERE user_id = ? AND used_at IS NULL AND superseded_at IS NULL",
+        )
+        .bind(invite.now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO invitations (user_id, token_hash, created_at, expires_at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(user_id)
+        .bind(&invite.token_hash.0[..])
+        .bind(invite.now)
+        .bind(invite.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        insert_mail(&mut tx, mail, invite.now).await?;
+        tx.commit().await?;
+        Ok(User {
+            id: user_id,
+            org_id: invite.org_id,
+            username: invite.username.clone(),
+            email: invite.email.clone(),
+            display_name: invite.display_name.clone(),
+            state: AccountState::Invited,
+        })
+    }
+
+    async fn users_of_organization(&self, org: OrgId) -> StoreResult<Vec<User>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = ? ORDER BY u.username");
+        let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn invitation(&self, token: &TokenHash) -> StoreResult<Option<Invitation>> {
+        let sql = format!(
+            "SELECT i.expires_at, i.used_at, i.superseded_at, {USER_COLUMNS}, {ORG_COLUMNS} \
+             FROM invitations i JOIN users u ON u.id = i.user_id \
+             JOIN organizations o ON o.id = u.org_id WHERE i.token_hash = ?"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(&token.0[..])
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Invitation {
+            record: InvitationRecord {
+                expires_at: row.try_get("expires_at")?,
+                used_at: row.try_get("used_at")?,
+                superseded_at: row.try_get("superseded_at")?,
+            },
+            user: user_from_row(&row)?,
+            org: org_from_row(&row)?,
+        }))
+    }
+
+    async fn activate(
+        &self,
+        token: &TokenHash,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserId>> {
+        let mut tx = self.pool.begin().await?;
+        // The conditional UPDATE is the single point of decision: of two parallel uses only
+        // one finds the row still unused.
+        let claimed = sqlx::query(
+            "UPDATE invitations SET used_at = ? \
+             WHERE token_hash = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ? \
+             RETURNING user_id",
+        )
+        .bind(now)
+        .bind(&token.0[..])
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = claimed else {
+            return Ok(None);
+        };
+        let user_id: i64 = row.try_get("user_id")?;
+        let updated = sqlx::query(
+            "UPDATE users SET password_hash = ?, state = 'active', activated_at = ? \
+             WHERE id = ? AND state = 'invited'",
+        )
+        .bind(password_hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(user_id))
+    }
+
+    async fn login_candidate(&self, username: &str) -> StoreResult<Option<LoginCandidate>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?");
+        let row = sqlx::query(&sql)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(LoginCandidate {
+                user: user_from_row(&row)?,
+                password_hash: row.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&session.id_hash.0[..])
+        .bind(session.user_id)
+        .bind(session.stage.as_str())
+        .bind(session.now)
+        .bind(session.now)
+        .bind(session.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>> {
+        let sql = format!(
+            "SELECT s.stage, s.last_seen_at, s.expires_at, {USER_COLUMNS}, {ORG_COLUMNS} \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             JOIN organizations o ON o.id = u.org_id WHERE s.id_hash = ?"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(&id.0[..])
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let stage: String = row.try_get("stage")?;
+        Ok(Some(Session {
+            id_hash: *id,
+            stage: LoginStage::from_db(&stage)
+                .ok_or_else(|| StoreError::Corrupt(format!("login stage {stage:?}")))?,
+            last_seen_at: row.try_get("last_seen_at")?,
+            expires_at: row.try_get("expires_at")?,
+            user: user_from_row(&row)?,
+            org: org_from_row(&row)?,
+        }))
+    }
+
+    async fn touch_session(&self, id: &TokenHash, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
+            .bind(now)
+            .bind(&id.0[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id: &TokenHash) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(&id.0[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_mail(&mut tx, mail, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_seconds: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedMail>> {
+        let rows = sqlx::query(
+            "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE next_attempt_at <= ? \
+                          AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?) \
+             RETURNING id, attempts, sender, recipient, message",
+        )
+        .bind(now + lease_seconds)
+        .bind(now)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueuedMail {
+                    id: row.try_get("id")?,
+                    attempts: row.try_get("attempts")?,
+                    mail: OutgoingMail {
+                        sender: row.try_get("sender")?,
+                        recipient: row.try_get("recipient")?,
+                        message: row.try_get("message")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn mail_delivered(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM outbox WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn mail_failed(&self, id: i64, retry_at: i64, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ?",
+        )
+        .bind(retry_at)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn outbox_len(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn store_dev_mail(&self, recipient: &str, message: &[u8], now: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO dev_mail (recipient, message, received_at) VALUES (?, ?, ?)")
+            .bind(recipient)
+            .bind(message)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn dev_mails(&self) -> StoreResult<Vec<DevMail>> {
+        let rows = sqlx::query(
+            "SELECT id, recipient, message, received_at FROM dev_mail ORDER BY id DESC LIMIT 200",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(dev_mail_from_row).collect()
+    }
+
+    async fn dev_mail(&self, id: i64) -> StoreResult<Option<DevMail>> {
+        let row =
+            sqlx::query("SELECT id, recipient, message, received_at FROM dev_mail WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(dev_mail_from_row).transpose()
+    }
+}
+
+fn dev_mail_from_row(row: &SqliteRow) -> StoreResult<DevMail> {
+    Ok(DevMail {
+        id: row.try_get("id")?,
+        recipient: row.try_get("recipient")?,
+        message: row.try_get("message")?,
+        received_at: row.try_get("received_at")?,
+    })
+}

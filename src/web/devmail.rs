@@ -1,0 +1,175 @@
+//! The development mailbox at `/dev/mail`: mounted only when no SMTP server is configured,
+//! so a newcomer can follow the whole journey without a mail server. It shows each message
+//! as a mail program would: headers, the plain text, and the HTML with its inline images.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use mail_parser::{MessageParser, MimeHeaders};
+
+use super::{AppState, WebError};
+use crate::store::DevMail;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dev/mail", get(list))
+        .route("/dev/mail/{id}", get(show))
+        .route("/dev/mail/{id}/html", get(html_body))
+        .route("/dev/mail/{id}/raw", get(raw))
+        .route("/dev/mail/{id}/cid/{cid}", get(inline_part))
+}
+
+struct Summary {
+    id: i64,
+    recipient: String,
+    subject: String,
+    received: String,
+}
+
+#[derive(Template)]
+#[template(path = "devmail_list.html")]
+struct ListPage {
+    mails: Vec<Summary>,
+}
+
+#[derive(Template)]
+#[template(path = "devmail_show.html")]
+struct ShowPage {
+    id: i64,
+    from: String,
+    to: String,
+    subject: String,
+    text: String,
+    has_html: bool,
+    inline: Vec<String>,
+}
+
+fn received_at(mail: &DevMail) -> String {
+    time::OffsetDateTime::from_unix_timestamp(mail.received_at)
+        .map(|t| {
+            format!(
+                "{} {:02}:{:02}:{:02} UTC",
+                t.date(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        })
+        .unwrap_or_default()
+}
+
+async fn list(State(state): State<AppState>) -> Result<Response, WebError> {
+    let mails = state.store.dev_mails().await?;
+    let mails = mails
+        .iter()
+        .map(|mail| Summary {
+            id: mail.id,
+            recipient: mail.recipient.clone(),
+            subject: MessageParser::default()
+                .parse(&mail.message)
+                .and_then(|m| m.subject().map(str::to_owned))
+                .unwrap_or_default(),
+            received: received_at(mail),
+        })
+        .collect();
+    Ok(Html(ListPage { mails }.render()?).into_response())
+}
+
+async fn load(state: &AppState, id: i64) -> Result<DevMail, WebError> {
+    state.store.dev_mail(id).await?.ok_or(WebError::NotFound)
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let mail = load(&state, id).await?;
+    let parsed = MessageParser::default()
+        .parse(&mail.message)
+        .ok_or(WebError::NotFound)?;
+    let address = |a: Option<&mail_parser::Address>| {
+        a.and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let page = ShowPage {
+        id,
+        from: address(parsed.from()),
+        to: address(parsed.to()),
+        subject: parsed.subject().unwrap_or_default().to_owned(),
+        text: parsed
+            .body_text(0)
+            .map(|t| t.into_owned())
+            .unwrap_or_default(),
+        has_html: parsed.html_body_count() > 0,
+        inline: parsed
+            .parts
+            .iter()
+            .filter_map(|p| p.content_id().map(str::to_owned))
+            .collect(),
+    };
+    // The page frames the HTML part, so it needs frame-src on top of the usual policy.
+    let policy = "default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; \
+                  frame-ancestors 'none'; base-uri 'none'";
+    Ok((
+        [(header::CONTENT_SECURITY_POLICY, policy)],
+        Html(page.render()?),
+    )
+        .into_response())
+}
+
+async fn html_body(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let mail = load(&state, id).await?;
+    let parsed = MessageParser::default()
+        .parse(&mail.message)
+        .ok_or(WebError::NotFound)?;
+    let html = parsed.body_html(0).ok_or(WebError::NotFound)?;
+    let html = html.replace("cid:", &format!("/dev/mail/{id}/cid/"));
+    // Mail HTML is untrusted: no scripts, only our own images, framed only by our own page.
+    let policy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
+                  frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox";
+    Ok(([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response())
+}
+
+async fn raw(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let mail = load(&state, id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        mail.message,
+    )
+        .into_response())
+}
+
+async fn inline_part(
+    State(state): State<AppState>,
+    Path((id, cid)): Path<(i64, String)>,
+) -> Result<Response, WebError> {
+    let mail = load(&state, id).await?;
+    let parsed = MessageParser::default()
+        .parse(&mail.message)
+        .ok_or(WebError::NotFound)?;
+    let part = parsed
+        .parts
+        .iter()
+        .find(|p| p.content_id() == Some(cid.as_str()))
+        .ok_or(WebError::NotFound)?;
+    let content_type = part
+        .content_type()
+        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
+        .unwrap_or_else(|| "application/octet-stream".into());
+    // Only images are served inline; anything else is offered as a download.
+    let content_type = if content_type.starts_with("image/") {
+        content_type
+    } else {
+        "application/octet-stream".into()
+    };
+    Ok((
+        [(header::CONTENT_TYPE, content_type)],
+        part.contents().to_vec(),
+    )
+        .into_response())
+}

@@ -1,0 +1,222 @@
+//! The invitation link: the activation page where the user creates a password (OPSLAAN), and
+//! the clear pages for a link that was used, replaced, expired or never existed.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::csrf::{CsrfField, ProtectedForm, token_for_page};
+use super::i18n::Texts;
+use super::lang::{Preferred, chrome};
+use super::{AppState, PageChrome, WebError};
+use crate::domain::account::InvitationStatus;
+use crate::domain::password::{Password, Requirement};
+use crate::domain::token::Token;
+use crate::store::Invitation;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/invite/{token}", get(activation_page).post(activate))
+}
+
+#[derive(Template)]
+#[template(path = "activate.html")]
+struct ActivatePage<'a> {
+    t: &'static Texts,
+    page: PageChrome,
+    csrf: String,
+    action: String,
+    display_name: &'a str,
+    username: &'a str,
+    org_name: &'a str,
+    requirements: Vec<Requirement>,
+    errors: Vec<Requirement>,
+    mismatch: bool,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    t: &'static Texts,
+    page: PageChrome,
+    title: &'static str,
+    body: &'static str,
+}
+
+/// Why a link cannot be used; `Invalid` covers unknown, altered and cut-short links alike.
+#[derive(Clone, Copy)]
+enum LinkProblem {
+    Used,
+    Superseded,
+    Expired,
+    Invalid,
+}
+
+/// The invitation behind `text`, if it can still be used.
+async fn usable_invitation(
+    state: &AppState,
+    text: &str,
+) -> Result<Result<(Token, Invitation), (LinkProblem, Option<Invitation>)>, WebError> {
+    let Some(token) = Token::parse(text) else {
+        return Ok(Err((LinkProblem::Invalid, None)));
+    };
+    let Some(invitation) = state.store.invitation(&token.hash()).await? else {
+        return Ok(Err((LinkProblem::Invalid, None)));
+    };
+    let problem = match invitation.record.status(state.clock.now()) {
+        InvitationStatus::Usable => return Ok(Ok((token, invitation))),
+        InvitationStatus::Used => LinkProblem::Used,
+        InvitationStatus::Superseded => LinkProblem::Superseded,
+        InvitationStatus::Expired => LinkProblem::Expired,
+    };
+    Ok(Err((problem, Some(invitation))))
+}
+
+fn problem_page(
+    state: &AppState,
+    lang: &Preferred,
+    problem: LinkProblem,
+    invitation: Option<&Invitation>,
+) -> Result<Response, WebError> {
+    let t = match invitation {
+        Some(i) => lang.or_org(i.org.lang),
+        None => lang.texts(),
+    };
+    let (status, title, body) = match problem {
+        LinkProblem::Used => (StatusCode::GONE, t.link_used_title, t.link_used_body),
+        LinkProblem::Superseded => (
+            StatusCode::GONE,
+            t.link_superseded_title,
+            t.link_superseded_body,
+        ),
+        LinkProblem::Expired => (StatusCode::GONE, t.link_expired_title, t.link_expired_body),
+        LinkProblem::Invalid => (
+            StatusCode::NOT_FOUND,
+            t.link_invalid_title,
+            t.link_invalid_body,
+        ),
+    };
+    let page = MessagePage {
+        t,
+        page: chrome(state, t, "/login"),
+        title,
+        body,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+fn render_form(
+    state: &AppState,
+    t: &'static Texts,
+    csrf: String,
+    token_text: &str,
+    invitation: &Invitation,
+    errors: Vec<Requirement>,
+    mismatch: bool,
+) -> Result<String, WebError> {
+    let action = format!("/invite/{token_text}");
+    let page = ActivatePage {
+        t,
+        page: chrome(state, t, &action),
+        csrf,
+        action: action.clone(),
+        display_name: &invitation.user.display_name,
+        username: &invitation.user.username,
+        org_name: &invitation.org.name,
+        requirements: invitation.org.policy.requirements(),
+        errors,
+        mismatch,
+    };
+    Ok(page.render()?)
+}
+
+async fn activation_page(
+    State(state): State<AppState>,
+    Path(text): Path<String>,
+    lang: Preferred,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let (token, invitation) = match usable_invitation(&state, &text).await? {
+        Ok(found) => found,
+        Err((problem, invitation)) => {
+            return problem_page(&state, &lang, problem, invitation.as_ref());
+        }
+    };
+    let t = lang.or_org(invitation.org.lang);
+    let (jar, csrf) = token_for_page(&state, jar);
+    let html = render_form(&state, t, csrf, token.expose(), &invitation, vec![], false)?;
+    Ok((jar, Html(html)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ActivateForm {
+    csrf: String,
+    password: String,
+    password_repeat: String,
+}
+
+impl CsrfField for ActivateForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    Path(text): Path<String>,
+    lang: Preferred,
+    ProtectedForm(form): ProtectedForm<ActivateForm>,
+) -> Result<Response, WebError> {
+    let (token, invitation) = match usable_invitation(&state, &text).await? {
+        Ok(found) => found,
+        Err((problem, invitation)) => {
+            return problem_page(&state, &lang, problem, invitation.as_ref());
+        }
+    };
+    let policy = invitation.org.policy;
+    let personal = [
+        invitation.user.username.as_str(),
+        invitation.user.email.split('@').next().unwrap_or(""),
+    ];
+    let (password, errors) = match Password::parse(&form.password) {
+        Ok(password) => {
+            let errors = policy.broken_by(&password, &personal);
+            (Some(password), errors)
+        }
+        Err(_) => (None, vec![Requirement::MaxLength(policy.max_length())]),
+    };
+    let mismatch = form.password != form.password_repeat;
+    let password = match password {
+        Some(password) if errors.is_empty() && !mismatch => password,
+        _ => {
+            let t = lang.or_org(invitation.org.lang);
+            let html = render_form(
+                &state,
+                t,
+                form.csrf.clone(),
+                token.expose(),
+                &invitation,
+                errors,
+                mismatch,
+            )?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        }
+    };
+    let hash = state.hasher.hash(password).await?;
+    let activated = state
+        .store
+        .activate(&token.hash(), &hash, state.clock.now())
+        .await?;
+    match activated {
+        Some(user_id) => {
+            tracing::info!(user_id, "account activated");
+            Ok(Redirect::to("/login?notice=activated").into_response())
+        }
+        // Another request used the link between our check and our update: it won.
+        None => problem_page(&state, &lang, LinkProblem::Used, Some(&invitation)),
+    }
+}

@@ -1,0 +1,124 @@
+//! The HTTP layer: thin handlers around the domain rules and the store. Each feature module
+//! owns its routes; this module only merges them and adds what every response gets.
+
+mod assets;
+mod csrf;
+mod devmail;
+mod error;
+pub mod i18n;
+mod invite;
+mod lang;
+mod login;
+mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::hashing::PasswordHasher;
+use crate::store::Store;
+
+pub use error::WebError;
+
+/// Forms here are a few short fields; anything larger is refused before it is parsed.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    pub hasher: PasswordHasher,
+    pub clock: SharedClock,
+    pub cookies: session::CookieNames,
+    pub dev_mailbox: bool,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: Arc<Settings>,
+        hasher: PasswordHasher,
+        clock: SharedClock,
+        dev_mailbox: bool,
+    ) -> AppState {
+        let cookies = session::CookieNames::for_settings(&settings);
+        AppState {
+            store,
+            settings,
+            hasher,
+            clock,
+            cookies,
+            dev_mailbox,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .merge(login::router())
+        .merge(invite::router())
+        .merge(lang::router())
+        .merge(assets::router());
+    if state.dev_mailbox {
+        app = app.merge(devmail::router());
+    }
+    let hsts = state.settings.is_https().then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
+    app.fallback(|| async { WebError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                 frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Token links must not leak through the Referer header (ASVS V3.1.1).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        // Pages show tokens, names and forms: no cache keeps them (ASVS V8.2.1).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(tower::util::option_layer(hsts))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            // The path only: query strings and token paths are not logged.
+            tracing::info_span!("request", method = %request.method(), route = %route_label(request.uri().path()))
+        }))
+        .with_state(state)
+}
+
+/// A path fit for a log line: the token in an invitation link is replaced.
+fn route_label(path: &str) -> String {
+    match path.strip_prefix("/invite/") {
+        Some(_) => "/invite/{token}".to_owned(),
+        None => path.chars().take(100).collect(),
+    }
+}
+
+/// What every page's frame (header, footer) needs.
+pub struct PageChrome {
+    pub service_name: String,
+    pub switch_href: String,
+}

@@ -1,0 +1,140 @@
+//! Server-side sessions. The browser holds only a random id in an HttpOnly cookie; the store
+//! holds its SHA-256 digest, the user and how far the login has come.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+
+use super::{AppState, WebError};
+use crate::domain::account::LoginStage;
+use crate::domain::token::Token;
+use crate::store::{NewSession, Session, UserId};
+
+/// A session ends this long after login, however active (ASVS V3.3.2).
+pub const ABSOLUTE_TIMEOUT_SECONDS: i64 = 12 * 60 * 60;
+/// … or after this long without a request (ASVS V3.3.1).
+pub const IDLE_TIMEOUT_SECONDS: i64 = 30 * 60;
+/// Writing `last_seen_at` on every request would make every page a database write.
+const TOUCH_INTERVAL_SECONDS: i64 = 60;
+
+#[derive(Clone)]
+pub struct CookieNames {
+    pub session: &'static str,
+    pub csrf: &'static str,
+    pub secure: bool,
+}
+
+impl CookieNames {
+    /// Over https the `__Host-` prefix binds the cookie to this exact host, path `/` and
+    /// `Secure` (RFC 6265bis §4.1.3.2); over plain http (development) it cannot be used.
+    pub fn for_settings(settings: &crate::config::Settings) -> CookieNames {
+        if settings.is_https() {
+            CookieNames {
+                session: "__Host-pw_session",
+                csrf: "__Host-pw_csrf",
+                secure: true,
+            }
+        } else {
+            CookieNames {
+                session: "pw_session",
+                csrf: "pw_csrf",
+                secure: false,
+            }
+        }
+    }
+
+    pub fn cookie(
+        &self,
+        name: &'static str,
+        value: String,
+        same_site: SameSite,
+    ) -> Cookie<'static> {
+        Cookie::build((name, value))
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(same_site)
+            .build()
+    }
+}
+
+/// The request's session, if it has a live one.
+pub struct CurrentSession(pub Option<Session>);
+
+impl CurrentSession {
+    /// The session only if the login is complete.
+    pub fn complete(self) -> Option<Session> {
+        self.0.filter(|s| s.stage == LoginStage::Complete)
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar
+            .get(state.cookies.session)
+            .and_then(|c| Token::parse(c.value()))
+        else {
+            return Ok(CurrentSession(None));
+        };
+        let id = token.hash();
+        let Some(session) = state.store.session(&id).await? else {
+            return Ok(CurrentSession(None));
+        };
+        let now = state.clock.now();
+        if now >= session.expires_at || now >= session.last_seen_at + IDLE_TIMEOUT_SECONDS {
+            state.store.delete_session(&id).await?;
+            return Ok(CurrentSession(None));
+        }
+        if now >= session.last_seen_at + TOUCH_INTERVAL_SECONDS {
+            state.store.touch_session(&id, now).await?;
+        }
+        Ok(CurrentSession(Some(session)))
+    }
+}
+
+/// Starts a fresh session for `user` at `stage`, ending the one the browser had: the id is
+/// always new after a login step, so an id planted before login is worthless (ASVS V3.2.1).
+pub async fn begin(
+    state: &AppState,
+    jar: CookieJar,
+    user: UserId,
+    stage: LoginStage,
+) -> Result<CookieJar, WebError> {
+    let jar = end(state, jar).await?;
+    let token = Token::generate(&mut rand::rngs::OsRng);
+    let now = state.clock.now();
+    state
+        .store
+        .create_session(&NewSession {
+            id_hash: token.hash(),
+            user_id: user,
+            stage,
+            now,
+            expires_at: now + ABSOLUTE_TIMEOUT_SECONDS,
+        })
+        .await?;
+    let cookie = state.cookies.cookie(
+        state.cookies.session,
+        token.expose().to_owned(),
+        SameSite::Lax,
+    );
+    Ok(jar.add(cookie))
+}
+
+/// Deletes the browser's session from the store and the cookie from the browser.
+pub async fn end(state: &AppState, jar: CookieJar) -> Result<CookieJar, WebError> {
+    if let Some(token) = jar
+        .get(state.cookies.session)
+        .and_then(|c| Token::parse(c.value()))
+    {
+        state.store.delete_session(&token.hash()).await?;
+    }
+    let removal = state
+        .cookies
+        .cookie(state.cookies.session, String::new(), SameSite::Lax);
+    Ok(jar.remove(removal))
+}
