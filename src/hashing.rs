@@ -46,9 +46,10 @@ impl PasswordHasher {
         let span = tracing::Span::current();
         let work = move || {
             span.in_scope(|| {
-                let real = stored.is_some();
                 let phc = stored.as_deref().unwrap_or(&inner.dummy_hash);
-                real && verify_now(phc, &password)
+                // Verify first, then look at whether it was real: `&&` would skip the work.
+                let matches = verify_now(phc, &password);
+                matches && stored.is_some()
             })
         };
         tokio::task::spawn_blocking(work).await.unwrap_or(false)
@@ -128,5 +129,23 @@ mod tests {
         let a = hasher.hash(Password::parse("x").unwrap()).await.unwrap();
         let b = hasher.hash(Password::parse("x").unwrap()).await.unwrap();
         assert_ne!(a, b);
+    }
+
+    /// On a single-threaded runtime a hash done on the async worker would freeze every other
+    /// task until it finished; on the blocking pool the timer keeps ticking meanwhile.
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_leaves_the_async_worker_free() {
+        let slow = PasswordHasher::new(Params::new(64 * 1024, 3, 1, None).unwrap()).unwrap();
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = ticks.clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        slow.hash(Password::parse("x").unwrap()).await.unwrap();
+        ticker.abort();
+        assert!(ticks.load(std::sync::atomic::Ordering::SeqCst) >= 3);
     }
 }

@@ -50,7 +50,7 @@ pub fn invitation(
     m: &Invitation<'_>,
 ) -> Result<OutgoingMail, ComposeError> {
     let t = Texts::of(m.lang);
-    let subject = t.invitation_subject.replace("{org}", m.org_name);
+    let subject = t.fill(t.invitation_subject, m.org_name);
     let text = InvitationText { t, m }.render()?;
     let html = InvitationHtml { t, m }.render()?;
     let recipient = Mailbox::new(

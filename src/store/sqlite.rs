@@ -35,6 +35,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted rows (sent mail, used links) are overwritten, not left in free pages.
+            .pragma("secure_delete", "ON")
             // Several processes (server and CLI) share the file: wait for a writer, don't fail.
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()

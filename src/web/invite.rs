@@ -154,6 +154,7 @@ async fn activation_page(
 
 #[derive(Deserialize)]
 struct ActivateForm {
+    #[serde(default)]
     csrf: String,
     password: String,
     password_repeat: String,

@@ -84,6 +84,7 @@ async fn login_page(
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     csrf: String,
     username: String,
     password: String,
@@ -144,6 +145,7 @@ async fn check_password(
 
 #[derive(Deserialize)]
 struct CsrfOnly {
+    #[serde(default)]
     csrf: String,
 }
 

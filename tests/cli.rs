@@ -1,0 +1,181 @@
+//! The command line as an administrator uses it: the real binary, its own data folder.
+
+use std::process::{Command, Output};
+
+fn poortwachter(dir: &tempfile::TempDir, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env("POORTWACHTER_PUBLIC_URL", "https://login.example.nl")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn administrator_creates_an_organization_sets_its_policy_and_invites() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = stdout(&poortwachter(
+        &dir,
+        &[
+            "org",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme B.V.",
+            "--min-length",
+            "14",
+            "--require-digit",
+        ],
+    ));
+    assert!(created.contains("min-length         14"), "{created}");
+    assert!(created.contains("require-digit      true"), "{created}");
+
+    let set = stdout(&poortwachter(
+        &dir,
+        &[
+            "org",
+            "policy",
+            "set",
+            "--org",
+            "acme",
+            "--require-symbol",
+            "--require-digit",
+            "false",
+        ],
+    ));
+    assert!(
+        set.contains("require-symbol     true") && set.contains("require-digit      false"),
+        "{set}"
+    );
+    assert!(
+        set.contains("min-length         14"),
+        "unchanged options keep their value"
+    );
+    let shown = stdout(&poortwachter(
+        &dir,
+        &["org", "policy", "show", "--org", "acme"],
+    ));
+    assert_eq!(shown, set);
+
+    let invited = stdout(&poortwachter(
+        &dir,
+        &[
+            "user",
+            "invite",
+            "--org",
+            "acme",
+            "--username",
+            "Jan",
+            "--email",
+            "jan@example.nl",
+            "--name",
+            "Jan de Vries",
+        ],
+    ));
+    assert!(
+        invited.contains("activation link: https://login.example.nl/invite/"),
+        "{invited}"
+    );
+    let listed = stdout(&poortwachter(&dir, &["user", "list", "--org", "acme"]));
+    assert!(
+        listed.contains("jan") && listed.contains("invited") && listed.contains("Jan de Vries"),
+        "{listed}"
+    );
+    assert!(
+        dir.path().join("data/poortwachter.db").exists(),
+        "SQLite in the local data folder"
+    );
+}
+
+#[test]
+fn mistakes_get_a_clear_message_and_a_failing_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_policy = poortwachter(
+        &dir,
+        &[
+            "org",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme",
+            "--min-length",
+            "4",
+        ],
+    );
+    assert!(!bad_policy.status.success());
+    assert!(String::from_utf8_lossy(&bad_policy.stderr).contains("min-length must be at least 8"));
+
+    let unknown = poortwachter(&dir, &["user", "list", "--org", "nope"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no organization with slug \"nope\"")
+    );
+
+    let bad_setting = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+        .args(["user", "list", "--org", "acme"])
+        .current_dir(dir.path())
+        .env("POORTWACHTER_ARGON2_ITERATIONS", "many")
+        .output()
+        .unwrap();
+    assert_eq!(bad_setting.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&bad_setting.stderr).to_lowercase();
+    assert!(
+        message.contains("poortwachter_") && message.contains("argon2_iterations"),
+        "{message}"
+    );
+
+    let missing_file = poortwachter(
+        &dir,
+        &["--config", "nope.toml", "user", "list", "--org", "x"],
+    );
+    assert_eq!(missing_file.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing_file.stderr).contains("nope.toml"));
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+        .args(["user", "list", "--org", "acme"])
+        .current_dir(dir.path())
+        .env(
+            "POORTWACHTER_DATABASE_URL",
+            "sqlite:///nonexistent-folder/x/db.sqlite",
+        )
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("database_url") && message.contains("nonexistent-folder"),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["org", "create", "--help"],
+        vec!["org", "policy", "set", "--help"],
+        vec!["user", "invite", "--help"],
+        vec!["user", "list", "--help"],
+    ] {
+        let out = stdout(&poortwachter(&dir, &args));
+        assert!(out.contains("Usage:"), "{args:?}");
+    }
+}

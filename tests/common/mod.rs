@@ -1,0 +1,266 @@
+//! Test harness: each test starts the real server on a random port with its own temporary
+//! SQLite database and its own SMTP server, and talks to it over HTTP like a browser would.
+#![allow(dead_code)]
+
+pub mod smtp;
+
+use std::sync::Arc;
+
+use mail_parser::MessageParser;
+use poortwachter::App;
+use poortwachter::admin::{Admin, Invited};
+use poortwachter::clock::ManualClock;
+use poortwachter::config::Settings;
+use poortwachter::domain::lang::Lang;
+use poortwachter::domain::password::{CharacterClasses, PasswordPolicy};
+use poortwachter::store::Store;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
+use smtp::SmtpSink;
+use tempfile::TempDir;
+
+/// Links in e-mails are built from this, never from the address the test connects to.
+pub const PUBLIC_URL: &str = "http://login.poortwachter.test";
+
+pub struct TestApp {
+    pub address: String,
+    pub admin: Admin,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub smtp: SmtpSink,
+    pub client: Client,
+    pub settings: Settings,
+    _data: TempDir,
+}
+
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub raw: Vec<u8>,
+}
+
+impl Mail {
+    fn parse(raw: Vec<u8>) -> Mail {
+        let parsed = MessageParser::default()
+            .parse(&raw)
+            .expect("a MIME message");
+        Mail {
+            subject: parsed.subject().unwrap_or_default().to_owned(),
+            text: parsed
+                .body_text(0)
+                .map(|t| t.into_owned())
+                .unwrap_or_default(),
+            html: parsed
+                .body_html(0)
+                .map(|t| t.into_owned())
+                .unwrap_or_default(),
+            raw,
+        }
+    }
+
+    /// The path of the first link to this service in the plain-text part.
+    pub fn link_path(&self) -> String {
+        let start = self.text.find(PUBLIC_URL).expect("a link to the service");
+        let link: String = self.text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        link[PUBLIC_URL.len()..].to_owned()
+    }
+}
+
+/// Cheap hashing keeps the suite fast; the tests that measure timing use the real defaults.
+pub fn test_settings(data: &TempDir) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: PUBLIC_URL.parse().unwrap(),
+        data_dir: data.path().to_owned(),
+        database_url: None,
+        smtp_url: None,
+        argon2_memory_kib: 1024,
+        argon2_iterations: 1,
+        outbox_poll_ms: 100,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data = tempfile::tempdir().unwrap();
+    let smtp = SmtpSink::start().await;
+    let mut settings = test_settings(&data);
+    settings.smtp_url = Some(smtp.url().into());
+    configure(&mut settings);
+    let clock = ManualClock::starting_now();
+    let app = App::build_with_clock(settings.clone(), clock.clone())
+        .await
+        .expect("app builds");
+    let address = format!("http://{}", app.local_addr());
+    let admin = app.admin();
+    let store = app.store();
+    tokio::spawn(app.run());
+    TestApp {
+        address,
+        admin,
+        store,
+        clock,
+        smtp,
+        client: browser(),
+        settings,
+        _data: data,
+    }
+}
+
+/// An HTTP client with its own cookie jar that does not follow redirects, so tests see them.
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn strict_policy() -> PasswordPolicy {
+    let all = CharacterClasses {
+        lowercase: true,
+        uppercase: true,
+        digit: true,
+        symbol: true,
+    };
+    PasswordPolicy::new(14, 64, all).unwrap()
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a form with a csrf field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+pub fn location(response: &Response) -> String {
+    response.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The value of cookie `name` from a response's Set-Cookie headers.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    set_cookies(headers).iter().find_map(|c| {
+        c.strip_prefix(&format!("{name}="))
+            .map(|rest| rest.split(';').next().unwrap().to_owned())
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn create_org(&self, slug: &str, lang: Lang, policy: PasswordPolicy) {
+        let name = format!("Organisatie {slug}");
+        self.admin
+            .create_organization(slug, &name, lang, policy)
+            .await
+            .unwrap();
+    }
+
+    pub async fn invite(&self, org: &str, username: &str) -> Invited {
+        let email = format!("{username}@example.nl");
+        self.admin
+            .invite(org, username, &email, &format!("Gebruiker {username}"))
+            .await
+            .unwrap()
+    }
+
+    /// Waits for the `count`-th mail to `username@example.nl` and parses it.
+    pub async fn mail_to(&self, username: &str, count: usize) -> Mail {
+        let envelope = self
+            .smtp
+            .wait_for(&format!("{username}@example.nl"), count)
+            .await;
+        Mail::parse(envelope.data)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.get_with(&self.client, path).await
+    }
+
+    pub async fn get_with(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Opens `page`, then posts `fields` to `action` with the page's CSRF token, as a browser
+    /// submitting the form would.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        self.submit_with(&self.client, page, action, fields).await
+    }
+
+    pub async fn submit_with(
+        &self,
+        client: &Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let html = self.get_with(client, page).await.text().await.unwrap();
+        let csrf = csrf_of(&html);
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        client
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Follows the invitation link and saves `password` (OPSLAAN).
+    pub async fn activate(&self, link_path: &str, password: &str) -> Response {
+        self.submit(
+            link_path,
+            link_path,
+            &[("password", password), ("password_repeat", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.login_with(&self.client, username, password).await
+    }
+
+    pub async fn login_with(&self, client: &Client, username: &str, password: &str) -> Response {
+        self.submit_with(
+            client,
+            "/login",
+            "/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    /// Organization `org` with the default policy, and `username` invited, activated with
+    /// `password`: the state every login test starts from.
+    pub async fn active_user(&self, org: &str, username: &str, password: &str) {
+        if self.admin.organization(org).await.is_err() {
+            self.create_org(org, Lang::Nl, PasswordPolicy::default())
+                .await;
+        }
+        let invited = self.invite(org, username).await;
+        let path = &invited.link[PUBLIC_URL.len()..];
+        let response = self.activate(path, password).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "activation of {username}"
+        );
+    }
+}

@@ -1,0 +1,389 @@
+//! Password login, sessions and CSRF: the promises of the foundation.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use poortwachter::domain::lang::Lang;
+use poortwachter::domain::password::PasswordPolicy;
+use reqwest::StatusCode;
+
+const GOOD: &str = "Fiets-Sleutel-2024!";
+
+/// Status and page of a failed login, with the echoed username taken out.
+async fn failed_login(app: &TestApp, username: &str, password: &str) -> (StatusCode, String) {
+    let client = browser();
+    let response = app.login_with(&client, username, password).await;
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let normalized = html
+        .replace(&format!("value=\"{username}\""), "value=\"USERNAME\"")
+        .replace(&csrf, "CSRF");
+    (status, normalized)
+}
+
+#[tokio::test]
+async fn unknown_user_wrong_password_and_inactive_account_look_the_same() {
+    let app = spawn_app().await;
+    app.active_user("acme", "actief", GOOD).await;
+    app.invite("acme", "nietactief").await;
+
+    let unknown = failed_login(&app, "onbekend", GOOD).await;
+    let wrong = failed_login(&app, "actief", "Verkeerd-Wachtwoord-1").await;
+    let inactive = failed_login(&app, "nietactief", GOOD).await;
+    assert_eq!(unknown.0, StatusCode::UNAUTHORIZED);
+    assert!(
+        unknown
+            .1
+            .contains("Gebruikersnaam of wachtwoord is onjuist.")
+    );
+    assert_eq!(unknown, wrong);
+    assert_eq!(unknown, inactive);
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+#[tokio::test]
+async fn unknown_user_takes_as_long_as_a_wrong_password() {
+    // The real OWASP parameters, so a missing hash would stand out by tens of milliseconds.
+    let app = spawn_app_with(|s| {
+        s.argon2_memory_kib = 19 * 1024;
+        s.argon2_iterations = 2;
+    })
+    .await;
+    app.active_user("acme", "actief", GOOD).await;
+    app.invite("acme", "nietactief").await;
+    let client = browser();
+    let html = app.get_with(&client, "/login").await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let time = |username: &'static str| {
+        let client = client.clone();
+        let url = app.url("/login");
+        let csrf = csrf.clone();
+        async move {
+            let start = Instant::now();
+            let status = client
+                .post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("username", username),
+                    ("password", "Verkeerd-Wachtwoord-1"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            start.elapsed()
+        }
+    };
+    let (mut unknown, mut wrong, mut inactive) = (vec![], vec![], vec![]);
+    for _ in 0..9 {
+        unknown.push(time("onbekend").await);
+        wrong.push(time("actief").await);
+        inactive.push(time("nietactief").await);
+    }
+    let (unknown, wrong, inactive) = (median(unknown), median(wrong), median(inactive));
+    let hash_time = wrong.as_secs_f64();
+    for (name, other) in [("unknown user", unknown), ("inactive account", inactive)] {
+        let ratio = other.as_secs_f64() / hash_time;
+        assert!(
+            (0.6..1.6).contains(&ratio),
+            "{name}: median {other:?} vs wrong password {wrong:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_session_id_is_issued_at_login_and_log_out_deletes_it() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+
+    let first = app.login("jan", GOOD).await;
+    let first_id = cookie_value(first.headers(), "pw_session").expect("session cookie");
+    // Logging in again from the same browser (the form is on no page while logged in).
+    let csrf = csrf_of(&app.get("/").await.text().await.unwrap());
+    let second = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "jan"),
+            ("password", GOOD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let second_id = cookie_value(second.headers(), "pw_session").expect("session cookie");
+    assert_ne!(first_id, second_id, "every login gets a new id");
+
+    // The replaced id no longer opens anything.
+    let replay = |id: String| {
+        let url = app.url("/");
+        async move {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .get(url)
+                .header("cookie", format!("pw_session={id}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(replay(first_id).await, StatusCode::SEE_OTHER);
+    assert_eq!(replay(second_id.clone()).await, StatusCode::OK);
+
+    // Log-out deletes the session in the store: the old cookie, sent again, is worthless.
+    let out = app.submit("/", "/logout", &[]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(replay(second_id).await, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_session_id_planted_before_login_is_not_the_one_after() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let planted = "A".repeat(43);
+    let client = browser();
+    let html = app.get_with(&client, "/login").await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let response = client
+        .post(app.url("/login"))
+        .header("cookie", format!("pw_session={planted}; pw_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "jan"),
+            ("password", GOOD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let issued = cookie_value(response.headers(), "pw_session").unwrap();
+    assert_ne!(issued, planted);
+}
+
+#[tokio::test]
+async fn session_cookie_is_httponly_and_samesite_lax() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let response = app.login("jan", GOOD).await;
+    let cookie = set_cookies(response.headers())
+        .into_iter()
+        .find(|c| c.starts_with("pw_session="))
+        .unwrap();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+}
+
+#[tokio::test]
+async fn over_https_cookies_are_secure_and_host_prefixed() {
+    let app =
+        spawn_app_with(|s| s.public_url = "https://login.poortwachter.test".parse().unwrap()).await;
+    let response = app.get("/login").await;
+    let cookie = set_cookies(response.headers())
+        .into_iter()
+        .find(|c| c.starts_with("__Host-pw_csrf="))
+        .expect("__Host- prefixed CSRF cookie");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain="), "{cookie}");
+    assert!(response.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn sessions_end_after_idle_and_absolute_timeouts() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    app.login("jan", GOOD).await;
+    app.clock.advance(29 * 60);
+    assert_eq!(
+        app.get("/").await.status(),
+        StatusCode::OK,
+        "active within 30 minutes"
+    );
+    app.clock.advance(30 * 60 + 1);
+    assert_eq!(
+        app.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "idle too long"
+    );
+
+    app.login("jan", GOOD).await;
+    for _ in 0..25 {
+        app.clock.advance(29 * 60);
+        if app.get("/").await.status() != StatusCode::OK {
+            break;
+        }
+    }
+    assert_eq!(
+        app.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "12 hours at most"
+    );
+}
+
+#[tokio::test]
+async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let client = browser();
+    let html = app.get_with(&client, "/login").await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let fields = |token: &str| {
+        vec![
+            ("csrf".to_owned(), token.to_owned()),
+            ("username".to_owned(), "jan".to_owned()),
+            ("password".to_owned(), GOOD.to_owned()),
+        ]
+    };
+    let post = |form: Vec<(String, String)>, header: Option<(&'static str, &'static str)>| {
+        let mut request = client.post(app.url("/login")).form(&form);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        async move { request.send().await.unwrap() }
+    };
+
+    let missing = post(fields("")[1..].to_vec(), None).await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("Formulier niet geaccepteerd")
+    );
+    assert_eq!(
+        post(fields("not-the-token"), None).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let evil_origin = post(fields(&csrf), Some(("origin", "https://evil.test"))).await;
+    assert_eq!(evil_origin.status(), StatusCode::FORBIDDEN);
+    let cross_site = post(fields(&csrf), Some(("sec-fetch-site", "cross-site"))).await;
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    // Without the cookie (a cross-site form cannot send our SameSite=Strict cookie).
+    let no_cookie = browser()
+        .post(app.url("/login"))
+        .form(&fields(&csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_cookie.status(), StatusCode::FORBIDDEN);
+
+    // The same form, same-origin and with its token, is accepted.
+    let same_origin = post(fields(&csrf), Some(("origin", PUBLIC_URL))).await;
+    assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
+    let logout_without_token = client
+        .post(app.url("/logout"))
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout_without_token.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_with(&client, "/").await.status(),
+        StatusCode::OK,
+        "still logged in"
+    );
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_forms_get_a_clear_page() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let client = browser();
+    let html = app.get_with(&client, "/login").await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+
+    let huge = "x".repeat(1024 * 1024);
+    let started = Instant::now();
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "jan"),
+            ("password", huge.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Formulier niet leesbaar")
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // 129 characters fit in the body limit but not in any password: refused, not hashed.
+    let long = "x".repeat(129);
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "jan"),
+            ("password", long.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let missing_field = client
+        .post(app.url("/login"))
+        .form(&[("csrf", csrf.as_str()), ("username", "jan")])
+        .send()
+        .await
+        .unwrap();
+    assert!(missing_field.status().is_client_error());
+    assert!(
+        missing_field
+            .text()
+            .await
+            .unwrap()
+            .contains("Formulier niet leesbaar")
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_bilingual_page_not_a_stack_trace() {
+    let app = spawn_app().await;
+    let response = app.get("/does/not/exist").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Pagina niet gevonden") && html.contains("Page not found"));
+}
+
+#[tokio::test]
+async fn usernames_are_case_insensitive_and_passwords_unicode_normalised() {
+    let app = spawn_app().await;
+    app.create_org("acme", Lang::Nl, PasswordPolicy::default())
+        .await;
+    let invited = app.invite("acme", "jan").await;
+    // Decomposed "é" at activation, composed "é" at login: the same password after NFKC.
+    let decomposed = "cafe\u{0301}-met-appeltaart";
+    let composed = "caf\u{00E9}-met-appeltaart";
+    let path = &invited.link[PUBLIC_URL.len()..];
+    assert_eq!(
+        app.activate(path, decomposed).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.login("JAN", composed).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
