@@ -13,6 +13,7 @@ use crate::domain::password::{PasswordPolicy, PolicyError};
 use crate::domain::token::Token;
 use crate::mail::compose::{self, ComposeError};
 use crate::store::{NewInvitation, NewOrganization, Organization, Store, StoreError, User};
+use crate::web::i18n::Texts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -28,6 +29,8 @@ pub enum AdminError {
     UsernameTaken(String),
     #[error("user {0:?} has already activated the account; an invitation is not needed")]
     AlreadyActive(String),
+    #[error("organization {org:?} has no user {username:?}")]
+    UnknownUser { org: String, username: String },
     #[error(transparent)]
     Compose(#[from] ComposeError),
     #[error(transparent)]
@@ -152,5 +155,40 @@ impl Admin {
             link,
             expires_at,
         })
+    }
+
+    /// Removes a user's authenticator app (lost phone): the next login sets it up again. Ends
+    /// every session of the user and tells them by e-mail.
+    pub async fn reset_two_step(&self, org_slug: &str, username: &str) -> Result<bool, AdminError> {
+        let org = self.organization(org_slug).await?;
+        let username = Username::parse(username)?;
+        let unknown = || AdminError::UnknownUser {
+            org: org.slug.clone(),
+            username: username.as_str().to_owned(),
+        };
+        let user = self
+            .store
+            .login_candidate(username.as_str())
+            .await?
+            .map(|c| c.user)
+            // The organization is checked: one organization cannot reach another's users.
+            .filter(|u| u.org_id == org.id)
+            .ok_or_else(unknown)?;
+        let t = Texts::of(org.lang);
+        let notice = compose::notice(
+            &self.settings.mail_from,
+            compose::mailbox(&user.display_name, &user.email)?,
+            org.lang,
+            &self.settings.service_name,
+            t.reset_subject,
+            &t.fill(t.reset_body, &user.username),
+        )?;
+        let removed = self
+            .store
+            .reset_totp(user.id, &notice, self.clock.now())
+            .await?;
+        self.outbox_wake.notify_one();
+        tracing::info!(user_id = user.id, org = %org.slug, removed, "two-step verification reset");
+        Ok(removed)
     }
 }

@@ -40,7 +40,7 @@ enum Command {
     /// Organizations and their password policy.
     #[command(subcommand)]
     Org(OrgCommand),
-    /// Users: invite and list.
+    /// Users: invite, list, reset two-step verification.
     #[command(subcommand)]
     User(UserCommand),
 }
@@ -144,6 +144,15 @@ enum UserCommand {
         #[arg(long)]
         org: String,
     },
+    /// Remove a user's authenticator app (a lost phone): the next login sets it up again from
+    /// a new e-mail. Ends all the user's sessions and sends them a notice.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+    },
 }
 
 pub async fn main() -> ExitCode {
@@ -224,6 +233,18 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 invited.user.username, invited.user.email
             );
             println!("activation link: {}", invited.link);
+        }
+        Command::User(UserCommand::Reset2fa { org, username }) => {
+            let removed = admin.reset_two_step(&org, &username).await?;
+            if removed {
+                println!(
+                    "two-step verification of {username} reset; sessions ended; notice e-mail queued"
+                );
+            } else {
+                println!(
+                    "{username} had no authenticator app set up; sessions ended; notice e-mail queued"
+                );
+            }
         }
         Command::User(UserCommand::List { org }) => {
             let users = admin.users(&org).await?;

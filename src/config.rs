@@ -10,6 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::keyring::Keyring;
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "poortwachter.toml";
 
@@ -36,6 +38,15 @@ pub struct Settings {
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
     pub invitation_ttl_hours: u32,
+    /// Keys that encrypt the TOTP secrets: `VERSION:BASE64` entries (32-byte keys), separated
+    /// by newlines or commas; the last is current. Every instance needs the same keys.
+    #[serde(serialize_with = "serialize_redacted")]
+    pub totp_key: Option<SecretString>,
+    /// A file with the keys in the same format. Without `totp_key` or `totp_key_file`,
+    /// `<data_dir>/totp.key` is used, and created (mode 0600) if it does not exist.
+    pub totp_key_file: Option<PathBuf>,
+    /// How long a pending authenticator-app set-up (the e-mailed secret) stays usable.
+    pub totp_setup_ttl_hours: u32,
     /// How often the outbox is checked for mail queued by other processes (the CLI).
     pub outbox_poll_ms: u64,
     /// `text` or `json` log lines.
@@ -67,6 +78,9 @@ impl Default for Settings {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             invitation_ttl_hours: 7 * 24,
+            totp_key: None,
+            totp_key_file: None,
+            totp_setup_ttl_hours: 24,
             outbox_poll_ms: 1000,
             log_format: "text".into(),
         }
@@ -126,6 +140,13 @@ impl Settings {
         {
             settings.smtp_url = None;
         }
+        if settings
+            .totp_key
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().is_empty())
+        {
+            settings.totp_key = None;
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -162,6 +183,13 @@ impl Settings {
         }
         if self.invitation_ttl_hours == 0 {
             return Err(invalid("invitation_ttl_hours", "must be at least 1"));
+        }
+        if self.totp_setup_ttl_hours == 0 {
+            return Err(invalid("totp_setup_ttl_hours", "must be at least 1"));
+        }
+        if let Some(key) = &self.totp_key {
+            Keyring::parse(&key.expose_secret().replace(',', "\n"))
+                .map_err(|e| invalid("totp_key", e.to_string()))?;
         }
         if self.outbox_poll_ms == 0 {
             return Err(invalid("outbox_poll_ms", "must be at least 1"));
@@ -211,6 +239,39 @@ impl Settings {
         self.public_url.scheme() == "https"
     }
 
+    /// The keys that encrypt TOTP secrets, from `totp_key`, `totp_key_file`, or the
+    /// development key file in the data folder (created on first use).
+    pub fn keyring(&self) -> Result<Keyring, ConfigError> {
+        if let Some(text) = &self.totp_key {
+            return Keyring::parse(&text.expose_secret().replace(',', "\n"))
+                .map_err(|e| invalid("totp_key", e.to_string()));
+        }
+        let (setting, path) = match &self.totp_key_file {
+            Some(path) => ("totp_key_file", path.clone()),
+            None => ("data_dir", self.data_dir.join("totp.key")),
+        };
+        if self.totp_key_file.is_none() && !path.exists() {
+            create_key_file(&path).map_err(|e| {
+                invalid(
+                    setting,
+                    format!("cannot create key file {}: {e}", path.display()),
+                )
+            })?;
+            tracing::warn!(
+                path = %path.display(),
+                "created a new key for TOTP secrets: back it up with the database, and give every instance the same key"
+            );
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            invalid(
+                setting,
+                format!("cannot read key file {}: {e}", path.display()),
+            )
+        })?;
+        Keyring::parse(&text)
+            .map_err(|e| invalid(setting, format!("key file {}: {e}", path.display())))
+    }
+
     /// `public_url` + `path`, for links in e-mails.
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
@@ -220,6 +281,22 @@ impl Settings {
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+}
+
+/// Writes a new random key, readable by the owner only, never replacing an existing file.
+fn create_key_file(path: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    let text = Keyring::generate_text(&mut rand::rngs::OsRng);
+    let mut file = options.open(path)?;
+    file.write_all(text.expose_secret().as_bytes())?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -283,5 +360,37 @@ mod tests {
         );
         assert_eq!(settings.public_origin(), "https://login.example.nl");
         assert!(settings.is_https());
+    }
+
+    #[test]
+    fn development_key_file_is_created_private_and_reused() {
+        let folder = tempfile::tempdir().unwrap();
+        let toml = format!("data_dir = \"{}\"", folder.path().display());
+        let settings = load(&toml, &[]).unwrap();
+        let first = settings.keyring().unwrap();
+        let path = folder.path().join("totp.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let mut rng = rand::rngs::OsRng;
+        let sealed = first.seal(1, b"x", &mut rng);
+        assert!(
+            settings.keyring().unwrap().open(1, &sealed).is_some(),
+            "same key next start"
+        );
+    }
+
+    #[test]
+    fn totp_key_setting_is_checked() {
+        let message = load("totp_key = \"1:short\"", &[]).unwrap_err().to_string();
+        assert!(message.contains("totp_key"), "{message}");
+        let two = "totp_key = \"1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,2:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\"";
+        assert_eq!(
+            load(two, &[]).unwrap().keyring().unwrap().current_version(),
+            2
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod hashing;
+pub mod keyring;
 pub mod mail;
 pub mod startup;
 pub mod store;

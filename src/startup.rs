@@ -51,6 +51,7 @@ impl App {
     pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<App> {
         let settings = Arc::new(settings);
         let store = open_store(&settings).await?;
+        let keyring = Arc::new(settings.keyring()?);
         let params = settings.argon2_params()?;
         let hasher = PasswordHasher::new(params)?;
         let transport = match &settings.smtp_url {
@@ -76,9 +77,9 @@ impl App {
             store: store.clone(),
             settings: settings.clone(),
             clock: clock.clone(),
-            outbox_wake: wake,
+            outbox_wake: wake.clone(),
         };
-        let state = AppState::new(store, settings, hasher, clock, dev_mailbox);
+        let state = AppState::new(store, settings, hasher, clock, keyring, wake, dev_mailbox);
         Ok(App {
             listener,
             state,

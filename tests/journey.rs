@@ -111,16 +111,62 @@ async fn invitation_to_logged_in_in_dutch() {
     assert!(login_page.contains("Je wachtwoord is opgeslagen."));
     assert!(login_page.contains(">INLOGGEN</button>"));
 
-    // B3: log in and see who is logged in.
+    // B3: log in with the password: the second step follows.
     let logged_in = app.login("jdevries", "Fiets-Sleutel-2024!").await;
     assert_eq!(logged_in.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&logged_in), "/");
+    assert_eq!(location(&logged_in), "/2fa");
+
+    // C1: the 2FA set-up page with the method choice; only half logged in meanwhile.
+    let choose = app.get("/2fa").await.text().await.unwrap();
+    assert!(choose.contains(">AUTHENTICATOR APP</button>"));
+    assert_eq!(location(&app.get("/").await), "/login", "not logged in yet");
+
+    // C2/C3: choosing AUTHENTICATOR APP sends the set-up e-mail automatically.
+    let code_page = app.choose_app_with(&app.client).await;
+    assert!(code_page.contains("j***@example.nl"), "the masked address");
+    assert!(code_page.contains(">Nieuwe code</button>"));
+    assert!(code_page.contains(">INLOGGEN</button>"));
+    let setup = app.mail_to("jdevries", 2).await;
+    assert_eq!(setup.subject, "Je aanvraagcode voor de authenticator app");
+    assert!(setup.text.contains("Accountnaam: jdevries"));
+    assert!(
+        setup.html.contains("Accountnaam"),
+        "the HTML part has the text too"
+    );
+    assert!(setup.html.contains(&setup.text_key()[..4]));
+    assert!(setup.html.contains("src=\"cid:"), "QR inline by Content-ID");
+    assert!(!setup.html.contains("data:"), "no data: URI");
+    assert!(!setup.html.contains("http"), "no remote image");
+    assert!(String::from_utf8_lossy(&setup.raw).contains("multipart/related"));
+
+    // C4: the QR code carries the otpauth URI with the same key as the text.
+    let uri = setup.qr_uri();
+    let key = setup.text_key();
+    assert_eq!(key.len(), 32, "160 bits in Base32");
+    assert_eq!(
+        uri,
+        format!("otpauth://totp/Poortwachter:jdevries?secret={key}&issuer=Poortwachter")
+    );
+
+    // C5: the app's code, INLOGGEN: logged in.
+    let code = app_code(&key, app.clock.now());
+    let done = app.send_code_with(&app.client, &code).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&done), "/");
     let home = app.get("/").await;
     assert_eq!(home.status(), StatusCode::OK);
     let html = home.text().await.unwrap();
     assert!(html.contains("Je bent nu succesvol ingelogd."));
     assert!(html.contains("Gebruiker jdevries (jdevries)"));
     assert!(html.contains("Organisatie acme"));
+
+    // Turning 2FA on is announced by e-mail, without the secret.
+    let notice = app.mail_to("jdevries", 3).await;
+    assert_eq!(notice.subject, "Tweestapsverificatie is ingeschakeld");
+    assert!(
+        !notice.text.contains(&key[..8])
+            && !String::from_utf8_lossy(&notice.raw).contains(&key[..8])
+    );
 
     // Log out: back to the login page, and the page behind the login is closed again.
     let logged_out = app.submit("/", "/logout", &[]).await;
@@ -129,6 +175,29 @@ async fn invitation_to_logged_in_in_dutch() {
     let home = app.get("/").await;
     assert_eq!(home.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&home), "/login");
+
+    // D: every later login is password, AUTHENTICATOR APP, the current code.
+    app.clock.advance(30);
+    assert_eq!(
+        location(&app.login("jdevries", "Fiets-Sleutel-2024!").await),
+        "/2fa"
+    );
+    let code_page = app.choose_app_with(&app.client).await;
+    assert!(code_page.contains("Verificatiecode"));
+    assert!(
+        !code_page.contains("Nieuwe code</button>"),
+        "set-up cannot restart"
+    );
+    let done = app
+        .send_code_with(&app.client, &app_code(&key, app.clock.now()))
+        .await;
+    assert_eq!(location(&done), "/");
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.smtp.received().len(),
+        3,
+        "no new set-up mail on later logins"
+    );
 }
 
 #[tokio::test]

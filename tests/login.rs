@@ -99,52 +99,75 @@ async fn unknown_user_takes_as_long_as_a_wrong_password() {
     }
 }
 
-#[tokio::test]
-async fn a_new_session_id_is_issued_at_login_and_log_out_deletes_it() {
-    let app = spawn_app().await;
-    app.active_user("acme", "jan", GOOD).await;
-
-    let first = app.login("jan", GOOD).await;
-    let first_id = cookie_value(first.headers(), "pw_session").expect("session cookie");
-    // Logging in again from the same browser (the form is on no page while logged in).
-    let csrf = csrf_of(&app.get("/").await.text().await.unwrap());
-    let second = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", "jan"),
-            ("password", GOOD),
-        ])
+/// What a bare request with only this session id sees at `path`: the status and redirect.
+async fn replay(app: &TestApp, path: &str, id: &str) -> (StatusCode, String) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(path))
+        .header("cookie", format!("pw_session={id}"))
         .send()
         .await
         .unwrap();
-    let second_id = cookie_value(second.headers(), "pw_session").expect("session cookie");
-    assert_ne!(first_id, second_id, "every login gets a new id");
+    let target = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (response.status(), target)
+}
 
-    // The replaced id no longer opens anything.
-    let replay = |id: String| {
-        let url = app.url("/");
-        async move {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap()
-                .get(url)
-                .header("cookie", format!("pw_session={id}"))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
-    assert_eq!(replay(first_id).await, StatusCode::SEE_OTHER);
-    assert_eq!(replay(second_id.clone()).await, StatusCode::OK);
+#[tokio::test]
+async fn a_new_session_id_is_issued_at_each_login_step_and_log_out_deletes_it() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    app.full_login("jan", GOOD).await;
+    app.submit("/", "/logout", &[]).await;
+    app.clock.advance(30);
+
+    // Password step: a half session.
+    let password = app.login("jan", GOOD).await;
+    let half = cookie_value(password.headers(), "pw_session").expect("session cookie");
+    assert_eq!(replay(&app, "/2fa", &half).await.0, StatusCode::OK);
+    // Code step: a new id; the half session's id is gone.
+    app.choose_app_with(&app.client).await;
+    let key = app.keys.lock().unwrap()["jan"].clone();
+    let code = app
+        .send_code_with(&app.client, &app_code(&key, app.clock.now()))
+        .await;
+    let full = cookie_value(code.headers(), "pw_session").expect("session cookie");
+    assert_ne!(half, full);
+    assert_eq!(
+        replay(&app, "/2fa", &half).await,
+        (StatusCode::SEE_OTHER, "/login".into())
+    );
+    assert_eq!(replay(&app, "/", &full).await.0, StatusCode::OK);
+
+    // Logging in again from the same browser replaces the session too.
+    let csrf = csrf_of(&app.get("/").await.text().await.unwrap());
+    let again = app
+        .post_with(
+            &app.client,
+            "/login",
+            &csrf,
+            &[("username", "jan"), ("password", GOOD)],
+        )
+        .await;
+    let newer = cookie_value(again.headers(), "pw_session").expect("session cookie");
+    assert_ne!(newer, full);
+    assert_eq!(
+        replay(&app, "/", &full).await,
+        (StatusCode::SEE_OTHER, "/login".into())
+    );
 
     // Log-out deletes the session in the store: the old cookie, sent again, is worthless.
-    let out = app.submit("/", "/logout", &[]).await;
+    let out = app.submit("/2fa", "/logout", &[]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    assert_eq!(replay(second_id).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        replay(&app, "/2fa", &newer).await,
+        (StatusCode::SEE_OTHER, "/login".into())
+    );
 }
 
 #[tokio::test]
@@ -206,7 +229,7 @@ async fn over_https_cookies_are_secure_and_host_prefixed() {
 async fn sessions_end_after_idle_and_absolute_timeouts() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
-    app.login("jan", GOOD).await;
+    app.full_login("jan", GOOD).await;
     app.clock.advance(29 * 60);
     assert_eq!(
         app.get("/").await.status(),
@@ -220,7 +243,7 @@ async fn sessions_end_after_idle_and_absolute_timeouts() {
         "idle too long"
     );
 
-    app.login("jan", GOOD).await;
+    app.full_login("jan", GOOD).await;
     for _ in 0..25 {
         app.clock.advance(29 * 60);
         if app.get("/").await.status() != StatusCode::OK {
@@ -293,9 +316,9 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused() {
         .unwrap();
     assert_eq!(logout_without_token.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        app.get_with(&client, "/").await.status(),
+        app.get_with(&client, "/2fa").await.status(),
         StatusCode::OK,
-        "still logged in"
+        "still (half) logged in"
     );
 }
 

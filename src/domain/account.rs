@@ -180,18 +180,23 @@ impl InvitationRecord {
 /// [`LoginStage::Complete`]; the steps between (the second factor) are their own stages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginStage {
+    /// The password was right; the second factor is still to come. Such a session opens only
+    /// the two-step pages and log-out.
+    SecondFactor,
     Complete,
 }
 
 impl LoginStage {
     pub fn as_str(self) -> &'static str {
         match self {
+            LoginStage::SecondFactor => "second_factor",
             LoginStage::Complete => "complete",
         }
     }
 
     pub fn from_db(s: &str) -> Option<LoginStage> {
         match s {
+            "second_factor" => Some(LoginStage::SecondFactor),
             "complete" => Some(LoginStage::Complete),
             _ => None,
         }

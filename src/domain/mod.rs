@@ -5,4 +5,6 @@ pub mod account;
 pub mod blocklist;
 pub mod lang;
 pub mod password;
+pub mod second_factor;
 pub mod token;
+pub mod totp;

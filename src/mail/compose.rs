@@ -3,7 +3,8 @@
 
 use askama::Template;
 use lettre::Message;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 use crate::domain::account::{DisplayName, EmailAddress};
 use crate::domain::lang::Lang;
@@ -16,8 +17,10 @@ pub enum ComposeError {
     Build(#[from] lettre::error::Error),
     #[error("could not render the message: {0}")]
     Render(#[from] askama::Error),
-    #[error("invalid sender address: {0}")]
-    Sender(#[from] lettre::address::AddressError),
+    #[error("invalid address: {0}")]
+    Address(#[from] lettre::address::AddressError),
+    #[error("could not draw the QR code: {0}")]
+    Qr(anyhow::Error),
 }
 
 pub struct Invitation<'a> {
@@ -65,6 +68,124 @@ pub fn invitation(
     )
 }
 
+pub struct TotpSetup<'a> {
+    pub lang: Lang,
+    pub service_name: &'a str,
+    pub display_name: &'a str,
+    pub account_name: &'a str,
+    pub grouped_key: &'a str,
+    pub otpauth_uri: &'a str,
+    pub valid_hours: u32,
+    pub qr_cid: &'a str,
+    pub qr_size: usize,
+}
+
+#[derive(Template)]
+#[template(path = "mail/totp_setup.txt")]
+struct TotpSetupText<'a> {
+    t: &'static Texts,
+    m: &'a TotpSetup<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/totp_setup.html")]
+struct TotpSetupHtml<'a> {
+    t: &'static Texts,
+    m: &'a TotpSetup<'a>,
+}
+
+/// The set-up e-mail: account name and Base32 key as text in both parts, and the otpauth QR
+/// code as an inline image (multipart/related, Content-ID), so it shows in mail programs that
+/// block remote images and the text still works when all images are blocked.
+pub fn totp_setup(
+    from: &str,
+    to: Mailbox,
+    m: &TotpSetup<'_>,
+) -> Result<OutgoingMail, ComposeError> {
+    let t = Texts::of(m.lang);
+    let png = super::qr::png(m.otpauth_uri).map_err(ComposeError::Qr)?;
+    let qr_size = qr_pixel_size(&png).unwrap_or(m.qr_size);
+    let m = TotpSetup { qr_size, ..*m };
+    let text = TotpSetupText { t, m: &m }.render()?;
+    let html = TotpSetupHtml { t, m: &m }.render()?;
+    let image = Attachment::new_inline(m.qr_cid.to_owned()).body(
+        png,
+        ContentType::parse("image/png").expect("valid MIME type"),
+    );
+    let body = MultiPart::alternative()
+        .singlepart(SinglePart::plain(text))
+        .multipart(
+            MultiPart::related()
+                .singlepart(SinglePart::html(html))
+                .singlepart(image),
+        );
+    build(from, to, t.setup_subject, body)
+}
+
+/// Width of a PNG from its IHDR chunk (bytes 16..20).
+fn qr_pixel_size(png: &[u8]) -> Option<usize> {
+    let width: [u8; 4] = png.get(16..20)?.try_into().ok()?;
+    Some(u32::from_be_bytes(width) as usize)
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct NoticeText<'a> {
+    t: &'static Texts,
+    display_name: &'a str,
+    body: &'a str,
+    service_name: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    t: &'static Texts,
+    subject: &'a str,
+    display_name: &'a str,
+    body: &'a str,
+    service_name: &'a str,
+}
+
+/// A short security notice (two-step verification turned on or reset). Never holds a secret.
+pub fn notice(
+    from: &str,
+    to: Mailbox,
+    lang: Lang,
+    service_name: &str,
+    subject: &str,
+    body: &str,
+) -> Result<OutgoingMail, ComposeError> {
+    let t = Texts::of(lang);
+    let display_name = to.name.clone().unwrap_or_default();
+    let text = NoticeText {
+        t,
+        display_name: &display_name,
+        body,
+        service_name,
+    }
+    .render()?;
+    let html = NoticeHtml {
+        t,
+        subject,
+        display_name: &display_name,
+        body,
+        service_name,
+    }
+    .render()?;
+    build(
+        from,
+        to,
+        subject,
+        MultiPart::alternative_plain_html(text, html),
+    )
+}
+
+/// The recipient as a mailbox with their display name.
+pub fn mailbox(display_name: &str, email: &str) -> Result<Mailbox, ComposeError> {
+    Ok(Mailbox::new(Some(display_name.to_owned()), email.parse()?))
+}
+
 fn build(
     from: &str,
     to: Mailbox,
@@ -81,5 +202,6 @@ fn build(
         sender: from.email.to_string(),
         recipient: to.email.to_string(),
         message: message.formatted(),
+        discard_after: None,
     })
 }

@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use crate::domain::account::{AccountState, InvitationRecord, LoginStage};
 use crate::domain::lang::Lang;
 use crate::domain::password::PasswordPolicy;
+use crate::domain::second_factor::RateWindow;
 use crate::domain::token::TokenHash;
+use crate::keyring::Sealed;
 
 pub use sqlite::SqliteStore;
 
@@ -75,6 +77,8 @@ pub struct OutgoingMail {
     pub sender: String,
     pub recipient: String,
     pub message: Vec<u8>,
+    /// After this time the mail is dropped instead of sent (its content has expired).
+    pub discard_after: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -131,6 +135,36 @@ pub struct DevMail {
     pub received_at: i64,
 }
 
+/// A user's authenticator-app credential, its secret still sealed.
+#[derive(Debug, Clone)]
+pub struct TotpCredential {
+    pub sealed: Sealed,
+    pub active: bool,
+    /// When a pending secret stops working; `None` once active.
+    pub expires_at: Option<i64>,
+    pub last_step: Option<i64>,
+}
+
+/// A new pending secret and the set-up mail that carries it.
+pub struct NewTotpSetup<'a> {
+    pub user_id: UserId,
+    pub sealed: &'a Sealed,
+    pub expires_at: i64,
+    pub mail: &'a OutgoingMail,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupOutcome {
+    Started,
+    /// The rate limit refused it; these are the earlier sends that count.
+    RateLimited {
+        recent_sends: Vec<i64>,
+    },
+    /// The user already has active two-step verification: set-up cannot restart.
+    AlreadyActive,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn create_organization(&self, org: &NewOrganization) -> StoreResult<Organization>;
@@ -156,6 +190,33 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>>;
     async fn touch_session(&self, id: &TokenHash, now: i64) -> StoreResult<()>;
     async fn delete_session(&self, id: &TokenHash) -> StoreResult<()>;
+
+    /// Adds one to the session's wrong-code count and returns the new count. Counted before
+    /// the code is checked, so parallel guesses cannot slip past the limit.
+    async fn count_code_attempt(&self, session: &TokenHash) -> StoreResult<i64>;
+
+    async fn totp_credential(&self, user: UserId) -> StoreResult<Option<TotpCredential>>;
+    /// Replaces a pending secret (never an active one) and queues its set-up mail, if the
+    /// set-up mail rate limit allows, all in one transaction.
+    async fn start_totp_setup(
+        &self,
+        setup: &NewTotpSetup<'_>,
+        limits: &[RateWindow],
+    ) -> StoreResult<SetupOutcome>;
+    /// Records `step` as used if it is newer than the last used step, in one statement.
+    /// With `activation_notice`, the credential must be pending (its secret still `sealed`,
+    /// unexpired): it becomes active and the notice is queued. Without, it must be active.
+    /// False when nothing matched (a replayed step, a replaced or expired secret).
+    async fn accept_totp_step(
+        &self,
+        user: UserId,
+        sealed: &Sealed,
+        step: i64,
+        activation_notice: Option<&OutgoingMail>,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Removes the credential, ends all the user's sessions and queues `notice`.
+    async fn reset_totp(&self, user: UserId, notice: &OutgoingMail, now: i64) -> StoreResult<bool>;
 
     async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> StoreResult<()>;
     /// Leases up to `limit` due mails to the caller until `now + lease_seconds`.

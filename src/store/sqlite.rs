@@ -100,14 +100,15 @@ async fn insert_mail(
     now: i64,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO outbox (sender, recipient, message, created_at, next_attempt_at) \
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (sender, recipient, message, created_at, next_attempt_at, discard_after) \
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&mail.sender)
     .bind(&mail.recipient)
     .bind(&mail.message)
     .bind(now)
     .bind(now)
+    .bind(mail.discard_after)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -383,6 +384,156 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn count_code_attempt(&self, session: &TokenHash) -> StoreResult<i64> {
+        let count: Option<i64> = sqlx::query_scalar(
+            "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id_hash = ? \
+             RETURNING failed_codes",
+        )
+        .bind(&session.0[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        count.ok_or(StoreError::NotFound("session"))
+    }
+
+    async fn totp_credential(&self, user: UserId) -> StoreResult<Option<TotpCredential>> {
+        let row = sqlx::query(
+            "SELECT key_version, sealed, state, expires_at, last_step FROM totp_credentials \
+             WHERE user_id = ?",
+        )
+        .bind(user)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let state: String = row.try_get("state")?;
+            Ok(TotpCredential {
+                sealed: Sealed {
+                    key_version: row.try_get("key_version")?,
+                    blob: row.try_get("sealed")?,
+                },
+                active: state == "active",
+                expires_at: row.try_get("expires_at")?,
+                last_step: row.try_get("last_step")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn start_totp_setup(
+        &self,
+        setup: &NewTotpSetup<'_>,
+        limits: &[RateWindow],
+    ) -> StoreResult<SetupOutcome> {
+        let mut tx = self.pool.begin().await?;
+        // Check and record in one statement: two parallel requests cannot both pass.
+        let mut allowed =
+            String::from("INSERT INTO totp_setup_mails (user_id, sent_at) SELECT ?1, ?2 WHERE 1");
+        for window in limits {
+            allowed.push_str(&format!(
+                " AND (SELECT COUNT(*) FROM totp_setup_mails WHERE user_id = ?1 AND sent_at > ?2 - {}) < {}",
+                window.seconds, window.count
+            ));
+        }
+        let recorded = sqlx::query(&allowed)
+            .bind(setup.user_id)
+            .bind(setup.now)
+            .execute(&mut *tx)
+            .await?;
+        if recorded.rows_affected() == 0 {
+            let longest = limits.iter().map(|w| w.seconds).max().unwrap_or(0);
+            let recent_sends = sqlx::query_scalar(
+                "SELECT sent_at FROM totp_setup_mails WHERE user_id = ? AND sent_at > ?",
+            )
+            .bind(setup.user_id)
+            .bind(setup.now - longest)
+            .fetch_all(&mut *tx)
+            .await?;
+            return Ok(SetupOutcome::RateLimited { recent_sends });
+        }
+        let replaced = sqlx::query(
+            "INSERT INTO totp_credentials (user_id, key_version, sealed, state, created_at, expires_at) \
+             VALUES (?, ?, ?, 'pending', ?, ?) \
+             ON CONFLICT (user_id) DO UPDATE SET key_version = excluded.key_version, \
+               sealed = excluded.sealed, created_at = excluded.created_at, \
+               expires_at = excluded.expires_at, last_step = NULL \
+             WHERE totp_credentials.state = 'pending'",
+        )
+        .bind(setup.user_id)
+        .bind(setup.sealed.key_version)
+        .bind(&setup.sealed.blob)
+        .bind(setup.now)
+        .bind(setup.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        if replaced.rows_affected() == 0 {
+            return Ok(SetupOutcome::AlreadyActive);
+        }
+        insert_mail(&mut tx, setup.mail, setup.now).await?;
+        tx.commit().await?;
+        Ok(SetupOutcome::Started)
+    }
+
+    async fn accept_totp_step(
+        &self,
+        user: UserId,
+        sealed: &Sealed,
+        step: i64,
+        activation_notice: Option<&OutgoingMail>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        // The single point of decision against replay: only a newer step updates the row.
+        // The secret must still be the one the code was checked against ("Nieuwe code" in
+        // parallel replaces it), and a pending one must not have expired.
+        let condition = if activation_notice.is_some() {
+            "state = 'pending' AND expires_at > ?"
+        } else {
+            "state = 'active' AND ? IS NOT NULL"
+        };
+        let sql = format!(
+            "UPDATE totp_credentials SET last_step = ?, state = 'active', expires_at = NULL, \
+               activated_at = COALESCE(activated_at, ?) \
+             WHERE user_id = ? AND key_version = ? AND sealed = ? \
+               AND (last_step IS NULL OR last_step < ?) AND {condition}"
+        );
+        let updated = sqlx::query(&sql)
+            .bind(step)
+            .bind(now)
+            .bind(user)
+            .bind(sealed.key_version)
+            .bind(&sealed.blob)
+            .bind(step)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if let Some(notice) = activation_notice {
+            insert_mail(&mut tx, notice, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn reset_totp(&self, user: UserId, notice: &OutgoingMail, now: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM totp_credentials WHERE user_id = ?")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM totp_setup_mails WHERE user_id = ?")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        insert_mail(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(removed.rows_affected() > 0)
+    }
+
     async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         insert_mail(&mut tx, mail, now).await?;
@@ -396,6 +547,16 @@ impl Store for SqliteStore {
         lease_seconds: i64,
         limit: i64,
     ) -> StoreResult<Vec<QueuedMail>> {
+        let discarded = sqlx::query("DELETE FROM outbox WHERE discard_after <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        if discarded.rows_affected() > 0 {
+            tracing::warn!(
+                count = discarded.rows_affected(),
+                "outbox: dropped mail that expired before it could be sent"
+            );
+        }
         let rows = sqlx::query(
             "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM outbox WHERE next_attempt_at <= ? \
@@ -417,6 +578,7 @@ impl Store for SqliteStore {
                         sender: row.try_get("sender")?,
                         recipient: row.try_get("recipient")?,
                         message: row.try_get("message")?,
+                        discard_after: None,
                     },
                 })
             })

@@ -68,6 +68,7 @@ async fn login_page(
     let notice = match query.notice.as_deref() {
         Some("activated") => Some(t.activated_notice),
         Some("logged_out") => Some(t.logged_out_notice),
+        Some("too_many_codes") => Some(t.too_many_codes),
         _ => None,
     };
     let (jar, csrf) = token_for_page(&state, jar);
@@ -103,9 +104,10 @@ async fn login(
     ProtectedForm(form): ProtectedForm<LoginForm>,
 ) -> Result<Response, WebError> {
     if let Some(user_id) = check_password(&state, &form.username, &form.password).await? {
-        let jar = session::begin(&state, jar, user_id, LoginStage::Complete).await?;
-        tracing::info!(user_id, "login succeeded");
-        return Ok((jar, Redirect::to("/")).into_response());
+        // The password alone never completes a login: the second step follows.
+        let jar = session::begin(&state, jar, user_id, LoginStage::SecondFactor).await?;
+        tracing::info!(user_id, "password accepted; second step next");
+        return Ok((jar, Redirect::to("/2fa")).into_response());
     }
     tracing::info!("login failed");
     let t = lang.texts();

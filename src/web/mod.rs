@@ -9,6 +9,7 @@ pub mod i18n;
 mod invite;
 mod lang;
 mod login;
+mod second_factor;
 mod session;
 
 use std::sync::Arc;
@@ -22,7 +23,9 @@ use tower_http::trace::TraceLayer;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::hashing::PasswordHasher;
+use crate::keyring::Keyring;
 use crate::store::Store;
+use tokio::sync::Notify;
 
 pub use error::WebError;
 
@@ -37,6 +40,10 @@ pub struct AppState {
     pub clock: SharedClock,
     pub cookies: session::CookieNames,
     pub dev_mailbox: bool,
+    /// Encrypts and decrypts the TOTP secrets.
+    pub keyring: Arc<Keyring>,
+    /// Wakes the outbox worker when a handler queues mail.
+    pub outbox_wake: Arc<Notify>,
 }
 
 impl AppState {
@@ -45,6 +52,8 @@ impl AppState {
         settings: Arc<Settings>,
         hasher: PasswordHasher,
         clock: SharedClock,
+        keyring: Arc<Keyring>,
+        outbox_wake: Arc<Notify>,
         dev_mailbox: bool,
     ) -> AppState {
         let cookies = session::CookieNames::for_settings(&settings);
@@ -55,6 +64,8 @@ impl AppState {
             clock,
             cookies,
             dev_mailbox,
+            keyring,
+            outbox_wake,
         }
     }
 }
@@ -63,6 +74,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(login::router())
         .merge(invite::router())
+        .merge(second_factor::router())
         .merge(lang::router())
         .merge(assets::router());
     if state.dev_mailbox {

@@ -3,6 +3,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 
@@ -93,6 +94,25 @@ impl FromRequestParts<AppState> for CurrentSession {
             state.store.touch_session(&id, now).await?;
         }
         Ok(CurrentSession(Some(session)))
+    }
+}
+
+/// A session that passed the password step and not yet the second one. Any other request
+/// is sent where it belongs: a complete session to `/`, no session to the login page.
+pub struct HalfLoggedIn(pub Session);
+
+impl FromRequestParts<AppState> for HalfLoggedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let current = CurrentSession::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match current.0 {
+            Some(session) if session.stage == LoginStage::SecondFactor => Ok(HalfLoggedIn(session)),
+            Some(_) => Err(Redirect::to("/").into_response()),
+            None => Err(Redirect::to("/login").into_response()),
+        }
     }
 }
 

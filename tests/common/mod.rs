@@ -6,9 +6,10 @@ pub mod smtp;
 
 use std::sync::Arc;
 
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MimeHeaders};
 use poortwachter::App;
 use poortwachter::admin::{Admin, Invited};
+pub use poortwachter::clock::Clock;
 use poortwachter::clock::ManualClock;
 use poortwachter::config::Settings;
 use poortwachter::domain::lang::Lang;
@@ -22,6 +23,25 @@ use tempfile::TempDir;
 /// Links in e-mails are built from this, never from the address the test connects to.
 pub const PUBLIC_URL: &str = "http://login.poortwachter.test";
 
+/// The authenticator app of the tests: the key from the e-mail, and codes made by an
+/// implementation independent of the service's own (totp-lite).
+pub fn app_code(base32_key: &str, unix_seconds: i64) -> String {
+    let key = data_encoding::BASE32_NOPAD
+        .decode(base32_key.as_bytes())
+        .expect("Base32 key");
+    totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &key, unix_seconds as u64)
+}
+
+/// The Base32 key from an otpauth URI.
+pub fn uri_secret(uri: &str) -> String {
+    let query = uri.split_once('?').expect("a query").1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("secret="))
+        .expect("a secret parameter")
+        .to_owned()
+}
+
 pub struct TestApp {
     pub address: String,
     pub admin: Admin,
@@ -30,6 +50,8 @@ pub struct TestApp {
     pub smtp: SmtpSink,
     pub client: Client,
     pub settings: Settings,
+    /// The authenticator keys users have set up, by username.
+    pub keys: std::sync::Mutex<std::collections::HashMap<String, String>>,
     _data: TempDir,
 }
 
@@ -38,6 +60,8 @@ pub struct Mail {
     pub text: String,
     pub html: String,
     pub raw: Vec<u8>,
+    /// Inline parts: (Content-ID, content type, bytes).
+    pub inline: Vec<(String, String, Vec<u8>)>,
 }
 
 impl Mail {
@@ -55,8 +79,51 @@ impl Mail {
                 .body_html(0)
                 .map(|t| t.into_owned())
                 .unwrap_or_default(),
+            inline: parsed
+                .parts
+                .iter()
+                .filter_map(|part| {
+                    let cid = part.content_id()?.to_owned();
+                    let ct = part.content_type()?;
+                    let kind = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or(""));
+                    Some((cid, kind, part.contents().to_vec()))
+                })
+                .collect(),
             raw,
         }
+    }
+
+    /// Decodes the QR image of a set-up mail (independently of the service: rqrr) to the
+    /// otpauth URI it carries.
+    pub fn qr_uri(&self) -> String {
+        let (_, kind, png_bytes) = self.inline.first().expect("an inline image");
+        assert_eq!(kind, "image/png");
+        let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes.clone()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        let (w, h) = (info.width as usize, info.height as usize);
+        let channels = info.line_size / w;
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+            pixels[y * info.line_size + x * channels]
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code");
+        grids[0].decode().unwrap().1
+    }
+
+    /// The setup code as the text part shows it ("ABCD EFGH …"), without the spaces.
+    pub fn text_key(&self) -> String {
+        let line = self
+            .text
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Aanvraagcode: ")
+                    .or_else(|| l.trim().strip_prefix("Setup code: "))
+            })
+            .expect("a setup code line");
+        line.replace(' ', "")
     }
 
     /// The path of the first link to this service in the plain-text part.
@@ -111,6 +178,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         smtp,
         client: browser(),
         settings,
+        keys: Default::default(),
         _data: data,
     }
 }
@@ -262,5 +330,102 @@ impl TestApp {
             StatusCode::SEE_OTHER,
             "activation of {username}"
         );
+    }
+
+    /// The first set-up mail (the one with the QR image) after the `count`-th mail.
+    pub async fn setup_mail_after(&self, username: &str, count: usize) -> Mail {
+        let mut number = count + 1;
+        loop {
+            let mail = self.mail_to(username, number).await;
+            if !mail.inline.is_empty() {
+                return mail;
+            }
+            number += 1;
+        }
+    }
+
+    /// A form post with a CSRF token the client already has (from any page it loaded).
+    pub async fn post_with(
+        &self,
+        client: &Client,
+        action: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf)];
+        form.extend_from_slice(fields);
+        client
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// After the password: AUTHENTICATOR APP. Returns the code page's HTML.
+    pub async fn choose_app_with(&self, client: &Client) -> String {
+        let chosen = self.submit_with(client, "/2fa", "/2fa/app", &[]).await;
+        assert_eq!(
+            chosen.status(),
+            StatusCode::SEE_OTHER,
+            "AUTHENTICATOR APP chosen"
+        );
+        let page = self.get_with(client, &location(&chosen)).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        page.text().await.unwrap()
+    }
+
+    /// Types `code` on the code page (INLOGGEN).
+    pub async fn send_code_with(&self, client: &Client, code: &str) -> Response {
+        self.submit_with(client, "/2fa/app", "/2fa/app/verify", &[("code", code)])
+            .await
+    }
+
+    /// The whole login of an active user: password, AUTHENTICATOR APP, and a code from the
+    /// app. On the first login the app is set up from the e-mail (QR decoded, key checked).
+    /// The clock moves to the next period when the current one was already used.
+    pub async fn full_login_with(&self, client: &Client, username: &str, password: &str) {
+        let response = self.login_with(client, username, password).await;
+        assert_eq!(location(&response), "/2fa", "password accepted");
+        let known = self.keys.lock().unwrap().get(username).cloned();
+        let recipient = format!("{username}@example.nl");
+        let mails_before = self
+            .smtp
+            .received()
+            .iter()
+            .filter(|e| e.to.contains(&recipient))
+            .count();
+        let html = self.choose_app_with(client).await;
+        let key = match known {
+            Some(key) => key,
+            None => {
+                assert!(
+                    html.contains("Nieuwe code") || html.contains("New code"),
+                    "set-up page"
+                );
+                let mail = self.setup_mail_after(username, mails_before).await;
+                let key = uri_secret(&mail.qr_uri());
+                assert_eq!(key, mail.text_key(), "QR and text carry the same key");
+                self.keys
+                    .lock()
+                    .unwrap()
+                    .insert(username.to_owned(), key.clone());
+                key
+            }
+        };
+        let mut code = app_code(&key, self.clock.now());
+        let mut response = self.send_code_with(client, &code).await;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            // This period's code was used by an earlier login of the test: take the next one.
+            self.clock.advance(30);
+            code = app_code(&key, self.clock.now());
+            response = self.send_code_with(client, &code).await;
+        }
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "code accepted");
+        assert_eq!(location(&response), "/");
+    }
+
+    pub async fn full_login(&self, username: &str, password: &str) {
+        self.full_login_with(&self.client, username, password).await
     }
 }

@@ -1,0 +1,356 @@
+//! The second login step: choose AUTHENTICATOR APP, set it up from the e-mail (with
+//! "Nieuwe code"), and type the app's code (INLOGGEN).
+//!
+//! Only a session that passed the password step reaches these pages; the login completes
+//! (with a new session id) only when a code is accepted.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::csrf::{CsrfField, ProtectedForm, token_for_page};
+use super::i18n::Texts;
+use super::lang::{Preferred, chrome};
+use super::session::{self, HalfLoggedIn};
+use super::{AppState, PageChrome, WebError};
+use crate::domain::account::{EmailAddress, LoginStage};
+use crate::domain::second_factor::{MAX_WRONG_CODES, SETUP_MAIL_LIMITS, next_allowed_at};
+use crate::domain::totp::{TotpCode, TotpSecret, Verification};
+use crate::mail::compose;
+use crate::store::{NewTotpSetup, Session, SetupOutcome, TotpCredential};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/2fa", get(choose_page))
+        .route("/2fa/app", get(code_page).post(choose_app))
+        .route("/2fa/app/verify", post(verify))
+        .route("/2fa/app/new", post(new_code))
+}
+
+/// A way to do the second step. One for now; passkeys or e-mail codes would be more entries.
+struct Method {
+    label: &'static str,
+    hint: &'static str,
+    action: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "choose.html")]
+struct ChoosePage {
+    t: &'static Texts,
+    page: PageChrome,
+    csrf: String,
+    methods: Vec<Method>,
+}
+
+#[derive(Template)]
+#[template(path = "totp_code.html")]
+struct CodePage {
+    t: &'static Texts,
+    page: PageChrome,
+    csrf: String,
+    setup: bool,
+    masked_email: String,
+    notice: Option<String>,
+    error: Option<&'static str>,
+}
+
+async fn choose_page(
+    State(state): State<AppState>,
+    lang: Preferred,
+    HalfLoggedIn(session): HalfLoggedIn,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let t = lang.or_org(session.org.lang);
+    let (jar, csrf) = token_for_page(&state, jar);
+    let page = ChoosePage {
+        t,
+        page: chrome(&state, t, "/2fa"),
+        csrf,
+        methods: vec![Method {
+            label: t.method_app,
+            hint: t.method_app_hint,
+            action: "/2fa/app",
+        }],
+    };
+    Ok((jar, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl CsrfField for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Makes a new pending secret and queues its set-up e-mail, within the rate limit.
+async fn start_setup(state: &AppState, session: &Session) -> Result<SetupOutcome, WebError> {
+    let user = &session.user;
+    let secret = TotpSecret::generate(&mut rand::rngs::OsRng);
+    let sealed = state
+        .keyring
+        .seal(user.id, secret.expose_bytes(), &mut rand::rngs::OsRng);
+    let now = state.clock.now();
+    let hours = state.settings.totp_setup_ttl_hours;
+    let expires_at = now + i64::from(hours) * 3600;
+    let issuer = &state.settings.service_name;
+    let uri = secret.otpauth_uri(issuer, &user.username);
+    let grouped = secret.base32_grouped();
+    let mut mail = compose::totp_setup(
+        &state.settings.mail_from,
+        compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
+        &compose::TotpSetup {
+            lang: session.org.lang,
+            service_name: issuer,
+            display_name: &user.display_name,
+            account_name: &user.username,
+            grouped_key: &grouped,
+            otpauth_uri: &uri,
+            valid_hours: hours,
+            qr_cid: "qr-code@poortwachter",
+            qr_size: 0,
+        },
+    )
+    .map_err(anyhow::Error::from)?;
+    // The secret is in this mail: sent late it would be useless, so it is dropped instead.
+    mail.discard_after = Some(expires_at);
+    let setup = NewTotpSetup {
+        user_id: user.id,
+        sealed: &sealed,
+        expires_at,
+        mail: &mail,
+        now,
+    };
+    let outcome = state
+        .store
+        .start_totp_setup(&setup, &SETUP_MAIL_LIMITS)
+        .await?;
+    if outcome == SetupOutcome::Started {
+        state.outbox_wake.notify_one();
+        tracing::info!(user_id = user.id, "authenticator set-up mail queued");
+    }
+    Ok(outcome)
+}
+
+fn is_pending_and_usable(credential: &TotpCredential, now: i64) -> bool {
+    !credential.active && credential.expires_at.is_some_and(|at| now < at)
+}
+
+/// AUTHENTICATOR APP chosen: on the first login this sends the set-up e-mail automatically.
+async fn choose_app(
+    State(state): State<AppState>,
+    HalfLoggedIn(session): HalfLoggedIn,
+    ProtectedForm(_): ProtectedForm<CsrfOnly>,
+) -> Result<Response, WebError> {
+    let credential = state.store.totp_credential(session.user.id).await?;
+    let now = state.clock.now();
+    let needs_mail = match &credential {
+        None => true,
+        Some(c) => !c.active && !is_pending_and_usable(c, now),
+    };
+    if needs_mail {
+        return Ok(setup_redirect(start_setup(&state, &session).await?, now));
+    }
+    Ok(Redirect::to("/2fa/app").into_response())
+}
+
+fn setup_redirect(outcome: SetupOutcome, now: i64) -> Response {
+    match outcome {
+        SetupOutcome::Started => Redirect::to("/2fa/app?notice=sent").into_response(),
+        SetupOutcome::RateLimited { recent_sends } => {
+            let at = next_allowed_at(&recent_sends, now, &SETUP_MAIL_LIMITS).unwrap_or(now + 1);
+            Redirect::to(&format!("/2fa/app?wait={}", at - now)).into_response()
+        }
+        SetupOutcome::AlreadyActive => Redirect::to("/2fa/app").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CodePageQuery {
+    notice: Option<String>,
+    wait: Option<i64>,
+}
+
+async fn code_page(
+    State(state): State<AppState>,
+    lang: Preferred,
+    HalfLoggedIn(session): HalfLoggedIn,
+    Query(query): Query<CodePageQuery>,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let Some(credential) = state.store.totp_credential(session.user.id).await? else {
+        return Ok(Redirect::to("/2fa").into_response());
+    };
+    let t = lang.or_org(session.org.lang);
+    let notice = match (query.notice.as_deref(), query.wait) {
+        (_, Some(seconds)) => Some(t.fill(t.new_code_wait, t.wait_time(seconds))),
+        (Some("sent"), _) if !credential.active => Some(t.new_code_sent.to_owned()),
+        _ => None,
+    };
+    let now = state.clock.now();
+    let error =
+        (!credential.active && !is_pending_and_usable(&credential, now)).then_some(t.setup_expired);
+    let (jar, csrf) = token_for_page(&state, jar);
+    let html = render_code_page(&state, t, &session, &credential, csrf, notice, error)?;
+    Ok((jar, Html(html)).into_response())
+}
+
+fn render_code_page(
+    state: &AppState,
+    t: &'static Texts,
+    session: &Session,
+    credential: &TotpCredential,
+    csrf: String,
+    notice: Option<String>,
+    error: Option<&'static str>,
+) -> Result<String, WebError> {
+    let masked_email = EmailAddress::parse(&session.user.email)
+        .map(|e| e.masked())
+        .unwrap_or_default();
+    let page = CodePage {
+        t,
+        page: chrome(state, t, "/2fa/app"),
+        csrf,
+        setup: !credential.active,
+        masked_email,
+        notice,
+        error,
+    };
+    Ok(page.render()?)
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    code: String,
+}
+
+impl CsrfField for CodeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    lang: Preferred,
+    HalfLoggedIn(session): HalfLoggedIn,
+    jar: CookieJar,
+    ProtectedForm(form): ProtectedForm<CodeForm>,
+) -> Result<Response, WebError> {
+    let user_id = session.user.id;
+    // Counted before checking: parallel guesses each take a place under the limit.
+    let attempts = state.store.count_code_attempt(&session.id_hash).await?;
+    if attempts > MAX_WRONG_CODES {
+        return too_many_codes(&state, jar).await;
+    }
+    let Some(credential) = state.store.totp_credential(user_id).await? else {
+        return Ok(Redirect::to("/2fa").into_response());
+    };
+    let now = state.clock.now();
+    let t = lang.or_org(session.org.lang);
+    let pending = !credential.active;
+    let outcome = if pending && !is_pending_and_usable(&credential, now) {
+        Err(t.setup_expired)
+    } else {
+        let secret = state
+            .keyring
+            .open(user_id, &credential.sealed)
+            .and_then(|bytes| TotpSecret::from_bytes(secrecy::ExposeSecret::expose_secret(&bytes)))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the TOTP secret of user {user_id} does not decrypt with the configured keys"
+                )
+            })?;
+        match TotpCode::parse(&form.code)
+            .map(|code| secret.verify(&code, now, credential.last_step))
+        {
+            Some(Verification::Accepted { step }) => Ok(step),
+            Some(Verification::Replayed) => Err(t.code_used),
+            Some(Verification::JustExpired) => Err(t.code_expired),
+            Some(Verification::Wrong) | None => Err(t.code_wrong),
+        }
+    };
+    let error = match outcome {
+        Ok(step) => {
+            let notice = if pending {
+                let t_org = Texts::of(session.org.lang);
+                Some(
+                    compose::notice(
+                        &state.settings.mail_from,
+                        compose::mailbox(&session.user.display_name, &session.user.email)
+                            .map_err(anyhow::Error::from)?,
+                        session.org.lang,
+                        &state.settings.service_name,
+                        t_org.enabled_subject,
+                        &t_org.fill(t_org.enabled_body, &session.user.username),
+                    )
+                    .map_err(anyhow::Error::from)?,
+                )
+            } else {
+                None
+            };
+            if state
+                .store
+                .accept_totp_step(user_id, &credential.sealed, step, notice.as_ref(), now)
+                .await?
+            {
+                if pending {
+                    state.outbox_wake.notify_one();
+                    tracing::info!(user_id, "two-step verification enabled");
+                }
+                tracing::info!(user_id, "login completed with authenticator code");
+                let jar = session::begin(&state, jar, user_id, LoginStage::Complete).await?;
+                return Ok((jar, Redirect::to("/")).into_response());
+            }
+            // Another request used this step first (or the secret was replaced meanwhile).
+            t.code_used
+        }
+        Err(message) => message,
+    };
+    tracing::info!(user_id, attempts, "authenticator code refused");
+    if attempts >= MAX_WRONG_CODES {
+        return too_many_codes(&state, jar).await;
+    }
+    let html = render_code_page(
+        &state,
+        t,
+        &session,
+        &credential,
+        form.csrf.clone(),
+        None,
+        Some(error),
+    )?;
+    Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response())
+}
+
+async fn too_many_codes(state: &AppState, jar: CookieJar) -> Result<Response, WebError> {
+    let jar = session::end(state, jar).await?;
+    Ok((jar, Redirect::to("/login?notice=too_many_codes")).into_response())
+}
+
+/// "Nieuwe code": a new secret and e-mail while set-up is pending. An account whose
+/// two-step verification is active cannot restart set-up here; an administrator resets it.
+async fn new_code(
+    State(state): State<AppState>,
+    HalfLoggedIn(session): HalfLoggedIn,
+    ProtectedForm(_): ProtectedForm<CsrfOnly>,
+) -> Result<Response, WebError> {
+    let credential = state.store.totp_credential(session.user.id).await?;
+    if credential.is_some_and(|c| c.active) {
+        return Ok(Redirect::to("/2fa/app").into_response());
+    }
+    let now = state.clock.now();
+    Ok(setup_redirect(start_setup(&state, &session).await?, now))
+}
