@@ -111,6 +111,13 @@ impl SmtpSink {
                         .await?
                 }
                 "HELO" => write.write_all(b"250 sink.test\r\n").await?,
+                "MAIL" if self.refusing.load(Ordering::SeqCst) => {
+                    // Also on a pooled connection opened before the server "went down".
+                    write
+                        .write_all(b"421 4.3.2 sink.test Service not available\r\n")
+                        .await?;
+                    return Ok(());
+                }
                 "MAIL" => {
                     from = angle_address(&command);
                     to.clear();
