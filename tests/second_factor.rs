@@ -22,6 +22,15 @@ async fn user_with_app(app: &TestApp, username: &str) -> String {
     app.keys.lock().unwrap()[username].clone()
 }
 
+/// A new active user at the first login: password, AUTHENTICATOR APP, set-up mail sent.
+async fn begin_setup(app: &TestApp, username: &str) -> Client {
+    app.active_user("acme", username, GOOD).await;
+    let client = browser();
+    app.login_with(&client, username, GOOD).await;
+    app.choose_app_with(&client).await;
+    client
+}
+
 /// Password step and AUTHENTICATOR APP for a fresh browser: ready to type a code.
 async fn at_code_page(app: &TestApp, username: &str) -> Client {
     let client = browser();
@@ -121,10 +130,7 @@ async fn one_period_back_and_ahead_are_accepted_two_are_not() {
 #[tokio::test]
 async fn nieuwe_code_replaces_the_secret_and_is_rate_limited() {
     let app = spawn_app().await;
-    app.active_user("acme", "jan", GOOD).await;
-    let client = browser();
-    app.login_with(&client, "jan", GOOD).await;
-    app.choose_app_with(&client).await;
+    let client = begin_setup(&app, "jan").await;
     let first = app.setup_mail_after("jan", 1).await;
     let old_key = first.text_key();
 
@@ -171,10 +177,7 @@ async fn nieuwe_code_replaces_the_secret_and_is_rate_limited() {
 #[tokio::test]
 async fn at_most_five_setup_mails_an_hour() {
     let app = spawn_app().await;
-    app.active_user("acme", "jan", GOOD).await;
-    let client = browser();
-    app.login_with(&client, "jan", GOOD).await;
-    app.choose_app_with(&client).await;
+    let client = begin_setup(&app, "jan").await;
     for _ in 0..4 {
         app.clock.advance(61);
         let sent = app
@@ -298,13 +301,10 @@ async fn half_logged_in_sessions_open_nothing_but_the_second_step() {
 #[tokio::test]
 async fn a_pending_secret_expires_and_nieuwe_code_recovers() {
     let app = spawn_app().await;
-    app.active_user("acme", "jan", GOOD).await;
-    let client = browser();
-    app.login_with(&client, "jan", GOOD).await;
-    app.choose_app_with(&client).await;
+    begin_setup(&app, "jan").await;
     let key = app.setup_mail_after("jan", 1).await.text_key();
     app.clock.advance(24 * 3600);
-    // The idle session ended meanwhile; the user logs in again and sees the expiry.
+    // That session ended long ago; at the next login the expired set-up restarts by itself.
     let client = browser();
     app.login_with(&client, "jan", GOOD).await;
     let page = app.choose_app_with(&client).await;

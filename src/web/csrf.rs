@@ -20,6 +20,19 @@ pub trait CsrfField {
     fn csrf(&self) -> &str;
 }
 
+/// A form that is only a button (log out, AUTHENTICATOR APP, Nieuwe code).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl CsrfField for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// The form's token for a page: the browser's existing one, or a new one set with the page.
 pub fn token_for_page(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     if let Some(existing) = jar

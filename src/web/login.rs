@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::csrf::{CsrfField, ProtectedForm, token_for_page};
+use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, CurrentSession};
@@ -143,18 +143,6 @@ async fn check_password(
     };
     let valid = state.hasher.verify(password, stored_hash).await;
     Ok(user_id.filter(|_| valid))
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfField for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 async fn logout(

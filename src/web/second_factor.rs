@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::csrf::{CsrfField, ProtectedForm, token_for_page};
+use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, HalfLoggedIn};
@@ -79,18 +79,6 @@ async fn choose_page(
         }],
     };
     Ok((jar, Html(page.render()?)).into_response())
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfField for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// Makes a new pending secret and queues its set-up e-mail, within the rate limit.
