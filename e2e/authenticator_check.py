@@ -157,13 +157,24 @@ def main():
             return result.stdout
 
         cli("org", "create", "--slug", "acme", "--name", "Acme B.V.", "--require-digit")
-        server = subprocess.Popen([BINARY, "serve"], env=env, stderr=subprocess.PIPE, text=True)
+        log_path = os.path.join(data, "server.log")
+        # Debug level: the most the server ever logs, to show that no secret is in it.
+        with open(log_path, "w") as log:
+            server = subprocess.Popen([BINARY, "serve"], env=dict(env, RUST_LOG="debug"),
+                                      stderr=log)
         try:
             wait_until_up(base)
-            run_journey(cli, smtp, base)
+            secrets = run_journey(cli, smtp, base)
         finally:
             server.terminate()
             server.wait(10)
+        with open(log_path) as log:
+            lines = log.read()
+        assert "login completed with authenticator code" in lines, "the log is written"
+        for name, secret in secrets.items():
+            assert secret not in lines, f"the {name} appears in the server log"
+        print(f"server log ({lines.count(chr(10))} lines at debug level) holds none of: "
+              + ", ".join(secrets))
     print("authenticator check: 1 passed, 0 failed")
 
 
@@ -216,6 +227,9 @@ def run_journey(cli, smtp, base):
     status, _, home = browser.request("/")
     assert status == 200 and "Je bent nu succesvol ingelogd." in home, home[:300]
     print("logged in with the code from oathtool")
+    token = link.rsplit("/", 1)[1]
+    # (The 6-digit code is left out: six digits turn up by chance in timestamps.)
+    return {"password": PASSWORD, "invitation token": token, "TOTP key": key}
 
 
 if __name__ == "__main__":

@@ -451,3 +451,14 @@ async fn a_setup_mail_that_could_not_be_sent_before_expiry_is_dropped() {
         "expired secret dropped, not sent late"
     );
 }
+
+#[tokio::test]
+async fn a_code_only_counts_for_the_user_whose_password_was_typed() {
+    let app = spawn_app().await;
+    let jan = user_with_app(&app, "jan").await;
+    user_with_app(&app, "piet").await;
+    app.clock.advance(30);
+    let piet = at_code_page(&app, "piet").await;
+    let (status, _) = code_answer(&app, &piet, &app_code(&jan, app.clock.now())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
