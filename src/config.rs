@@ -47,6 +47,10 @@ pub struct Settings {
     pub totp_key_file: Option<PathBuf>,
     /// How long a pending authenticator-app set-up (the e-mailed secret) stays usable.
     pub totp_setup_ttl_hours: u32,
+    /// Set-up e-mails ("Nieuwe code"): at most one per this many seconds …
+    pub setup_mail_interval_seconds: u32,
+    /// … and at most this many per hour, per user.
+    pub setup_mails_per_hour: u32,
     /// How often the outbox is checked for mail queued by other processes (the CLI).
     pub outbox_poll_ms: u64,
     /// `text` or `json` log lines.
@@ -81,6 +85,8 @@ impl Default for Settings {
             totp_key: None,
             totp_key_file: None,
             totp_setup_ttl_hours: 24,
+            setup_mail_interval_seconds: 60,
+            setup_mails_per_hour: 5,
             outbox_poll_ms: 1000,
             log_format: "text".into(),
         }
@@ -183,6 +189,9 @@ impl Settings {
         }
         if self.invitation_ttl_hours == 0 {
             return Err(invalid("invitation_ttl_hours", "must be at least 1"));
+        }
+        if self.setup_mails_per_hour == 0 {
+            return Err(invalid("setup_mails_per_hour", "must be at least 1"));
         }
         if self.totp_setup_ttl_hours == 0 {
             return Err(invalid("totp_setup_ttl_hours", "must be at least 1"));

@@ -5,17 +5,20 @@
 /// (RFC 4226 §7.3: throttle guessing; the password step is the expensive part to repeat).
 pub const MAX_WRONG_CODES: i64 = 5;
 
-/// Set-up e-mails ("Nieuwe code", and the first one): at most `count` per `seconds`.
-pub const SETUP_MAIL_LIMITS: [RateWindow; 2] = [
-    RateWindow {
-        seconds: 60,
-        count: 1,
-    },
-    RateWindow {
-        seconds: 3600,
-        count: 5,
-    },
-];
+/// Set-up e-mails ("Nieuwe code", and the first one): one per `interval_seconds` and
+/// `per_hour` per hour (defaults 60 and 5).
+pub fn setup_mail_limits(interval_seconds: u32, per_hour: u32) -> [RateWindow; 2] {
+    [
+        RateWindow {
+            seconds: i64::from(interval_seconds),
+            count: 1,
+        },
+        RateWindow {
+            seconds: 3600,
+            count: i64::from(per_hour),
+        },
+    ]
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateWindow {
@@ -46,6 +49,22 @@ pub fn next_allowed_at(sent: &[i64], now: i64, limits: &[RateWindow]) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SETUP_MAIL_LIMITS: [RateWindow; 2] = [
+        RateWindow {
+            seconds: 60,
+            count: 1,
+        },
+        RateWindow {
+            seconds: 3600,
+            count: 5,
+        },
+    ];
+
+    #[test]
+    fn limits_come_from_the_settings() {
+        assert_eq!(setup_mail_limits(60, 5), SETUP_MAIL_LIMITS);
+    }
 
     #[test]
     fn one_a_minute() {

@@ -19,7 +19,9 @@ use super::lang::{Preferred, chrome};
 use super::session::{self, HalfLoggedIn};
 use super::{AppState, PageChrome, WebError};
 use crate::domain::account::{EmailAddress, LoginStage};
-use crate::domain::second_factor::{MAX_WRONG_CODES, SETUP_MAIL_LIMITS, next_allowed_at};
+use crate::domain::second_factor::{
+    MAX_WRONG_CODES, RateWindow, next_allowed_at, setup_mail_limits,
+};
 use crate::domain::totp::{TotpCode, TotpSecret, Verification};
 use crate::mail::compose;
 use crate::store::{NewTotpSetup, Session, SetupOutcome, TotpCredential};
@@ -119,10 +121,7 @@ async fn start_setup(state: &AppState, session: &Session) -> Result<SetupOutcome
         mail: &mail,
         now,
     };
-    let outcome = state
-        .store
-        .start_totp_setup(&setup, &SETUP_MAIL_LIMITS)
-        .await?;
+    let outcome = state.store.start_totp_setup(&setup, &limits(state)).await?;
     if outcome == SetupOutcome::Started {
         state.outbox_wake.notify_one();
         tracing::info!(user_id = user.id, "authenticator set-up mail queued");
@@ -147,16 +146,28 @@ async fn choose_app(
         Some(c) => !c.active && !is_pending_and_usable(c, now),
     };
     if needs_mail {
-        return Ok(setup_redirect(start_setup(&state, &session).await?, now));
+        return Ok(setup_redirect(
+            &state,
+            start_setup(&state, &session).await?,
+            now,
+        ));
     }
     Ok(Redirect::to("/2fa/app").into_response())
 }
 
-fn setup_redirect(outcome: SetupOutcome, now: i64) -> Response {
+fn limits(state: &AppState) -> [RateWindow; 2] {
+    let settings = &state.settings;
+    setup_mail_limits(
+        settings.setup_mail_interval_seconds,
+        settings.setup_mails_per_hour,
+    )
+}
+
+fn setup_redirect(state: &AppState, outcome: SetupOutcome, now: i64) -> Response {
     match outcome {
         SetupOutcome::Started => Redirect::to("/2fa/app?notice=sent").into_response(),
         SetupOutcome::RateLimited { recent_sends } => {
-            let at = next_allowed_at(&recent_sends, now, &SETUP_MAIL_LIMITS).unwrap_or(now + 1);
+            let at = next_allowed_at(&recent_sends, now, &limits(state)).unwrap_or(now + 1);
             Redirect::to(&format!("/2fa/app?wait={}", at - now)).into_response()
         }
         SetupOutcome::AlreadyActive => Redirect::to("/2fa/app").into_response(),
@@ -340,5 +351,9 @@ async fn new_code(
         return Ok(Redirect::to("/2fa/app").into_response());
     }
     let now = state.clock.now();
-    Ok(setup_redirect(start_setup(&state, &session).await?, now))
+    Ok(setup_redirect(
+        &state,
+        start_setup(&state, &session).await?,
+        now,
+    ))
 }
