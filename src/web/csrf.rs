@@ -87,6 +87,9 @@ fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
     }
     match headers.get(ORIGIN).map(|v| v.to_str()) {
         None => true,
+        // Our pages send `Referrer-Policy: no-referrer`, under which browsers send
+        // `Origin: null` even for their own forms (Fetch §3.2.5); then Sec-Fetch-Site vouches.
+        Some(Ok("null")) => fetch_site == Some("same-origin"),
         Some(Ok(origin)) => origin == public_origin,
         Some(Err(_)) => false,
     }
@@ -126,5 +129,13 @@ mod tests {
             origin
         ));
         assert!(!same_origin(&headers(&[("origin", "null")]), origin));
+        assert!(!same_origin(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")]),
+            origin
+        ));
+        assert!(same_origin(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            origin
+        ));
     }
 }

@@ -146,10 +146,12 @@ async fn choose_app(
         Some(c) => !c.active && !is_pending_and_usable(c, now),
     };
     if needs_mail {
+        // The page itself says the e-mail was sent: no extra notice the first time.
         return Ok(setup_redirect(
             &state,
             start_setup(&state, &session).await?,
             now,
+            "/2fa/app",
         ));
     }
     Ok(Redirect::to("/2fa/app").into_response())
@@ -163,9 +165,10 @@ fn limits(state: &AppState) -> [RateWindow; 2] {
     )
 }
 
-fn setup_redirect(state: &AppState, outcome: SetupOutcome, now: i64) -> Response {
+/// Where to go after a set-up mail was requested; `on_sent` is the page when it went out.
+fn setup_redirect(state: &AppState, outcome: SetupOutcome, now: i64, on_sent: &str) -> Response {
     match outcome {
-        SetupOutcome::Started => Redirect::to("/2fa/app?notice=sent").into_response(),
+        SetupOutcome::Started => Redirect::to(on_sent).into_response(),
         SetupOutcome::RateLimited { recent_sends } => {
             let at = next_allowed_at(&recent_sends, now, &limits(state)).unwrap_or(now + 1);
             Redirect::to(&format!("/2fa/app?wait={}", at - now)).into_response()
@@ -355,5 +358,6 @@ async fn new_code(
         &state,
         start_setup(&state, &session).await?,
         now,
+        "/2fa/app?notice=sent",
     ))
 }
