@@ -24,8 +24,14 @@ pub struct Settings {
     pub public_url: Url,
     /// Folder for the SQLite database and the development keys.
     pub data_dir: PathBuf,
-    /// `sqlite://…`; empty means `sqlite://<data_dir>/poortwachter.db`.
+    /// `sqlite://…` or `postgres://user@host/db`; empty means
+    /// `sqlite://<data_dir>/poortwachter.db`. Never logged (it may hold a password).
+    #[serde(serialize_with = "serialize_redacted_string")]
     pub database_url: Option<String>,
+    /// Connections per instance.
+    pub database_max_connections: u32,
+    /// How long a request waits for a database connection before it gets a 503 page.
+    pub database_timeout_seconds: u64,
     /// `smtp://user:pass@host:port` (plain or `?tls=required`), or `smtps://…`. Empty means
     /// the development mailbox at `/dev/mail`.
     #[serde(serialize_with = "serialize_redacted")]
@@ -57,6 +63,16 @@ pub struct Settings {
     pub log_format: String,
 }
 
+fn serialize_redacted_string<S: serde::Serializer>(
+    value: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => serializer.serialize_some("[redacted]"),
+        None => serializer.serialize_none(),
+    }
+}
+
 fn serialize_redacted<S: serde::Serializer>(
     value: &Option<SecretString>,
     serializer: S,
@@ -74,6 +90,8 @@ impl Default for Settings {
             public_url: Url::parse("http://localhost:8080").expect("valid literal"),
             data_dir: PathBuf::from("data"),
             database_url: None,
+            database_max_connections: 8,
+            database_timeout_seconds: 5,
             smtp_url: None,
             mail_from: "Poortwachter <noreply@localhost>".into(),
             service_name: "Poortwachter".into(),
@@ -183,9 +201,17 @@ impl Settings {
             }
         }
         if let Some(db) = &self.database_url
-            && !db.starts_with("sqlite:")
+            && !["sqlite:", "postgres:", "postgresql:"]
+                .iter()
+                .any(|scheme| db.starts_with(scheme))
         {
-            return Err(invalid("database_url", "must start with sqlite:"));
+            return Err(invalid(
+                "database_url",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(invalid("database_max_connections", "must be at least 1"));
         }
         if self.invitation_ttl_hours == 0 {
             return Err(invalid("invitation_ttl_hours", "must be at least 1"));
@@ -232,6 +258,13 @@ impl Settings {
             };
             invalid(setting, e.to_string())
         })
+    }
+
+    pub fn pool(&self) -> crate::store::PoolSettings {
+        crate::store::PoolSettings {
+            max_connections: self.database_max_connections,
+            acquire_timeout: std::time::Duration::from_secs(self.database_timeout_seconds.max(1)),
+        }
     }
 
     pub fn database_url(&self) -> String {

@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::hashing::PasswordHasher;
 use crate::mail::outbox::OutboxWorker;
 use crate::mail::transport::MailTransport;
-use crate::store::{SqliteStore, Store};
+use crate::store::Store;
 use crate::web::{self, AppState};
 
 /// Opens the configured database (creating the data folder for the SQLite default) and runs
@@ -23,6 +23,7 @@ use crate::web::{self, AppState};
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url();
     if settings.database_url.is_none() {
+        // The embedded default keeps its database in the data folder.
         std::fs::create_dir_all(&settings.data_dir).with_context(|| {
             format!(
                 "setting `data_dir`: cannot create folder {}",
@@ -30,10 +31,26 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             )
         })?;
     }
-    let store = SqliteStore::connect(&url)
+    let store = crate::store::connect(&url, &settings.pool())
         .await
-        .with_context(|| format!("setting `database_url`: cannot open database {url}"))?;
-    Ok(Arc::new(store))
+        .with_context(|| {
+            format!(
+                "setting `database_url`: cannot open database {}",
+                redact(&url)
+            )
+        })?;
+    Ok(store)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 pub struct App {

@@ -24,7 +24,7 @@ async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
     (response.status(), response.text().await.unwrap())
 }
 
-#[tokio::test]
+store_tests! {
 async fn a_used_link_says_so_and_points_to_login() {
     let (app, link) = app_with_invitation("jan").await;
     assert_eq!(
@@ -53,7 +53,6 @@ async fn a_used_link_says_so_and_points_to_login() {
     );
 }
 
-#[tokio::test]
 async fn a_link_expires_after_the_configured_time() {
     let (app, link) = app_with_invitation("jan").await;
     app.clock.advance(7 * 24 * 3600 - 1);
@@ -81,7 +80,6 @@ async fn a_link_expires_after_the_configured_time() {
     );
 }
 
-#[tokio::test]
 async fn altered_cut_short_and_unknown_links_are_refused_without_a_trace() {
     let (app, link) = app_with_invitation("jan").await;
     let token = link.trim_start_matches("/invite/");
@@ -106,7 +104,6 @@ async fn altered_cut_short_and_unknown_links_are_refused_without_a_trace() {
     );
 }
 
-#[tokio::test]
 async fn a_new_invitation_replaces_the_old_link() {
     let (app, old) = app_with_invitation("jan").await;
     let newer = app.invite("acme", "jan").await;
@@ -120,7 +117,6 @@ async fn a_new_invitation_replaces_the_old_link() {
     );
 }
 
-#[tokio::test]
 async fn two_parallel_activations_of_one_link_one_wins() {
     let (app, link) = app_with_invitation("jan").await;
     let first = browser();
@@ -177,7 +173,6 @@ async fn two_parallel_activations_of_one_link_one_wins() {
     assert_eq!(logins, [StatusCode::SEE_OTHER, StatusCode::UNAUTHORIZED]);
 }
 
-#[tokio::test]
 async fn links_are_built_from_the_public_url_not_the_host_header() {
     let (app, link) = app_with_invitation("jan").await;
     let response = app
@@ -193,13 +188,10 @@ async fn links_are_built_from_the_public_url_not_the_host_header() {
     assert!(mail.text.contains(&format!("{PUBLIC_URL}/invite/")));
 }
 
-#[tokio::test]
 async fn the_database_holds_only_a_hash_of_the_link() {
     let (app, link) = app_with_invitation("jan").await;
     let token = link.trim_start_matches("/invite/");
-    let db = sqlx::SqlitePool::connect(&app.settings.database_url())
-        .await
-        .unwrap();
+    let db = app.db().await;
     let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT token_hash FROM invitations")
         .fetch_all(&db)
         .await
@@ -217,4 +209,5 @@ async fn the_database_holds_only_a_hash_of_the_link() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     panic!("the delivered mail is still in the outbox");
+}
 }

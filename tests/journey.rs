@@ -7,7 +7,7 @@ use common::*;
 use poortwachter::domain::lang::Lang;
 use reqwest::StatusCode;
 
-#[tokio::test]
+store_tests! {
 async fn invitation_to_logged_in_in_dutch() {
     let app = spawn_app().await;
     app.create_org("acme", Lang::Nl, strict_policy()).await;
@@ -200,7 +200,6 @@ async fn invitation_to_logged_in_in_dutch() {
     );
 }
 
-#[tokio::test]
 async fn english_organization_gets_english_mail_and_pages() {
     let app = spawn_app().await;
     app.create_org("globex", Lang::En, strict_policy()).await;
@@ -223,7 +222,6 @@ async fn english_organization_gets_english_mail_and_pages() {
     assert!(refused.contains("Too short: use at least 14 characters."));
 }
 
-#[tokio::test]
 async fn browser_language_chooses_the_page_language() {
     let app = spawn_app().await;
     let english = app
@@ -253,4 +251,5 @@ async fn browser_language_chooses_the_page_language() {
     );
     let offsite = app.get("/lang/nl?next=//evil.test/").await;
     assert_eq!(location(&offsite), "/login");
+}
 }

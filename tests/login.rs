@@ -24,7 +24,31 @@ async fn failed_login(app: &TestApp, username: &str, password: &str) -> (StatusC
     (status, normalized)
 }
 
-#[tokio::test]
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// What a bare request with only this session id sees at `path`: the status and redirect.
+async fn replay(app: &TestApp, path: &str, id: &str) -> (StatusCode, String) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(path))
+        .header("cookie", format!("pw_session={id}"))
+        .send()
+        .await
+        .unwrap();
+    let target = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (response.status(), target)
+}
+
+store_tests! {
 async fn unknown_user_wrong_password_and_inactive_account_look_the_same() {
     let app = spawn_app().await;
     app.active_user("acme", "actief", GOOD).await;
@@ -43,12 +67,6 @@ async fn unknown_user_wrong_password_and_inactive_account_look_the_same() {
     assert_eq!(unknown, inactive);
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-#[tokio::test]
 async fn unknown_user_takes_as_long_as_a_wrong_password() {
     // The real OWASP parameters, so a missing hash would stand out by tens of milliseconds.
     let app = spawn_app_with(|s| {
@@ -99,26 +117,6 @@ async fn unknown_user_takes_as_long_as_a_wrong_password() {
     }
 }
 
-/// What a bare request with only this session id sees at `path`: the status and redirect.
-async fn replay(app: &TestApp, path: &str, id: &str) -> (StatusCode, String) {
-    let response = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(app.url(path))
-        .header("cookie", format!("pw_session={id}"))
-        .send()
-        .await
-        .unwrap();
-    let target = response
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (response.status(), target)
-}
-
-#[tokio::test]
 async fn a_new_session_id_is_issued_at_each_login_step_and_log_out_deletes_it() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
@@ -170,7 +168,6 @@ async fn a_new_session_id_is_issued_at_each_login_step_and_log_out_deletes_it() 
     );
 }
 
-#[tokio::test]
 async fn a_session_id_planted_before_login_is_not_the_one_after() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
@@ -194,7 +191,6 @@ async fn a_session_id_planted_before_login_is_not_the_one_after() {
     assert_ne!(issued, planted);
 }
 
-#[tokio::test]
 async fn session_cookie_is_httponly_and_samesite_lax() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
@@ -208,7 +204,6 @@ async fn session_cookie_is_httponly_and_samesite_lax() {
     assert!(cookie.contains("Path=/"), "{cookie}");
 }
 
-#[tokio::test]
 async fn over_https_cookies_are_secure_and_host_prefixed() {
     let app =
         spawn_app_with(|s| s.public_url = "https://login.poortwachter.test".parse().unwrap()).await;
@@ -225,7 +220,6 @@ async fn over_https_cookies_are_secure_and_host_prefixed() {
     assert!(response.headers().contains_key("strict-transport-security"));
 }
 
-#[tokio::test]
 async fn sessions_end_after_idle_and_absolute_timeouts() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
@@ -257,7 +251,6 @@ async fn sessions_end_after_idle_and_absolute_timeouts() {
     );
 }
 
-#[tokio::test]
 async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
@@ -322,7 +315,6 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused() {
     );
 }
 
-#[tokio::test]
 async fn oversized_and_malformed_forms_get_a_clear_page() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
@@ -382,7 +374,6 @@ async fn oversized_and_malformed_forms_get_a_clear_page() {
     );
 }
 
-#[tokio::test]
 async fn unknown_pages_get_a_bilingual_page_not_a_stack_trace() {
     let app = spawn_app().await;
     let response = app.get("/does/not/exist").await;
@@ -391,7 +382,6 @@ async fn unknown_pages_get_a_bilingual_page_not_a_stack_trace() {
     assert!(html.contains("Pagina niet gevonden") && html.contains("Page not found"));
 }
 
-#[tokio::test]
 async fn usernames_are_case_insensitive_and_passwords_unicode_normalised() {
     let app = spawn_app().await;
     app.create_org("acme", Lang::Nl, PasswordPolicy::default())
@@ -409,4 +399,5 @@ async fn usernames_are_case_insensitive_and_passwords_unicode_normalised() {
         app.login("JAN", composed).await.status(),
         StatusCode::SEE_OTHER
     );
+}
 }

@@ -24,7 +24,7 @@ async fn wait_until(mut check: impl AsyncFnMut() -> bool) {
     panic!("condition not reached in 5 s");
 }
 
-#[tokio::test]
+store_tests! {
 async fn a_mail_server_that_is_down_delays_mail_and_loses_none() {
     let app = spawn_app().await;
     app.smtp.set_refusing(true);
@@ -34,9 +34,7 @@ async fn a_mail_server_that_is_down_delays_mail_and_loses_none() {
 
     // Tried, refused, kept for a retry.
     wait_until(async || {
-        let db = sqlx::SqlitePool::connect(&app.settings.database_url())
-            .await
-            .unwrap();
+        let db = app.db().await;
         let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM outbox")
             .fetch_optional(&db)
             .await
@@ -60,7 +58,6 @@ async fn a_mail_server_that_is_down_delays_mail_and_loses_none() {
     assert_eq!(app.smtp.received().len(), 1, "sent exactly once");
 }
 
-#[tokio::test]
 async fn no_listener_at_all_keeps_the_mail_queued_with_the_error() {
     let closed_port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -72,9 +69,7 @@ async fn no_listener_at_all_keeps_the_mail_queued_with_the_error() {
     app.create_org("acme", Lang::Nl, PasswordPolicy::default())
         .await;
     app.invite("acme", "jan").await;
-    let db = sqlx::SqlitePool::connect(&app.settings.database_url())
-        .await
-        .unwrap();
+    let db = app.db().await;
     wait_until(async || {
         let error: Option<String> = sqlx::query_scalar("SELECT last_error FROM outbox")
             .fetch_one(&db)
@@ -86,7 +81,6 @@ async fn no_listener_at_all_keeps_the_mail_queued_with_the_error() {
     assert_eq!(outbox_len(&app).await, 1, "still queued");
 }
 
-#[tokio::test]
 async fn a_refused_invitation_queues_no_mail() {
     let app = spawn_app().await;
     app.create_org("acme", Lang::Nl, PasswordPolicy::default())
@@ -133,7 +127,6 @@ async fn a_refused_invitation_queues_no_mail() {
     assert_eq!(app.smtp.received().len(), 1, "only the first invitation");
 }
 
-#[tokio::test]
 async fn without_smtp_mail_goes_to_the_dev_mailbox_page() {
     let app = spawn_app_with(|s| s.smtp_url = None).await;
     app.create_org("acme", Lang::Nl, PasswordPolicy::default())
@@ -165,8 +158,8 @@ async fn without_smtp_mail_goes_to_the_dev_mailbox_page() {
     assert!(app.smtp.received().is_empty());
 }
 
-#[tokio::test]
 async fn with_smtp_configured_there_is_no_dev_mailbox() {
     let app = spawn_app().await;
     assert_eq!(app.get("/dev/mail").await.status(), StatusCode::NOT_FOUND);
+}
 }

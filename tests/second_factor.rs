@@ -51,7 +51,7 @@ async fn code_answer(app: &TestApp, client: &Client, code: &str) -> (StatusCode,
     (status, target.unwrap_or(body))
 }
 
-#[tokio::test]
+store_tests! {
 async fn a_code_is_accepted_once_replays_are_refused() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
@@ -73,7 +73,6 @@ async fn a_code_is_accepted_once_replays_are_refused() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn the_same_code_in_parallel_logs_in_one_session_only() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
@@ -96,7 +95,6 @@ async fn the_same_code_in_parallel_logs_in_one_session_only() {
     assert_eq!(accepted, 1, "exactly one of eight parallel uses");
 }
 
-#[tokio::test]
 async fn one_period_back_and_ahead_are_accepted_two_are_not() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
@@ -127,7 +125,6 @@ async fn one_period_back_and_ahead_are_accepted_two_are_not() {
     );
 }
 
-#[tokio::test]
 async fn nieuwe_code_replaces_the_secret_and_is_rate_limited() {
     let app = spawn_app().await;
     let client = begin_setup(&app, "jan").await;
@@ -174,7 +171,6 @@ async fn nieuwe_code_replaces_the_secret_and_is_rate_limited() {
     assert_eq!((status, target.as_str()), (StatusCode::SEE_OTHER, "/"));
 }
 
-#[tokio::test]
 async fn at_most_five_setup_mails_an_hour() {
     let app = spawn_app().await;
     let client = begin_setup(&app, "jan").await;
@@ -207,7 +203,6 @@ async fn at_most_five_setup_mails_an_hour() {
     );
 }
 
-#[tokio::test]
 async fn five_wrong_codes_and_the_password_must_be_typed_again() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
@@ -242,7 +237,6 @@ async fn five_wrong_codes_and_the_password_must_be_typed_again() {
     assert!(csrf_page.contains("Te vaak een verkeerde code"));
 }
 
-#[tokio::test]
 async fn parallel_wrong_codes_cannot_exceed_the_limit() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
@@ -279,7 +273,6 @@ async fn parallel_wrong_codes_cannot_exceed_the_limit() {
     );
 }
 
-#[tokio::test]
 async fn half_logged_in_sessions_open_nothing_but_the_second_step() {
     let app = spawn_app().await;
     user_with_app(&app, "jan").await;
@@ -298,7 +291,6 @@ async fn half_logged_in_sessions_open_nothing_but_the_second_step() {
     );
 }
 
-#[tokio::test]
 async fn a_pending_secret_expires_and_nieuwe_code_recovers() {
     let app = spawn_app().await;
     begin_setup(&app, "jan").await;
@@ -324,7 +316,6 @@ async fn a_pending_secret_expires_and_nieuwe_code_recovers() {
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
-#[tokio::test]
 async fn an_active_app_cannot_restart_setup_without_an_administrator() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
@@ -341,7 +332,6 @@ async fn an_active_app_cannot_restart_setup_without_an_administrator() {
     assert_eq!(status, StatusCode::SEE_OTHER, "the old key still works");
 }
 
-#[tokio::test]
 async fn reset_2fa_ends_sessions_mails_a_notice_and_setup_starts_again() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
@@ -372,14 +362,11 @@ async fn reset_2fa_ends_sessions_mails_a_notice_and_setup_starts_again() {
     assert_ne!(app.keys.lock().unwrap()["jan"], key);
 }
 
-#[tokio::test]
 async fn a_secret_copied_to_another_users_row_does_not_decrypt() {
     let app = spawn_app().await;
     user_with_app(&app, "jan").await;
     user_with_app(&app, "piet").await;
-    let db = sqlx::SqlitePool::connect(&app.settings.database_url())
-        .await
-        .unwrap();
+    let db = app.db().await;
     sqlx::query(
         "UPDATE totp_credentials SET sealed = (SELECT sealed FROM totp_credentials c \
          JOIN users u ON u.id = c.user_id WHERE u.username = 'jan') \
@@ -398,16 +385,13 @@ async fn a_secret_copied_to_another_users_row_does_not_decrypt() {
     assert!(response.text().await.unwrap().contains("Er ging iets mis"));
 }
 
-#[tokio::test]
 async fn the_secret_is_stored_encrypted_and_leaves_the_outbox_when_sent() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
     let raw_key = data_encoding::BASE32_NOPAD.decode(key.as_bytes()).unwrap();
-    let db = sqlx::SqlitePool::connect(&app.settings.database_url())
-        .await
-        .unwrap();
+    let db = app.db().await;
     let (version, sealed): (i64, Vec<u8>) =
-        sqlx::query_as("SELECT key_version, sealed FROM totp_credentials")
+        sqlx::query_as("SELECT CAST(key_version AS BIGINT), sealed FROM totp_credentials")
             .fetch_one(&db)
             .await
             .unwrap();
@@ -423,7 +407,6 @@ async fn the_secret_is_stored_encrypted_and_leaves_the_outbox_when_sent() {
     panic!("sent mail (with the secret) is still in the outbox");
 }
 
-#[tokio::test]
 async fn a_setup_mail_that_could_not_be_sent_before_expiry_is_dropped() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
@@ -452,7 +435,6 @@ async fn a_setup_mail_that_could_not_be_sent_before_expiry_is_dropped() {
     );
 }
 
-#[tokio::test]
 async fn a_code_only_counts_for_the_user_whose_password_was_typed() {
     let app = spawn_app().await;
     let jan = user_with_app(&app, "jan").await;
@@ -461,4 +443,5 @@ async fn a_code_only_counts_for_the_user_whose_password_was_typed() {
     let piet = at_code_page(&app, "piet").await;
     let (status, _) = code_answer(&app, &piet, &app_code(&jan, app.clock.now())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
 }

@@ -2,7 +2,12 @@
 //! each database is an implementation of it. Everything that must happen once (using a link,
 //! claiming a mail) is decided by the database in one statement, never by a read-then-write.
 
+mod postgres;
+mod sql;
 mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -13,7 +18,26 @@ use crate::domain::second_factor::RateWindow;
 use crate::domain::token::TokenHash;
 use crate::keyring::Sealed;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+
+/// Connection pool settings, from the configuration.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it fails (a database that is down
+    /// answers with a clear 503 page after this, not a hang).
+    pub acquire_timeout: Duration,
+}
+
+/// Opens the store the URL names: `sqlite:…` or `postgres://…`.
+pub async fn connect(url: &str, pool: &PoolSettings) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::connect(url, pool).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(url, pool).await?))
+    }
+}
 
 pub type UserId = i64;
 pub type OrgId = i64;
@@ -35,6 +59,23 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// The database cannot be reached right now (down, restarting, no free connection):
+    /// worth a "try again shortly", not an internal error.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            )
+        )
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Organization {

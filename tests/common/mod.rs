@@ -52,7 +52,17 @@ pub struct TestApp {
     pub settings: Settings,
     /// The authenticator keys users have set up, by username.
     pub keys: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    pub backend: Backend,
+    schema: Option<String>,
     _data: TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(schema) = self.schema.take() {
+            drop_schema(schema);
+        }
+    }
 }
 
 pub struct Mail {
@@ -156,11 +166,131 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// The database a test runs on. One suite, two stores: `store_tests!` runs each test on
+/// both, PostgreSQL only where `POORTWACHTER_TEST_POSTGRES_URL` is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+tokio::task_local! {
+    pub static BACKEND: Backend;
+}
+
+pub const POSTGRES_ENV: &str = "POORTWACHTER_TEST_POSTGRES_URL";
+
+/// Whether the PostgreSQL half of the suite runs; says so once on stderr when it does not
+/// (written past the test harness's output capture, so it is seen).
+pub fn postgres_configured() -> bool {
+    static NOTICE: std::sync::Once = std::sync::Once::new();
+    let configured = std::env::var(POSTGRES_ENV).is_ok_and(|v| !v.is_empty());
+    if !configured {
+        NOTICE.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "notice: {POSTGRES_ENV} is not set: the PostgreSQL runs of this suite are skipped"
+            );
+        });
+    }
+    configured
+}
+
+/// A fresh schema in the test PostgreSQL database, and the URL that uses it.
+pub async fn postgres_schema() -> (String, String) {
+    let base = std::env::var(POSTGRES_ENV).expect("checked by postgres_configured");
+    let schema = format!("pw_test_{:016x}", rand_u64());
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("{POSTGRES_ENV}={base}: cannot connect: {e}"));
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    (schema, url)
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    hasher.finish()
+}
+
+/// Removes a test schema (from a thread of its own: it runs from `Drop`).
+pub fn drop_schema(schema: String) {
+    let Ok(base) = std::env::var(POSTGRES_ENV) else {
+        return;
+    };
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            if let Ok(pool) = sqlx::PgPool::connect(&base).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .execute(&pool)
+                    .await;
+            }
+        });
+    })
+    .join();
+}
+
+/// Runs each test once on SQLite and once on PostgreSQL (when configured), as
+/// `<test>::sqlite` and `<test>::postgres`.
+#[macro_export]
+macro_rules! store_tests {
+    ($( $(#[$meta:meta])* async fn $name:ident() $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    $crate::common::BACKEND
+                        .scope($crate::common::Backend::Sqlite, async $body)
+                        .await
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if !$crate::common::postgres_configured() {
+                        return;
+                    }
+                    $crate::common::BACKEND
+                        .scope($crate::common::Backend::Postgres, async $body)
+                        .await
+                }
+            }
+        )*
+    };
+}
+
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let data = tempfile::tempdir().unwrap();
     let smtp = SmtpSink::start().await;
     let mut settings = test_settings(&data);
     settings.smtp_url = Some(smtp.url().into());
+    let backend = BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite);
+    let mut schema = None;
+    if backend == Backend::Postgres {
+        let (name, url) = postgres_schema().await;
+        settings.database_url = Some(url);
+        schema = Some(name);
+    }
     configure(&mut settings);
     let clock = ManualClock::starting_now();
     let app = App::build_with_clock(settings.clone(), clock.clone())
@@ -179,6 +309,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client: browser(),
         settings,
         keys: Default::default(),
+        backend,
+        schema,
         _data: data,
     }
 }
@@ -229,6 +361,15 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 impl TestApp {
+    /// A direct connection to the test's database (either store), for checking what is
+    /// stored and for simulating what the HTTP flow cannot (a crashed instance).
+    pub async fn db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.settings.database_url())
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -1,0 +1,99 @@
+//! PostgreSQL: the store for several instances behind a load balancer. The same queries as
+//! SQLite (see `sql.rs`); what must happen once is decided by row locks and conditional
+//! updates in the database, never by state in one process.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+
+use super::sql::sql_store;
+use super::*;
+use crate::domain::account::AccountState;
+use crate::domain::password::CharacterClasses;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` and runs the embedded migrations (in a transaction, under
+    /// sqlx's advisory lock, so instances starting together migrate once).
+    pub async fn connect(url: &str, pool: &PoolSettings) -> StoreResult<PgStore> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(pool.max_connections)
+            .acquire_timeout(pool.acquire_timeout)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// `?` and `?N` placeholders become PostgreSQL's `$N`.
+    fn sql(text: &str) -> Cow<'_, str> {
+        Cow::Owned(numbered_placeholders(text))
+    }
+
+    /// Claims skip rows that another instance is claiming at this moment.
+    const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
+    /// Under READ COMMITTED two parallel INSERT … SELECT COUNT(*) could both pass the rate
+    /// limit; locking the user's row first serialises them.
+    const LOCK_USER: Option<&'static str> = Some("SELECT id FROM users WHERE id = ? FOR UPDATE");
+}
+
+/// Rewrites `?` (the next number) and `?N` (that number) to `$N`, outside string literals.
+fn numbered_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut next = 1;
+    let mut in_literal = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_literal = !in_literal;
+                out.push(c);
+            }
+            '?' if !in_literal => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                if digits.is_empty() {
+                    out.push_str(&format!("${next}"));
+                    next += 1;
+                } else {
+                    out.push('$');
+                    out.push_str(&digits);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+sql_store!(PgStore, Postgres, PgRow);
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_placeholders;
+
+    #[test]
+    fn placeholders_are_numbered() {
+        assert_eq!(
+            numbered_placeholders("SELECT a FROM t WHERE b = ? AND c = 'x?' AND d > ?"),
+            "SELECT a FROM t WHERE b = $1 AND c = 'x?' AND d > $2"
+        );
+        assert_eq!(
+            numbered_placeholders("INSERT INTO t SELECT ?1, ?2 WHERE x = ?1"),
+            "INSERT INTO t SELECT $1, $2 WHERE x = $1"
+        );
+    }
+}
