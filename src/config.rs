@@ -61,6 +61,9 @@ pub struct Settings {
     pub outbox_poll_ms: u64,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Behind a load balancer: the header it puts the client's address in (for example
+    /// `X-Forwarded-For`); its right-most entry is used. Empty: the connection's peer address.
+    pub client_ip_header: Option<String>,
 }
 
 fn serialize_redacted_string<S: serde::Serializer>(
@@ -107,6 +110,7 @@ impl Default for Settings {
             setup_mails_per_hour: 5,
             outbox_poll_ms: 1000,
             log_format: "text".into(),
+            client_ip_header: None,
         }
     }
 }
@@ -156,6 +160,9 @@ impl Settings {
         // An empty string in the environment means "not set".
         if settings.database_url.as_deref() == Some("") {
             settings.database_url = None;
+        }
+        if settings.client_ip_header.as_deref() == Some("") {
+            settings.client_ip_header = None;
         }
         if settings
             .smtp_url
@@ -228,6 +235,11 @@ impl Settings {
         }
         if self.outbox_poll_ms == 0 {
             return Err(invalid("outbox_poll_ms", "must be at least 1"));
+        }
+        if let Some(name) = &self.client_ip_header
+            && axum::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+        {
+            return Err(invalid("client_ip_header", "not a valid header name"));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(invalid("log_format", "must be text or json"));

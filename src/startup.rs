@@ -131,9 +131,12 @@ impl App {
         tracing::info!(%addr, public_url = %self.state.settings.public_url, "listening");
         let worker = tokio::spawn(self.worker.run());
         let router = web::router(self.state);
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
         worker.abort();
         served.context("server stopped with an error")
     }

@@ -208,6 +208,9 @@ pub enum SetupOutcome {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// A round trip to the database (readiness checks).
+    async fn ping(&self) -> StoreResult<()>;
+
     async fn create_organization(&self, org: &NewOrganization) -> StoreResult<Organization>;
     async fn organization_by_slug(&self, slug: &str) -> StoreResult<Option<Organization>>;
     async fn set_policy(&self, org: OrgId, policy: &PasswordPolicy) -> StoreResult<()>;

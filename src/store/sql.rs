@@ -77,6 +77,11 @@ macro_rules! sql_store {
 
         #[async_trait]
         impl Store for $store {
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn create_organization(&self, org: &NewOrganization) -> StoreResult<Organization> {
                 let classes = org.policy.classes();
                 let result = sqlx::query(&<$store>::sql(

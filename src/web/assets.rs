@@ -1,18 +1,28 @@
-//! The one stylesheet, and the health check.
+//! The one stylesheet, and the health checks.
 
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use super::AppState;
+use axum::extract::State;
+
+use super::{AppState, WebError};
 
 static STYLE: &str = include_str!("../../assets/style.css");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/style.css", get(style))
+        // Liveness: the process answers. Readiness: it can also reach its database, so a
+        // load balancer sends no users to an instance that would only show 503 pages.
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+}
+
+async fn ready(State(state): State<AppState>) -> Result<&'static str, WebError> {
+    state.store.ping().await?;
+    Ok("ready")
 }
 
 async fn style() -> impl IntoResponse {

@@ -17,15 +17,25 @@ pub enum WebError {
     /// The request body could not be read as the form (bad encoding, too large, duplicates).
     #[error("bad form ({0})")]
     BadForm(StatusCode),
+    /// The database cannot be reached right now; the request can simply be tried again.
+    #[error("database unavailable: {0}")]
+    Unavailable(StoreError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
-        WebError::Internal(e.into())
+        if e.is_unavailable() {
+            WebError::Unavailable(e)
+        } else {
+            WebError::Internal(e.into())
+        }
     }
 }
+
+/// Seconds a client is asked to wait before trying again after a 503.
+const RETRY_AFTER_SECONDS: &str = "5";
 
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
@@ -72,6 +82,18 @@ impl IntoResponse for WebError {
                     body_en: "What was sent is not a valid form of this site (or it is too large). Go back and try again.",
                 },
             ),
+            WebError::Unavailable(error) => {
+                tracing::warn!(error = %error, "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorPage {
+                        title_nl: "Even niet beschikbaar",
+                        body_nl: "De dienst is even niet bereikbaar. Er is niets verloren gegaan. Probeer het over een paar seconden opnieuw.",
+                        title_en: "Briefly unavailable",
+                        body_en: "The service cannot be reached for a moment. Nothing was lost. Please try again in a few seconds.",
+                    },
+                )
+            }
             WebError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 (
@@ -85,9 +107,16 @@ impl IntoResponse for WebError {
                 )
             }
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => status.into_response(),
+        };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
         }
+        response
     }
 }

@@ -71,6 +71,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let client_ip_header = state.settings.client_ip_header.clone();
     let mut app = Router::new()
         .merge(login::router())
         .merge(invite::router())
@@ -114,11 +115,37 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(tower::util::option_layer(hsts))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-            // The path only: query strings and token paths are not logged.
-            tracing::info_span!("request", method = %request.method(), route = %route_label(request.uri().path()))
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            move |request: &axum::extract::Request| {
+                // The path only: query strings and token paths are not logged.
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    route = %route_label(request.uri().path()),
+                    client = %client_address(request, client_ip_header.as_deref()),
+                )
+            },
+        ))
         .with_state(state)
+}
+
+/// The client's address: behind a load balancer the right-most entry of the configured
+/// header (the one our own balancer added; entries to its left are the client's say-so),
+/// otherwise the connection's peer.
+fn client_address(request: &axum::extract::Request, header: Option<&str>) -> String {
+    let forwarded = header
+        .and_then(|name| request.headers().get(name))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|list| list.rsplit(',').next())
+        .map(|entry| entry.trim().chars().take(64).collect::<String>())
+        .filter(|entry| !entry.is_empty());
+    forwarded.unwrap_or_else(|| {
+        request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+            .unwrap_or_default()
+    })
 }
 
 /// A path fit for a log line: the token in an invitation link is replaced.
@@ -133,4 +160,46 @@ fn route_label(path: &str) -> String {
 pub struct PageChrome {
     pub service_name: String,
     pub switch_href: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(forwarded: Option<&str>) -> axum::extract::Request {
+        let mut builder = axum::http::Request::builder().uri("/login");
+        if let Some(value) = forwarded {
+            builder = builder.header("x-forwarded-for", value);
+        }
+        let mut request = builder.body(axum::body::Body::empty()).unwrap();
+        let peer: std::net::SocketAddr = "10.0.0.5:41000".parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        request
+    }
+
+    #[test]
+    fn client_address_trusts_only_the_configured_header_and_its_last_entry() {
+        let spoofed = request(Some("6.6.6.6, 203.0.113.7"));
+        assert_eq!(
+            client_address(&spoofed, Some("x-forwarded-for")),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            client_address(&spoofed, None),
+            "10.0.0.5",
+            "no header configured"
+        );
+        assert_eq!(
+            client_address(&request(None), Some("x-forwarded-for")),
+            "10.0.0.5"
+        );
+    }
+
+    #[test]
+    fn invitation_tokens_do_not_reach_the_log() {
+        assert_eq!(route_label("/invite/SECRETTOKEN"), "/invite/{token}");
+        assert_eq!(route_label("/login"), "/login");
+    }
 }

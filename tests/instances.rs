@@ -1,0 +1,465 @@
+//! Several instances on one PostgreSQL database, as behind a load balancer: two real server
+//! processes, and every promise that must hold across them (exactly once, shared counters,
+//! shared sessions, one outbox drained by all).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::smtp::SmtpSink;
+use common::*;
+use reqwest::{Client, StatusCode};
+
+const GOOD: &str = "Fiets-Sleutel-2024!";
+const KEY: &str = "1:c2hhcmVkIGtleSBvZiBib3RoIGluc3RhbmNlcyEhISE=";
+
+struct Instance {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Cluster {
+    a: Instance,
+    b: Instance,
+    env: Vec<(String, String)>,
+    smtp: SmtpSink,
+    schema: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Stop both instances before their schema goes.
+        for instance in [&mut self.a, &mut self.b] {
+            let _ = instance.child.kill();
+            let _ = instance.child.wait();
+        }
+        drop_schema(self.schema.clone());
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Cluster {
+    async fn start() -> Cluster {
+        let (schema, database_url) = postgres_schema().await;
+        let smtp = SmtpSink::start().await;
+        let data = tempfile::tempdir().unwrap();
+        let env: Vec<(String, String)> = [
+            ("POORTWACHTER_DATABASE_URL", database_url.as_str()),
+            ("POORTWACHTER_SMTP_URL", &smtp.url()),
+            ("POORTWACHTER_PUBLIC_URL", PUBLIC_URL),
+            ("POORTWACHTER_TOTP_KEY", KEY),
+            ("POORTWACHTER_OUTBOX_POLL_MS", "100"),
+            ("POORTWACHTER_ARGON2_MEMORY_KIB", "1024"),
+            ("POORTWACHTER_ARGON2_ITERATIONS", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        // Both start at once: the migrations run once, under PostgreSQL's advisory lock.
+        let cluster_env = env.clone();
+        let start = |name: &str| {
+            let port = free_port();
+            let folder = data.path().join(name);
+            std::fs::create_dir_all(&folder).unwrap();
+            let child = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+                .arg("serve")
+                .envs(cluster_env.iter().cloned())
+                .env("POORTWACHTER_BIND", format!("127.0.0.1:{port}"))
+                .env("POORTWACHTER_DATA_DIR", &folder)
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap();
+            Instance {
+                child,
+                address: format!("http://127.0.0.1:{port}"),
+            }
+        };
+        let cluster = Cluster {
+            a: start("a"),
+            b: start("b"),
+            env,
+            smtp,
+            schema,
+            _data: data,
+        };
+        for instance in [&cluster.a, &cluster.b] {
+            wait_until_ready(&instance.address).await;
+        }
+        cluster.cli(&["org", "create", "--slug", "acme", "--name", "Acme"]);
+        cluster
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+            .args(args)
+            .envs(self.env.iter().cloned())
+            .env("POORTWACHTER_DATA_DIR", self._data.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Invites `username` and returns the activation path.
+    fn invite(&self, username: &str) -> String {
+        let email = format!("{username}@example.nl");
+        let out = self.cli(&[
+            "user",
+            "invite",
+            "--org",
+            "acme",
+            "--username",
+            username,
+            "--email",
+            &email,
+            "--name",
+            username,
+        ]);
+        let link = out
+            .lines()
+            .find_map(|l| l.strip_prefix("activation link: "))
+            .unwrap();
+        link[PUBLIC_URL.len()..].to_owned()
+    }
+}
+
+async fn wait_until_ready(address: &str) {
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::get(format!("{address}/readyz")).await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("instance {address} did not become ready");
+}
+
+async fn csrf_from(client: &Client, url: &str) -> String {
+    csrf_of(&client.get(url).send().await.unwrap().text().await.unwrap())
+}
+
+async fn post(
+    client: &Client,
+    url: String,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("csrf", csrf)];
+    form.extend_from_slice(fields);
+    client.post(url).form(&form).send().await.unwrap()
+}
+
+/// Activates `username` through instance `via`, sets up the app there, logs in once; returns
+/// the authenticator key from the set-up e-mail.
+async fn ready_user(cluster: &Cluster, username: &str, via: &Instance) -> String {
+    let path = cluster.invite(username);
+    let client = browser();
+    let url = format!("{}{path}", via.address);
+    let csrf = csrf_from(&client, &url).await;
+    let done = post(
+        &client,
+        url,
+        &csrf,
+        &[("password", GOOD), ("password_repeat", GOOD)],
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let (client, csrf) = to_code_page(cluster, username, via).await;
+    let recipient = format!("{username}@example.nl");
+    let mut number = 1;
+    let setup = loop {
+        let envelope = cluster.smtp.wait_for(&recipient, number).await;
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&envelope.data)
+            .unwrap();
+        if parsed.attachment_count() > 0 || parsed.parts.iter().any(|p| p.is_binary()) {
+            break parsed.body_text(0).unwrap().to_string();
+        }
+        number += 1;
+    };
+    let key = setup
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Aanvraagcode: "))
+        .unwrap()
+        .replace(' ', "");
+    let code = app_code(&key, now());
+    let done = post(
+        &client,
+        format!("{}/2fa/app/verify", via.address),
+        &csrf,
+        &[("code", &code)],
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    key
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A browser that typed the password on `via` and chose AUTHENTICATOR APP.
+async fn to_code_page(cluster: &Cluster, username: &str, via: &Instance) -> (Client, String) {
+    let _ = cluster;
+    let client = browser();
+    let csrf = csrf_from(&client, &format!("{}/login", via.address)).await;
+    let login = post(
+        &client,
+        format!("{}/login", via.address),
+        &csrf,
+        &[("username", username), ("password", GOOD)],
+    )
+    .await;
+    assert_eq!(login.headers()["location"], "/2fa");
+    let chosen = post(&client, format!("{}/2fa/app", via.address), &csrf, &[]).await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    (client, csrf)
+}
+
+#[tokio::test]
+async fn two_instances_share_everything_that_must_be_exactly_once_or_counted() {
+    if !postgres_configured() {
+        return;
+    }
+    let cluster = Cluster::start().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+
+    // An invitation used at the same moment on both instances: one wins.
+    let path = cluster.invite("jan");
+    let (ca, cb) = (browser(), browser());
+    let (url_a, url_b) = (
+        format!("{}{path}", a.address),
+        format!("{}{path}", b.address),
+    );
+    let (csrf_a, csrf_b) = (csrf_from(&ca, &url_a).await, csrf_from(&cb, &url_b).await);
+    let (ra, rb) = tokio::join!(
+        post(
+            &ca,
+            url_a,
+            &csrf_a,
+            &[("password", GOOD), ("password_repeat", GOOD)]
+        ),
+        post(
+            &cb,
+            url_b,
+            &csrf_b,
+            &[("password", GOOD), ("password_repeat", GOOD)]
+        ),
+    );
+    let mut statuses = [ra.status(), rb.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::GONE]);
+
+    // A user with an app, set up through A.
+    let key = ready_user(&cluster, "piet", a).await;
+
+    // A session made on A works on B; log-out on A ends it on B.
+    let (client, csrf) = to_code_page(&cluster, "piet", a).await;
+    let next = app_code(&key, now() + 30);
+    let done = post(
+        &client,
+        format!("{}/2fa/app/verify", a.address),
+        &csrf,
+        &[("code", &next)],
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        client
+            .get(format!("{}/", b.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let csrf = csrf_from(&client, &format!("{}/", a.address)).await;
+    post(&client, format!("{}/logout", a.address), &csrf, &[]).await;
+    assert_eq!(
+        client
+            .get(format!("{}/", b.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // That step (now + 30 s) is spent on A, so B refuses it; and the same fresh code sent to
+    // both at once logs in only one.
+    let (on_b, csrf_b) = to_code_page(&cluster, "piet", b).await;
+    let replay = post(
+        &on_b,
+        format!("{}/2fa/app/verify", b.address),
+        &csrf_b,
+        &[("code", &next)],
+    )
+    .await;
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    let mut sessions = Vec::new();
+    for instance in [a, b, a, b] {
+        sessions.push((
+            to_code_page(&cluster, "piet", instance).await,
+            instance.address.clone(),
+        ));
+    }
+    tokio::time::sleep(Duration::from_secs((30 - now() % 30 + 1) as u64)).await;
+    let fresh = app_code(&key, now() + 30);
+    let answers = futures::future::join_all(sessions.iter().map(|((client, csrf), address)| {
+        let fresh = &fresh;
+        async move {
+            post(
+                client,
+                format!("{address}/2fa/app/verify"),
+                csrf,
+                &[("code", fresh.as_str())],
+            )
+            .await
+        }
+    }))
+    .await;
+    let accepted = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::SEE_OTHER)
+        .count();
+    assert_eq!(accepted, 1, "one step, one login, across instances");
+
+    // Wrong codes are counted in the database: alternating instances, five end the session.
+    let (client, csrf) = to_code_page(&cluster, "piet", a).await;
+    for (i, instance) in [a, b, a, b].into_iter().enumerate() {
+        let r = post(
+            &client,
+            format!("{}/2fa/app/verify", instance.address),
+            &csrf,
+            &[("code", "000000")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "wrong code {}", i + 1);
+    }
+    let fifth = post(
+        &client,
+        format!("{}/2fa/app/verify", b.address),
+        &csrf,
+        &[("code", "000000")],
+    )
+    .await;
+    assert_eq!(fifth.headers()["location"], "/login?notice=too_many_codes");
+
+    // The "Nieuwe code" limit is shared: a request on A, then at once on B, is refused.
+    let path = cluster.invite("klaas");
+    let client = browser();
+    let url = format!("{}{path}", a.address);
+    let csrf = csrf_from(&client, &url).await;
+    post(
+        &client,
+        url,
+        &csrf,
+        &[("password", GOOD), ("password_repeat", GOOD)],
+    )
+    .await;
+    let (client, csrf) = to_code_page(&cluster, "klaas", a).await;
+    let again = post(&client, format!("{}/2fa/app/new", b.address), &csrf, &[]).await;
+    assert!(
+        again.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/2fa/app?wait=")
+    );
+}
+
+#[tokio::test]
+async fn one_outbox_drained_by_both_each_mail_sent_once_and_a_dead_senders_mail_is_sent() {
+    if !postgres_configured() {
+        return;
+    }
+    let cluster = Cluster::start().await;
+    let users: Vec<String> = (0..20).map(|i| format!("user{i}")).collect();
+    for user in &users {
+        cluster.invite(user);
+    }
+    for user in &users {
+        cluster
+            .smtp
+            .wait_for(&format!("{user}@example.nl"), 1)
+            .await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        cluster.smtp.received().len(),
+        20,
+        "each of the 20 mails once"
+    );
+
+    // A mail claimed by an instance that died mid-send: its lease runs out, another sends it.
+    sqlx::any::install_default_drivers();
+    let db = sqlx::PgPool::connect(&format!(
+        "{}{}options=-c%20search_path%3D{}",
+        std::env::var(POSTGRES_ENV).unwrap(),
+        if std::env::var(POSTGRES_ENV).unwrap().contains('?') {
+            '&'
+        } else {
+            '?'
+        },
+        cluster.schema
+    ))
+    .await
+    .unwrap();
+    let message = b"From: noreply@localhost\r\nTo: orphan@example.nl\r\nSubject: orphan\r\n\r\nclaimed by a crashed instance\r\n";
+    sqlx::query(
+        "INSERT INTO outbox (sender, recipient, message, created_at, attempts, next_attempt_at, lease_until) \
+         VALUES ('noreply@localhost', 'orphan@example.nl', $1, $2, 1, $2, $3)",
+    )
+    .bind(&message[..])
+    .bind(now())
+    .bind(now() + 2)
+    .execute(&db)
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        cluster
+            .smtp
+            .received()
+            .iter()
+            .all(|e| !e.to.contains(&"orphan@example.nl".to_owned())),
+        "not while leased"
+    );
+    let orphan = cluster.smtp.wait_for("orphan@example.nl", 1).await;
+    assert!(String::from_utf8_lossy(&orphan.data).contains("claimed by a crashed instance"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        cluster
+            .smtp
+            .received()
+            .iter()
+            .filter(|e| e.to.contains(&"orphan@example.nl".to_owned()))
+            .count(),
+        1
+    );
+}
