@@ -43,6 +43,11 @@ pub struct Settings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// Password hashes computed at once; 0 means one per CPU core.
+    pub hash_workers: usize,
+    /// Logins that may wait for a hashing worker; more are answered 503 at once.
+    /// 0 means 8 per worker.
+    pub hash_queue: usize,
     pub invitation_ttl_hours: u32,
     /// Keys that encrypt the TOTP secrets: `VERSION:BASE64` entries (32-byte keys), separated
     /// by newlines or commas; the last is current. Every instance needs the same keys.
@@ -102,6 +107,8 @@ impl Default for Settings {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            hash_workers: 0,
+            hash_queue: 0,
             invitation_ttl_hours: 7 * 24,
             totp_key: None,
             totp_key_file: None,
@@ -270,6 +277,19 @@ impl Settings {
             };
             invalid(setting, e.to_string())
         })
+    }
+
+    /// The hashing pool's size, with the defaults filled in.
+    pub fn hash_pool(&self) -> crate::hashing::PoolSize {
+        let workers = match self.hash_workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let queue = match self.hash_queue {
+            0 => 8 * workers,
+            n => n,
+        };
+        crate::hashing::PoolSize { workers, queue }
     }
 
     pub fn pool(&self) -> crate::store::PoolSettings {

@@ -1,13 +1,18 @@
-//! Argon2id password hashing (RFC 9106) in the PHC string format.
+//! Argon2id password hashing (RFC 9106) in the PHC string format, with admission control.
 //!
-//! Hashing takes tens of milliseconds of CPU on purpose, so it runs on tokio's blocking pool
-//! and never on the async workers that serve every other request.
+//! Hashing takes tens of milliseconds of CPU on purpose. It runs on a dedicated pool of
+//! threads sized to the cores, never on the async workers that serve every other request, and
+//! at a lower scheduling priority, so pages, code checks and health checks stay fast while
+//! hashes use the rest of the CPU. In front of the pool a bounded queue: when it is full a
+//! login is refused at once ([`HashError::Busy`], a 503 with Retry-After) instead of waiting
+//! until clients time out.
 
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::domain::password::Password;
 
@@ -21,38 +26,102 @@ struct Inner {
     /// Verified against when there is no real hash (unknown user, account not activated), so
     /// those answers take as long as a wrong password (OWASP Authentication Cheat Sheet).
     dummy_hash: String,
+    pool: rayon::ThreadPool,
+    /// Hashes running plus waiting; a request that finds none free is refused.
+    admission: Arc<Semaphore>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("all password hashing workers are busy and the queue is full")]
+    Busy,
+    #[error("password hashing failed: {0}")]
+    Failed(anyhow::Error),
+}
+
+/// How many hashes run at once (`workers`, one per core by default) and how many may wait.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSize {
+    pub workers: usize,
+    pub queue: usize,
 }
 
 impl PasswordHasher {
-    pub fn new(params: Params) -> anyhow::Result<PasswordHasher> {
+    pub fn new(params: Params, size: PoolSize) -> anyhow::Result<PasswordHasher> {
         let dummy = Password::parse("dummy password that never matches")?;
         let dummy_hash = hash_now(&params, &dummy)?;
+        let workers = size.workers.max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|i| format!("pw-hash-{i}"))
+            .start_handler(|_| lower_priority())
+            .build()?;
+        let admission = Arc::new(Semaphore::new(workers + size.queue));
         Ok(PasswordHasher {
-            inner: Arc::new(Inner { params, dummy_hash }),
+            inner: Arc::new(Inner {
+                params,
+                dummy_hash,
+                pool,
+                admission,
+            }),
         })
     }
 
-    pub async fn hash(&self, password: Password) -> anyhow::Result<String> {
+    /// Runs `work` on the hashing pool, or refuses at once when it is saturated.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Inner) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let permit = self
+            .inner
+            .admission
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| HashError::Busy)?;
+        let (done, result) = tokio::sync::oneshot::channel();
         let inner = self.inner.clone();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| hash_now(&inner.params, &password)))
+        self.inner.pool.spawn(move || {
+            let output = span.in_scope(|| work(&inner));
+            drop(permit);
+            let _ = done.send(output);
+        });
+        result
+            .await
+            .map_err(|_| HashError::Failed(anyhow::anyhow!("hashing worker stopped")))
+    }
+
+    pub async fn hash(&self, password: Password) -> Result<String, HashError> {
+        self.run(move |inner| hash_now(&inner.params, &password))
             .await?
+            .map_err(HashError::Failed)
     }
 
     /// True only when `stored` is a hash of `password`. With no stored hash the dummy hash is
     /// verified instead, so the time taken says nothing about whether the account exists.
-    pub async fn verify(&self, password: Password, stored: Option<String>) -> bool {
-        let inner = self.inner.clone();
-        let span = tracing::Span::current();
-        let work = move || {
-            span.in_scope(|| {
-                let phc = stored.as_deref().unwrap_or(&inner.dummy_hash);
-                // Verify first, then look at whether it was real: `&&` would skip the work.
-                let matches = verify_now(phc, &password);
-                matches && stored.is_some()
-            })
-        };
-        tokio::task::spawn_blocking(work).await.unwrap_or(false)
+    pub async fn verify(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<bool, HashError> {
+        self.run(move |inner| {
+            let phc = stored.as_deref().unwrap_or(&inner.dummy_hash);
+            // Verify first, then look at whether it was real: `&&` would skip the work.
+            let matches = verify_now(phc, &password);
+            matches && stored.is_some()
+        })
+        .await
+    }
+}
+
+/// Hashing threads yield to the request-serving threads (Linux: per-thread nice 10), so a
+/// flood of logins cannot make the other pages slow; idle CPU still goes to hashing.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread's own id only changes its scheduling weight.
+    unsafe {
+        let thread_id = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, thread_id, 10);
     }
 }
 
@@ -83,8 +152,13 @@ fn verify_now(phc: &str, password: &Password) -> bool {
 mod tests {
     use super::*;
 
+    const SIZE: PoolSize = PoolSize {
+        workers: 2,
+        queue: 8,
+    };
+
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(Params::new(1024, 1, 1, None).unwrap()).unwrap()
+        PasswordHasher::new(Params::new(1024, 1, 1, None).unwrap(), SIZE).unwrap()
     }
 
     #[tokio::test]
@@ -99,16 +173,16 @@ mod tests {
             Password::parse("correct horse").unwrap(),
             Some(hash.clone()),
         );
-        assert!(ok.await);
+        assert!(ok.await.unwrap());
         let wrong = hasher.verify(Password::parse("correct horsE").unwrap(), Some(hash));
-        assert!(!wrong.await);
+        assert!(!wrong.await.unwrap());
     }
 
     #[tokio::test]
     async fn default_parameters_are_owasps() {
         let settings = crate::config::Settings::default();
         let params = settings.argon2_params().unwrap();
-        let hasher = PasswordHasher::new(params).unwrap();
+        let hasher = PasswordHasher::new(params, SIZE).unwrap();
         let hash = hasher.hash(Password::parse("x").unwrap()).await.unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -120,7 +194,7 @@ mod tests {
     async fn missing_hash_never_verifies() {
         let hasher = cheap();
         let dummy = Password::parse("dummy password that never matches").unwrap();
-        assert!(!hasher.verify(dummy, None).await);
+        assert!(!hasher.verify(dummy, None).await.unwrap());
     }
 
     #[tokio::test]
@@ -135,7 +209,7 @@ mod tests {
     /// task until it finished; on the blocking pool the timer keeps ticking meanwhile.
     #[tokio::test(flavor = "current_thread")]
     async fn hashing_leaves_the_async_worker_free() {
-        let slow = PasswordHasher::new(Params::new(64 * 1024, 3, 1, None).unwrap()).unwrap();
+        let slow = PasswordHasher::new(Params::new(64 * 1024, 3, 1, None).unwrap(), SIZE).unwrap();
         let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = ticks.clone();
         let ticker = tokio::spawn(async move {
@@ -147,5 +221,51 @@ mod tests {
         slow.hash(Password::parse("x").unwrap()).await.unwrap();
         ticker.abort();
         assert!(ticks.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_instead_of_waiting() {
+        let one = PoolSize {
+            workers: 1,
+            queue: 1,
+        };
+        let slow = PasswordHasher::new(Params::new(64 * 1024, 4, 1, None).unwrap(), one).unwrap();
+        let running = tokio::spawn({
+            let slow = slow.clone();
+            async move { slow.hash(Password::parse("a").unwrap()).await }
+        });
+        let queued = tokio::spawn({
+            let slow = slow.clone();
+            async move { slow.hash(Password::parse("b").unwrap()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let started = std::time::Instant::now();
+        let refused = slow.hash(Password::parse("c").unwrap()).await;
+        assert!(matches!(refused, Err(HashError::Busy)), "{refused:?}");
+        assert!(started.elapsed() < std::time::Duration::from_millis(5));
+        assert!(running.await.unwrap().is_ok() && queued.await.unwrap().is_ok());
+        // Capacity comes back when the work is done.
+        assert!(slow.hash(Password::parse("d").unwrap()).await.is_ok());
+    }
+
+    #[test]
+    fn hashing_threads_are_named_and_yield_to_request_threads() {
+        let hasher = cheap();
+        let (name, nice) = hasher.inner.pool.install(|| {
+            let name = std::thread::current().name().unwrap_or_default().to_owned();
+            #[cfg(target_os = "linux")]
+            // SAFETY: getpriority reads the calling thread's own scheduling weight.
+            let nice = unsafe {
+                libc::getpriority(
+                    libc::PRIO_PROCESS,
+                    libc::syscall(libc::SYS_gettid) as libc::id_t,
+                )
+            };
+            #[cfg(not(target_os = "linux"))]
+            let nice = 10;
+            (name, nice)
+        });
+        assert!(name.starts_with("pw-hash-"), "{name}");
+        assert_eq!(nice, 10);
     }
 }

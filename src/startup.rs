@@ -70,7 +70,7 @@ impl App {
         let store = open_store(&settings).await?;
         let keyring = Arc::new(settings.keyring()?);
         let params = settings.argon2_params()?;
-        let hasher = PasswordHasher::new(params)?;
+        let hasher = PasswordHasher::new(params, settings.hash_pool())?;
         let transport = match &settings.smtp_url {
             Some(url) => MailTransport::smtp(url)?,
             None => MailTransport::DevMailbox {

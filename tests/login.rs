@@ -401,3 +401,51 @@ async fn usernames_are_case_insensitive_and_passwords_unicode_normalised() {
     );
 }
 }
+
+/// Admission control: with every hashing worker busy and the queue full, a login is answered
+/// at once with 503 and Retry-After, not queued until it times out.
+#[tokio::test]
+async fn a_login_flood_past_the_queue_gets_503_at_once() {
+    let app = spawn_app_with(|s| {
+        s.argon2_memory_kib = 64 * 1024;
+        s.argon2_iterations = 3;
+        s.hash_workers = 1;
+        s.hash_queue = 1;
+    })
+    .await;
+    let client = browser();
+    let csrf = csrf_of(&app.get_with(&client, "/login").await.text().await.unwrap());
+    let attempts = (0..8).map(|_| {
+        app.post_with(
+            &client,
+            "/login",
+            &csrf,
+            &[
+                ("username", "niemand"),
+                ("password", "Verkeerd-Wachtwoord-1"),
+            ],
+        )
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    let answered = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(answered >= 2, "one running and one queued are answered");
+    assert!(!busy.is_empty(), "the rest is refused");
+    assert_eq!(busy[0].headers()["retry-after"], "1");
+    let page = app.post_with(
+        &client,
+        "/login",
+        &csrf,
+        &[("username", "x"), ("password", "y")],
+    );
+    assert!(matches!(
+        page.await.status(),
+        StatusCode::UNAUTHORIZED | StatusCode::SERVICE_UNAVAILABLE
+    ));
+}

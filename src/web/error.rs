@@ -5,6 +5,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::hashing::HashError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,9 @@ pub enum WebError {
     /// The request body could not be read as the form (bad encoding, too large, duplicates).
     #[error("bad form ({0})")]
     BadForm(StatusCode),
+    /// Every password-hashing worker is busy and the queue is full (a login flood).
+    #[error("too busy")]
+    Busy,
     /// The database cannot be reached right now; the request can simply be tried again.
     #[error("database unavailable: {0}")]
     Unavailable(StoreError),
@@ -34,8 +38,14 @@ impl From<StoreError> for WebError {
     }
 }
 
-/// Seconds a client is asked to wait before trying again after a 503.
-const RETRY_AFTER_SECONDS: &str = "5";
+impl From<HashError> for WebError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => WebError::Busy,
+            HashError::Failed(e) => WebError::Internal(e),
+        }
+    }
+}
 
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
@@ -82,6 +92,15 @@ impl IntoResponse for WebError {
                     body_en: "What was sent is not a valid form of this site (or it is too large). Go back and try again.",
                 },
             ),
+            WebError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorPage {
+                    title_nl: "Het is even erg druk",
+                    body_nl: "Er loggen nu heel veel mensen tegelijk in. Er is niets verloren gegaan. Probeer het over een paar seconden opnieuw.",
+                    title_en: "Very busy right now",
+                    body_en: "A great many people are logging in at once. Nothing was lost. Please try again in a few seconds.",
+                },
+            ),
             WebError::Unavailable(error) => {
                 tracing::warn!(error = %error, "database unavailable");
                 (
@@ -111,10 +130,17 @@ impl IntoResponse for WebError {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => status.into_response(),
         };
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        // How long a client is asked to wait: a login flood passes in a second, a database
+        // takes longer to come back.
+        let retry_after = match self {
+            WebError::Busy => Some("1"),
+            WebError::Unavailable(_) => Some("5"),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                axum::http::HeaderValue::from_static(seconds),
             );
         }
         response

@@ -141,7 +141,7 @@ async fn check_password(
         Some(c) if c.user.state == AccountState::Active => (Some(c.user.id), c.password_hash),
         _ => (None, None),
     };
-    let valid = state.hasher.verify(password, stored_hash).await;
+    let valid = state.hasher.verify(password, stored_hash).await?;
     Ok(user_id.filter(|_| valid))
 }
 
