@@ -54,6 +54,17 @@ pub struct Invited {
 }
 
 impl Admin {
+    /// An administrator's handle on `store` (the CLI, the benchmark). Mail it queues is sent
+    /// by a running server's outbox worker.
+    pub fn new(store: Arc<dyn Store>, settings: Arc<Settings>, clock: SharedClock) -> Admin {
+        Admin {
+            store,
+            settings,
+            clock,
+            outbox_wake: Arc::new(Notify::new()),
+        }
+    }
+
     pub async fn create_organization(
         &self,
         slug: &str,

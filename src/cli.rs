@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use tokio::sync::Notify;
 use tracing_subscriber::EnvFilter;
 
 use crate::admin::Admin;
@@ -192,12 +191,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     if let Command::Serve = command {
         return App::build(settings).await?.run().await;
     }
-    let admin = Admin {
-        store: open_store(&settings).await?,
-        settings: Arc::new(settings),
-        clock: Arc::new(SystemClock),
-        outbox_wake: Arc::new(Notify::new()),
-    };
+    let admin = Admin::new(
+        open_store(&settings).await?,
+        Arc::new(settings),
+        Arc::new(SystemClock),
+    );
     match command {
         Command::Serve => unreachable!("handled above"),
         Command::Org(OrgCommand::Create {

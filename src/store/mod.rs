@@ -230,7 +230,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<UserId>>;
     async fn login_candidate(&self, username: &str) -> StoreResult<Option<LoginCandidate>>;
 
-    async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
+    /// Stores a new session, deleting the one it replaces (if any) in the same transaction.
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        replacing: Option<&TokenHash>,
+    ) -> StoreResult<()>;
     async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>>;
     async fn touch_session(&self, id: &TokenHash, now: i64) -> StoreResult<()>;
     async fn delete_session(&self, id: &TokenHash) -> StoreResult<()>;

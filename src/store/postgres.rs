@@ -19,6 +19,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL runs writers side by side.
+    readers: PgPool,
 }
 
 impl PgStore {
@@ -32,7 +34,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            readers: pool.clone(),
+            pool,
+        })
     }
 
     /// `?` and `?N` placeholders become PostgreSQL's `$N`.

@@ -78,7 +78,7 @@ macro_rules! sql_store {
         #[async_trait]
         impl Store for $store {
             async fn ping(&self) -> StoreResult<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                sqlx::query("SELECT 1").execute(&self.readers).await?;
                 Ok(())
             }
 
@@ -118,7 +118,7 @@ macro_rules! sql_store {
                 let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = ?");
                 let row = sqlx::query(&<$store>::sql(&sql))
                     .bind(slug)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.readers)
                     .await?;
                 row.as_ref().map(org_from_row).transpose()
             }
@@ -209,7 +209,7 @@ macro_rules! sql_store {
             async fn users_of_organization(&self, org: OrgId) -> StoreResult<Vec<User>> {
                 let sql =
                     format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = ? ORDER BY u.username");
-                let rows = sqlx::query(&<$store>::sql(&sql)).bind(org).fetch_all(&self.pool).await?;
+                let rows = sqlx::query(&<$store>::sql(&sql)).bind(org).fetch_all(&self.readers).await?;
                 rows.iter().map(user_from_row).collect()
             }
 
@@ -221,7 +221,7 @@ macro_rules! sql_store {
                 );
                 let Some(row) = sqlx::query(&<$store>::sql(&sql))
                     .bind(&token.0[..])
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.readers)
                     .await?
                 else {
                     return Ok(None);
@@ -281,7 +281,7 @@ macro_rules! sql_store {
                     format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?");
                 let row = sqlx::query(&<$store>::sql(&sql))
                     .bind(username)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.readers)
                     .await?;
                 row.map(|row| {
                     Ok(LoginCandidate {
@@ -292,7 +292,19 @@ macro_rules! sql_store {
                 .transpose()
             }
 
-            async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
+            async fn create_session(
+                &self,
+                session: &NewSession,
+                replacing: Option<&TokenHash>,
+            ) -> StoreResult<()> {
+                // One transaction (one disk flush) for "end the old, start the new".
+                let mut tx = self.pool.begin().await?;
+                if let Some(old) = replacing {
+                    sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE id_hash = ?"))
+                        .bind(&old.0[..])
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 sqlx::query(&<$store>::sql(
                     "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at) \
                      VALUES (?, ?, ?, ?, ?, ?)"),
@@ -303,8 +315,9 @@ macro_rules! sql_store {
                 .bind(session.now)
                 .bind(session.now)
                 .bind(session.expires_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -316,7 +329,7 @@ macro_rules! sql_store {
                 );
                 let Some(row) = sqlx::query(&<$store>::sql(&sql))
                     .bind(&id.0[..])
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.readers)
                     .await?
                 else {
                     return Ok(None);
@@ -367,7 +380,7 @@ macro_rules! sql_store {
                      WHERE user_id = ?"),
                 )
                 .bind(user)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
                 row.map(|row| {
                     let state: String = row.try_get("state")?;
@@ -585,7 +598,7 @@ macro_rules! sql_store {
 
             async fn outbox_len(&self) -> StoreResult<i64> {
                 Ok(sqlx::query_scalar(&<$store>::sql("SELECT COUNT(*) FROM outbox"))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.readers)
                     .await?)
             }
 
@@ -603,7 +616,7 @@ macro_rules! sql_store {
                 let rows = sqlx::query(&<$store>::sql(
                     "SELECT id, recipient, message, received_at FROM dev_mail ORDER BY id DESC LIMIT 200"),
                 )
-                .fetch_all(&self.pool)
+                .fetch_all(&self.readers)
                 .await?;
                 rows.iter().map(dev_mail_from_row).collect()
             }
@@ -612,7 +625,7 @@ macro_rules! sql_store {
                 let row =
                     sqlx::query(&<$store>::sql("SELECT id, recipient, message, received_at FROM dev_mail WHERE id = ?"))
                         .bind(id)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&self.readers)
                         .await?;
                 row.as_ref().map(dev_mail_from_row).transpose()
             }

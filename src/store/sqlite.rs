@@ -21,7 +21,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// The one writing connection. SQLite runs one writer at a time; with several writing
+    /// connections the others wait in SQLite's busy handler, which sleeps in steps of up to
+    /// 100 ms. Queued here instead, writers wait only as long as the writes before them.
     pool: SqlitePool,
+    /// Readers, many at once (WAL: reads never wait for the writer).
+    readers: SqlitePool,
 }
 
 impl SqliteStore {
@@ -36,13 +41,28 @@ impl SqliteStore {
             .pragma("secure_delete", "ON")
             // Several processes (server and CLI) share the file: wait for a writer, don't fail.
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+        // The writer never checkpoints: a checkpoint inside a commit would stall every write
+        // queued behind it. A background task checkpoints instead (below).
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(pool.acquire_timeout)
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        tokio::spawn(checkpoint_regularly(checkpointer));
+        let readers = SqlitePoolOptions::new()
             .max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout)
-            .connect_with(options)
+            .connect_with(options.read_only(true))
             .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool: writer,
+            readers,
+        })
     }
 
     /// SQLite takes `?` placeholders as written.
@@ -54,6 +74,21 @@ impl SqliteStore {
     const SKIP_LOCKED: &'static str = "";
     /// A single INSERT … SELECT is already serialised with every other writer.
     const LOCK_USER: Option<&'static str> = None;
+}
+
+/// Copies the write-ahead log into the database every second, on a connection of its own.
+/// PASSIVE never waits for readers or the writer, so requests do not wait for it either.
+async fn checkpoint_regularly(connection: SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&connection)
+            .await
+        {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; will try again");
+        }
+    }
 }
 
 sql_store!(SqliteStore, Sqlite, SqliteRow);

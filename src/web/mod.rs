@@ -115,7 +115,9 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(tower::util::option_layer(hsts))
-        .layer(TraceLayer::new_for_http().make_span_with(
+        // Failures are logged where they are understood (WebError); a 503 in a login flood
+        // is the service working as designed, not an error line per request.
+        .layer(TraceLayer::new_for_http().on_failure(()).make_span_with(
             move |request: &axum::extract::Request| {
                 // The path only: query strings and token paths are not logged.
                 tracing::info_span!(

@@ -124,18 +124,24 @@ pub async fn begin(
     user: UserId,
     stage: LoginStage,
 ) -> Result<CookieJar, WebError> {
-    let jar = end(state, jar).await?;
+    let previous = jar
+        .get(state.cookies.session)
+        .and_then(|c| Token::parse(c.value()))
+        .map(|t| t.hash());
     let token = Token::generate(&mut rand::rngs::OsRng);
     let now = state.clock.now();
     state
         .store
-        .create_session(&NewSession {
-            id_hash: token.hash(),
-            user_id: user,
-            stage,
-            now,
-            expires_at: now + ABSOLUTE_TIMEOUT_SECONDS,
-        })
+        .create_session(
+            &NewSession {
+                id_hash: token.hash(),
+                user_id: user,
+                stage,
+                now,
+                expires_at: now + ABSOLUTE_TIMEOUT_SECONDS,
+            },
+            previous.as_ref(),
+        )
         .await?;
     let cookie = state.cookies.cookie(
         state.cookies.session,

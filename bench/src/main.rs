@@ -1,0 +1,492 @@
+//! Poortwachter's load benchmark. Starts the release server with a fresh database on loopback
+//! and drives it with concurrent simulated users doing the real flows; measures, in one run,
+//! the hashing limit, password logins at saturation, latencies of other requests while logins
+//! saturate the CPU, what happens past saturation, full journeys per second, memory and start
+//! time, with 1,000 and with 1,000,000 users in the database.
+//!
+//! `cargo run --release -p poortwachter-bench` (add `-- --smoke` for the short CI run).
+
+mod load;
+mod seed;
+mod server;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use poortwachter::admin::Admin;
+use poortwachter::clock::SystemClock;
+use poortwachter::config::Settings;
+use reqwest::StatusCode;
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(about = "Load benchmark of the Poortwachter release server")]
+struct Options {
+    /// Short durations and small databases: a smoke test of the benchmark itself (CI).
+    #[arg(long)]
+    smoke: bool,
+    /// Database sizes to measure (users).
+    #[arg(long, value_delimiter = ',')]
+    users: Option<Vec<u64>>,
+    /// Seconds per measured phase.
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Where the JSON results go.
+    #[arg(long, default_value = "target/bench-results.json")]
+    json: String,
+}
+
+#[derive(Serialize)]
+struct Run {
+    users: u64,
+    start_to_first_answer_ms: f64,
+    rss_idle_mib: f64,
+    rss_peak_mib: f64,
+    hash_ms: f64,
+    hashing_limit_per_s: f64,
+    saturation: load::Flood,
+    ratio_to_limit: f64,
+    /// Hashes per second with every core hashing at once, in this process, nothing else.
+    parallel_hashes_per_s: f64,
+    ratio_to_parallel: f64,
+    /// CPU the load driver itself used during the saturation phase (share of one core).
+    driver_cpu_share_of_a_core: f64,
+    idle: load::Probes,
+    under_saturation: load::Probes,
+    past_saturation_offered_per_s: f64,
+    past_saturation: load::Flood,
+    share_503: f64,
+    journeys: u64,
+    journeys_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    date: String,
+    cores: usize,
+    argon2: String,
+    hash_workers: usize,
+    hash_queue: usize,
+    runs: Vec<Run>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    let sizes = options.users.clone().unwrap_or(if options.smoke {
+        vec![1_000, 10_000]
+    } else {
+        vec![1_000, 1_000_000]
+    });
+    let seconds = options
+        .seconds
+        .unwrap_or(if options.smoke { 2.0 } else { 10.0 });
+    let binary = server::release_binary()?;
+    let settings = Settings::default();
+    let pool = settings.hash_pool();
+    let cores = std::thread::available_parallelism()?.get();
+
+    let hash_ms = hash_time_ms(&settings)?;
+    let limit = cores as f64 * 1000.0 / hash_ms;
+    let parallel = parallel_hash_rate(&settings, cores, Duration::from_secs(3))?;
+    eprintln!(
+        "one Argon2id hash: {hash_ms:.1} ms; hashing limit on {cores} cores: {limit:.1}/s; \
+         measured with {cores} threads hashing at once: {parallel:.1}/s"
+    );
+
+    let mut runs = Vec::new();
+    for users in sizes {
+        let mut run = measure(
+            &binary,
+            users,
+            Duration::from_secs_f64(seconds),
+            hash_ms,
+            limit,
+            pool,
+        )
+        .await?;
+        run.parallel_hashes_per_s = parallel;
+        run.ratio_to_parallel = run.saturation.per_second / parallel;
+        runs.push(run);
+    }
+    let report = Report {
+        date: today(),
+        cores,
+        argon2: format!(
+            "m={} KiB, t={}, p={}",
+            settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism
+        ),
+        hash_workers: pool.workers,
+        hash_queue: pool.queue,
+        runs,
+    };
+    print_table(&report);
+    if let Some(folder) = std::path::Path::new(&options.json).parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    std::fs::write(&options.json, serde_json::to_string_pretty(&report)?)?;
+    eprintln!("results written to {}", options.json);
+    Ok(())
+}
+
+/// The median time of one hash with the configured parameters, measured here, alone.
+fn hash_time_ms(settings: &Settings) -> anyhow::Result<f64> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let argon = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        settings.argon2_params()?,
+    );
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let started = Instant::now();
+        argon
+            .hash_password(seed::PASSWORD.as_bytes(), &salt)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        times.push(started.elapsed());
+    }
+    Ok(load::percentiles(times).p50_ms)
+}
+
+/// Hashes per second with `threads` threads hashing at once: the ceiling the server can reach
+/// on this machine, memory bandwidth shared as it is when all cores hash.
+fn parallel_hash_rate(
+    settings: &Settings,
+    threads: usize,
+    window: Duration,
+) -> anyhow::Result<f64> {
+    let params = settings.argon2_params()?;
+    let counts: Vec<u64> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let params = params.clone();
+                scope.spawn(move || {
+                    let argon = argon2::Argon2::new(
+                        argon2::Algorithm::Argon2id,
+                        argon2::Version::V0x13,
+                        params.clone(),
+                    );
+                    let mut blocks = vec![argon2::Block::new(); params.block_count()];
+                    let mut out = [0u8; 32];
+                    let started = Instant::now();
+                    let mut done = 0;
+                    while started.elapsed() < window {
+                        let _ = argon.hash_password_into_with_memory(
+                            seed::PASSWORD.as_bytes(),
+                            b"sixteen byte salt",
+                            &mut out,
+                            &mut blocks,
+                        );
+                        done += 1;
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or(0)).collect()
+    });
+    Ok(counts.iter().sum::<u64>() as f64 / window.as_secs_f64())
+}
+
+/// User + system CPU seconds this process has used (Linux /proc).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // After the command name: state is field 0, utime field 11, stime field 12; 100 ticks/s.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+async fn measure(
+    binary: &std::path::Path,
+    users: u64,
+    phase: Duration,
+    hash_ms: f64,
+    limit: f64,
+    pool: poortwachter::hashing::PoolSize,
+) -> anyhow::Result<Run> {
+    let data =
+        std::env::temp_dir().join(format!("poortwachter-bench-{}-{users}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let mut settings = Settings {
+        data_dir: data.clone(),
+        ..Settings::default()
+    };
+    settings.totp_key = Some(server::TOTP_KEY.into());
+    let store = poortwachter::startup::open_store(&settings).await?;
+    let sqlite = sqlx::SqlitePool::connect(&settings.database_url()).await?;
+    let seeding = Instant::now();
+    seed::users(&sqlite, &settings, users).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let probes_needed = (2.0 * phase.as_secs_f64() / 0.02) as u64 + 50;
+    let sessions = seed::half_sessions(&sqlite, 0, probes_needed.min(users), now).await?;
+    eprintln!(
+        "\n{users} users seeded in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+
+    let server = server::Server::start(binary, &data).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (rss_idle, _) = server.memory_mib();
+    let address = server.address.clone();
+    let next = AtomicU64::new(0);
+    let interval = Duration::from_millis(20);
+
+    let idle = load::probe(&address, &sessions, &next, interval, phase).await?;
+    eprintln!("idle probes: {idle:?}");
+
+    // Saturation: enough browsers to keep every hashing worker and part of the queue busy.
+    let concurrency = pool.workers * 3;
+    let driver_cpu = process_cpu_seconds();
+    let (saturation, under) = tokio::join!(
+        load::closed_loop(&address, users, concurrency, phase),
+        load::probe(&address, &sessions, &next, interval, phase),
+    );
+    let (saturation, under) = (saturation?, under?);
+    let driver_cpu_share = (process_cpu_seconds() - driver_cpu) / saturation.seconds;
+    eprintln!("saturation: {saturation:?}\nunder saturation: {under:?}");
+
+    let offered = 2.0 * saturation.per_second.max(1.0);
+    let past = load::open_loop(&address, users, offered, phase).await?;
+    let offered_total = (past.accepted + past.busy + past.other) as f64;
+    eprintln!("past saturation ({offered:.0}/s offered): {past:?}");
+
+    let admin = Arc::new(Admin::new(
+        store.clone(),
+        Arc::new(settings.clone()),
+        Arc::new(SystemClock),
+    ));
+    let journey_address = address.clone();
+    let (journeys, journeys_per_s) = load::journeys(pool.workers * 2, phase, move |n| {
+        let (admin, address, sqlite) = (admin.clone(), journey_address.clone(), sqlite.clone());
+        async move { journey(&admin, &address, &sqlite, n).await }
+    })
+    .await?;
+    eprintln!("journeys: {journeys} ({journeys_per_s:.2}/s)");
+    let (_, rss_peak) = server.memory_mib();
+    let started_in = server.started_in;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(Run {
+        users,
+        start_to_first_answer_ms: started_in.as_secs_f64() * 1000.0,
+        rss_idle_mib: rss_idle,
+        rss_peak_mib: rss_peak,
+        hash_ms,
+        hashing_limit_per_s: limit,
+        ratio_to_limit: saturation.per_second / limit,
+        parallel_hashes_per_s: f64::NAN,
+        ratio_to_parallel: f64::NAN,
+        driver_cpu_share_of_a_core: driver_cpu_share,
+        saturation,
+        idle,
+        under_saturation: under,
+        past_saturation_offered_per_s: offered,
+        share_503: past.busy as f64 / offered_total.max(1.0),
+        past_saturation: past,
+        journeys,
+        journeys_per_s,
+    })
+}
+
+/// The whole journey of one new user: invite → activate (OPSLAAN) → password →
+/// AUTHENTICATOR APP → the code from the set-up e-mail → logged in.
+async fn journey(
+    admin: &Admin,
+    address: &str,
+    mailbox: &sqlx::SqlitePool,
+    n: u64,
+) -> anyhow::Result<()> {
+    let username = format!("journey{n}");
+    let email = format!("{username}@bench.test");
+    let invited = admin
+        .invite("bench", &username, &email, "Nieuwe Gebruiker")
+        .await?;
+    let path = invited.link[invited
+        .link
+        .find("/invite/")
+        .ok_or_else(|| anyhow::anyhow!("link"))?..]
+        .to_owned();
+    let browser = load::client();
+    let html = browser
+        .get(format!("{address}{path}"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf =
+        load::csrf_of(&html).ok_or_else(|| anyhow::anyhow!("no form on the activation page"))?;
+    let page = load::Browser {
+        client: browser,
+        csrf,
+    };
+    let password = seed::PASSWORD;
+    let saved = page
+        .post(
+            format!("{address}{path}"),
+            &[("password", password), ("password_repeat", password)],
+        )
+        .await?;
+    anyhow::ensure!(
+        saved.status() == StatusCode::SEE_OTHER,
+        "activation: {}",
+        saved.status()
+    );
+    let login = page
+        .post(
+            format!("{address}/login"),
+            &[("username", &username), ("password", password)],
+        )
+        .await?;
+    anyhow::ensure!(
+        login.status() == StatusCode::SEE_OTHER,
+        "login: {}",
+        login.status()
+    );
+    let chosen = page.post(format!("{address}/2fa/app"), &[]).await?;
+    anyhow::ensure!(
+        chosen.status() == StatusCode::SEE_OTHER,
+        "choose: {}",
+        chosen.status()
+    );
+    let key = setup_key(mailbox, &email).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let secret = poortwachter::domain::totp::TotpSecret::from_bytes(&key)
+        .ok_or_else(|| anyhow::anyhow!("key"))?;
+    let code = format!("{:06}", secret.code_at_step(now / 30));
+    let done = page
+        .post(format!("{address}/2fa/app/verify"), &[("code", &code)])
+        .await?;
+    anyhow::ensure!(
+        done.status() == StatusCode::SEE_OTHER,
+        "code: {}",
+        done.status()
+    );
+    Ok(())
+}
+
+/// Waits for the set-up e-mail in the development mailbox and reads the key from its text.
+async fn setup_key(mailbox: &sqlx::SqlitePool, email: &str) -> anyhow::Result<Vec<u8>> {
+    let started = Instant::now();
+    loop {
+        let messages: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT message FROM dev_mail WHERE recipient = ?")
+                .bind(email)
+                .fetch_all(mailbox)
+                .await?;
+        for raw in messages {
+            let Some(parsed) = mail_parser::MessageParser::default().parse(&raw) else {
+                continue;
+            };
+            let text = parsed.body_text(0).unwrap_or_default().to_string();
+            if let Some(line) = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Aanvraagcode: "))
+            {
+                let key = line.replace(' ', "");
+                return Ok(data_encoding::BASE32_NOPAD.decode(key.as_bytes())?);
+            }
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "no set-up e-mail for {email}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn today() -> String {
+    std::process::Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn print_table(report: &Report) {
+    println!(
+        "\nPoortwachter benchmark, {} — {} cores, Argon2id {}, {} hashing workers, queue {}\n",
+        report.date, report.cores, report.argon2, report.hash_workers, report.hash_queue
+    );
+    let header: Vec<String> = report
+        .runs
+        .iter()
+        .map(|r| format!("{} users", r.users))
+        .collect();
+    println!("| measure | {} |", header.join(" | "));
+    println!("|---|{}", "---:|".repeat(report.runs.len()));
+    let row = |name: &str, value: &dyn Fn(&Run) -> String| {
+        let cells: Vec<String> = report.runs.iter().map(value).collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    };
+    let p = |x: &load::Percentiles| format!("{:.2} / {:.2}", x.p50_ms, x.p99_ms);
+    row("one Argon2id hash (ms)", &|r| format!("{:.1}", r.hash_ms));
+    row("hashing limit (cores ÷ hash time, /s)", &|r| {
+        format!("{:.1}", r.hashing_limit_per_s)
+    });
+    row("password logins at saturation (/s)", &|r| {
+        format!("{:.1}", r.saturation.per_second)
+    });
+    row("… ratio to the hashing limit", &|r| {
+        format!("{:.1} %", 100.0 * r.ratio_to_limit)
+    });
+    row("hashes/s with all cores hashing at once (measured)", &|r| {
+        format!("{:.1}", r.parallel_hashes_per_s)
+    });
+    row("… logins' ratio to that", &|r| {
+        format!("{:.1} %", 100.0 * r.ratio_to_parallel)
+    });
+    row("load driver's own CPU during saturation (cores)", &|r| {
+        format!("{:.2}", r.driver_cpu_share_of_a_core)
+    });
+    row("login page p50 / p99 idle (ms)", &|r| p(&r.idle.login_page));
+    row("login page p50 / p99 under saturation (ms)", &|r| {
+        p(&r.under_saturation.login_page)
+    });
+    row("TOTP check p50 / p99 idle (ms)", &|r| p(&r.idle.totp_check));
+    row("TOTP check p50 / p99 under saturation (ms)", &|r| {
+        p(&r.under_saturation.totp_check)
+    });
+    row("health p50 / p99 idle (ms)", &|r| p(&r.idle.health));
+    row("health p50 / p99 under saturation (ms)", &|r| {
+        p(&r.under_saturation.health)
+    });
+    row("past saturation: offered (/s)", &|r| {
+        format!("{:.1}", r.past_saturation_offered_per_s)
+    });
+    row("past saturation: answered 503", &|r| {
+        format!("{:.1} %", 100.0 * r.share_503)
+    });
+    row("past saturation: accepted p50 / p99 (ms)", &|r| {
+        p(&r.past_saturation.accepted_latency)
+    });
+    row("full journeys (/s)", &|r| {
+        format!("{:.2}", r.journeys_per_s)
+    });
+    row("resident memory idle / peak (MiB)", &|r| {
+        format!("{:.1} / {:.1}", r.rss_idle_mib, r.rss_peak_mib)
+    });
+    row("start to first answer (ms)", &|r| {
+        format!("{:.0}", r.start_to_first_answer_ms)
+    });
+}
