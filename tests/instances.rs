@@ -206,15 +206,25 @@ async fn ready_user(cluster: &Cluster, username: &str, via: &Instance) -> String
         .unwrap()
         .replace(' ', "");
     let code = app_code(&key, now());
-    let done = post(
-        &client,
-        format!("{}/2fa/app/verify", via.address),
-        &csrf,
-        &[("code", &code)],
-    )
-    .await;
+    let done = send_code(&client, via, &csrf, &code).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     key
+}
+
+/// Types `code` on the code page of `instance` (INLOGGEN).
+async fn send_code(
+    client: &Client,
+    instance: &Instance,
+    csrf: &str,
+    code: &str,
+) -> reqwest::Response {
+    post(
+        client,
+        format!("{}/2fa/app/verify", instance.address),
+        csrf,
+        &[("code", code)],
+    )
+    .await
 }
 
 fn now() -> i64 {
@@ -282,13 +292,7 @@ async fn two_instances_share_everything_that_must_be_exactly_once_or_counted() {
     // A session made on A works on B; log-out on A ends it on B.
     let (client, csrf) = to_code_page(&cluster, "piet", a).await;
     let next = app_code(&key, now() + 30);
-    let done = post(
-        &client,
-        format!("{}/2fa/app/verify", a.address),
-        &csrf,
-        &[("code", &next)],
-    )
-    .await;
+    let done = send_code(&client, a, &csrf, &next).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         client
@@ -314,13 +318,7 @@ async fn two_instances_share_everything_that_must_be_exactly_once_or_counted() {
     // That step (now + 30 s) is spent on A, so B refuses it; and the same fresh code sent to
     // both at once logs in only one.
     let (on_b, csrf_b) = to_code_page(&cluster, "piet", b).await;
-    let replay = post(
-        &on_b,
-        format!("{}/2fa/app/verify", b.address),
-        &csrf_b,
-        &[("code", &next)],
-    )
-    .await;
+    let replay = send_code(&on_b, b, &csrf_b, &next).await;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
     let mut sessions = Vec::new();
     for instance in [a, b, a, b] {

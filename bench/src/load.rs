@@ -133,24 +133,13 @@ pub async fn closed_loop(
             })
         })
         .collect();
-    let mut flood = Flood::default();
-    let mut latencies = Vec::new();
+    let mut results = Vec::new();
     for task in tasks {
         for result in task.await? {
-            match result? {
-                (StatusCode::SEE_OTHER, latency) => {
-                    flood.accepted += 1;
-                    latencies.push(latency);
-                }
-                (StatusCode::SERVICE_UNAVAILABLE, _) => flood.busy += 1,
-                _ => flood.other += 1,
-            }
+            results.push(result?);
         }
     }
-    flood.seconds = started.elapsed().as_secs_f64();
-    flood.per_second = flood.accepted as f64 / flood.seconds;
-    flood.accepted_latency = percentiles(latencies);
-    Ok(flood)
+    Ok(tally(&results, started.elapsed()))
 }
 
 /// Logins offered at `rate` per second whatever the server does (open loop), for `duration`.
@@ -179,22 +168,31 @@ pub async fn open_loop(
         }));
         n += 1;
     }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await??);
+    }
+    Ok(tally(&results, started.elapsed()))
+}
+
+/// Counts answers: 303 (password accepted), 503 (refused by admission control), other.
+fn tally(results: &[(StatusCode, Duration)], elapsed: Duration) -> Flood {
     let mut flood = Flood::default();
     let mut latencies = Vec::new();
-    for task in tasks {
-        match task.await?? {
-            (StatusCode::SEE_OTHER, latency) => {
+    for (status, latency) in results {
+        match *status {
+            StatusCode::SEE_OTHER => {
                 flood.accepted += 1;
-                latencies.push(latency);
+                latencies.push(*latency);
             }
-            (StatusCode::SERVICE_UNAVAILABLE, _) => flood.busy += 1,
+            StatusCode::SERVICE_UNAVAILABLE => flood.busy += 1,
             _ => flood.other += 1,
         }
     }
-    flood.seconds = started.elapsed().as_secs_f64();
+    flood.seconds = elapsed.as_secs_f64();
     flood.per_second = flood.accepted as f64 / flood.seconds;
     flood.accepted_latency = percentiles(latencies);
-    Ok(flood)
+    flood
 }
 
 #[derive(Debug, Default, Serialize, Clone, Copy)]
