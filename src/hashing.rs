@@ -337,7 +337,7 @@ mod tests {
         let started = std::time::Instant::now();
         let refused = slow.hash(Password::parse("c").unwrap()).await;
         assert!(matches!(refused, Err(HashError::Busy)), "{refused:?}");
-        assert!(started.elapsed() < std::time::Duration::from_millis(5));
+        assert!(started.elapsed() < std::time::Duration::from_millis(50));
         assert!(running.await.unwrap().is_ok() && queued.await.unwrap().is_ok());
         // Capacity comes back when the work is done.
         assert!(slow.hash(Password::parse("d").unwrap()).await.is_ok());
