@@ -24,9 +24,10 @@ async fn failed_login(app: &TestApp, username: &str, password: &str) -> (StatusC
     (status, normalized)
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
+/// The fastest of the samples: scheduling noise (other tests, other processes) only ever adds
+/// time, so the minimum is the steadiest estimate of the work a request really costs.
+fn fastest(samples: Vec<Duration>) -> Duration {
+    samples.into_iter().min().expect("samples")
 }
 
 /// What a bare request with only this session id sees at `path`: the status and redirect.
@@ -106,13 +107,13 @@ async fn unknown_user_takes_as_long_as_a_wrong_password() {
         wrong.push(time("actief").await);
         inactive.push(time("nietactief").await);
     }
-    let (unknown, wrong, inactive) = (median(unknown), median(wrong), median(inactive));
+    let (unknown, wrong, inactive) = (fastest(unknown), fastest(wrong), fastest(inactive));
     let hash_time = wrong.as_secs_f64();
     for (name, other) in [("unknown user", unknown), ("inactive account", inactive)] {
         let ratio = other.as_secs_f64() / hash_time;
         assert!(
             (0.6..1.6).contains(&ratio),
-            "{name}: median {other:?} vs wrong password {wrong:?}"
+            "{name}: fastest {other:?} vs wrong password {wrong:?}"
         );
     }
 }
