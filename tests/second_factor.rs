@@ -31,6 +31,15 @@ async fn begin_setup(app: &TestApp, username: &str) -> Client {
     client
 }
 
+/// Presses Nieuwe code and returns the page it leads to.
+async fn press_new_code(app: &TestApp, client: &Client) -> String {
+    let response = app
+        .submit_with(client, "/2fa/app", "/2fa/app/new", &[])
+        .await;
+    let page = app.get_with(client, &location(&response)).await;
+    page.text().await.unwrap()
+}
+
 /// Password step and AUTHENTICATOR APP for a fresh browser: ready to type a code.
 async fn at_code_page(app: &TestApp, username: &str) -> Client {
     let client = browser();
@@ -132,30 +141,14 @@ async fn nieuwe_code_replaces_the_secret_and_is_rate_limited() {
     let old_key = first.text_key();
 
     // Within the minute: refused, with when it can be used again.
-    let refused = app
-        .submit_with(&client, "/2fa/app", "/2fa/app/new", &[])
-        .await;
-    let page = app
-        .get_with(&client, &location(&refused))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = press_new_code(&app, &client).await;
     assert!(
         page.contains("Je kunt over 60 seconden weer een nieuwe code aanvragen."),
         "{page}"
     );
 
     app.clock.advance(61);
-    let sent = app
-        .submit_with(&client, "/2fa/app", "/2fa/app/new", &[])
-        .await;
-    let page = app
-        .get_with(&client, &location(&sent))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = press_new_code(&app, &client).await;
     assert!(page.contains("We hebben een nieuwe e-mail gestuurd"));
     let second = app.setup_mail_after("jan", 2).await;
     let new_key = second.text_key();
@@ -188,15 +181,7 @@ async fn at_most_five_setup_mails_an_hour() {
         assert_eq!(location(&sent), "/2fa/app?notice=sent");
     }
     app.clock.advance(61);
-    let refused = app
-        .submit_with(&client, "/2fa/app", "/2fa/app/new", &[])
-        .await;
-    let page = app
-        .get_with(&client, &location(&refused))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = press_new_code(&app, &client).await;
     assert!(
         page.contains("Je kunt over 55 minuten weer een nieuwe code aanvragen."),
         "{page}"
