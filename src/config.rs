@@ -26,7 +26,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://user@host/db`; empty means
     /// `sqlite://<data_dir>/poortwachter.db`. Never logged (it may hold a password).
-    #[serde(serialize_with = "serialize_redacted_string")]
+    #[serde(serialize_with = "serialize_redacted")]
     pub database_url: Option<String>,
     /// Connections per instance.
     pub database_max_connections: u32,
@@ -71,18 +71,9 @@ pub struct Settings {
     pub client_ip_header: Option<String>,
 }
 
-fn serialize_redacted_string<S: serde::Serializer>(
-    value: &Option<String>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(_) => serializer.serialize_some("[redacted]"),
-        None => serializer.serialize_none(),
-    }
-}
-
-fn serialize_redacted<S: serde::Serializer>(
-    value: &Option<SecretString>,
+/// Secrets (and URLs that may hold a password) serialise as a placeholder.
+fn serialize_redacted<T, S: serde::Serializer>(
+    value: &Option<T>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     match value {
@@ -237,8 +228,7 @@ impl Settings {
             return Err(invalid("totp_setup_ttl_hours", "must be at least 1"));
         }
         if let Some(key) = &self.totp_key {
-            Keyring::parse(&key.expose_secret().replace(',', "\n"))
-                .map_err(|e| invalid("totp_key", e.to_string()))?;
+            parse_totp_key(key)?;
         }
         if self.outbox_poll_ms == 0 {
             return Err(invalid("outbox_poll_ms", "must be at least 1"));
@@ -317,8 +307,7 @@ impl Settings {
     /// development key file in the data folder (created on first use).
     pub fn keyring(&self) -> Result<Keyring, ConfigError> {
         if let Some(text) = &self.totp_key {
-            return Keyring::parse(&text.expose_secret().replace(',', "\n"))
-                .map_err(|e| invalid("totp_key", e.to_string()));
+            return parse_totp_key(text);
         }
         let (setting, path) = match &self.totp_key_file {
             Some(path) => ("totp_key_file", path.clone()),
@@ -355,6 +344,13 @@ impl Settings {
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+}
+
+/// The `totp_key` setting: key lines, separated by newlines or (in one environment
+/// variable) commas.
+fn parse_totp_key(text: &SecretString) -> Result<Keyring, ConfigError> {
+    Keyring::parse(&text.expose_secret().replace(',', "\n"))
+        .map_err(|e| invalid("totp_key", e.to_string()))
 }
 
 /// Writes a new random key, readable by the owner only, never replacing an existing file.

@@ -187,7 +187,7 @@ async fn ready_user(cluster: &Cluster, username: &str, via: &Instance) -> String
     )
     .await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    let (client, csrf) = to_code_page(cluster, username, via).await;
+    let (client, csrf) = to_code_page(username, via).await;
     let recipient = format!("{username}@example.nl");
     let mut number = 1;
     let setup = loop {
@@ -235,8 +235,7 @@ fn now() -> i64 {
 }
 
 /// A browser that typed the password on `via` and chose AUTHENTICATOR APP.
-async fn to_code_page(cluster: &Cluster, username: &str, via: &Instance) -> (Client, String) {
-    let _ = cluster;
+async fn to_code_page(username: &str, via: &Instance) -> (Client, String) {
     let client = browser();
     let csrf = csrf_from(&client, &format!("{}/login", via.address)).await;
     let login = post(
@@ -290,7 +289,7 @@ async fn two_instances_share_everything_that_must_be_exactly_once_or_counted() {
     let key = ready_user(&cluster, "piet", a).await;
 
     // A session made on A works on B; log-out on A ends it on B.
-    let (client, csrf) = to_code_page(&cluster, "piet", a).await;
+    let (client, csrf) = to_code_page("piet", a).await;
     let next = app_code(&key, now() + 30);
     let done = send_code(&client, a, &csrf, &next).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
@@ -317,13 +316,13 @@ async fn two_instances_share_everything_that_must_be_exactly_once_or_counted() {
 
     // That step (now + 30 s) is spent on A, so B refuses it; and the same fresh code sent to
     // both at once logs in only one.
-    let (on_b, csrf_b) = to_code_page(&cluster, "piet", b).await;
+    let (on_b, csrf_b) = to_code_page("piet", b).await;
     let replay = send_code(&on_b, b, &csrf_b, &next).await;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
     let mut sessions = Vec::new();
     for instance in [a, b, a, b] {
         sessions.push((
-            to_code_page(&cluster, "piet", instance).await,
+            to_code_page("piet", instance).await,
             instance.address.clone(),
         ));
     }
@@ -349,7 +348,7 @@ async fn two_instances_share_everything_that_must_be_exactly_once_or_counted() {
     assert_eq!(accepted, 1, "one step, one login, across instances");
 
     // Wrong codes are counted in the database: alternating instances, five end the session.
-    let (client, csrf) = to_code_page(&cluster, "piet", a).await;
+    let (client, csrf) = to_code_page("piet", a).await;
     for (i, instance) in [a, b, a, b].into_iter().enumerate() {
         let r = post(
             &client,
@@ -381,7 +380,7 @@ async fn two_instances_share_everything_that_must_be_exactly_once_or_counted() {
         &[("password", GOOD), ("password_repeat", GOOD)],
     )
     .await;
-    let (client, csrf) = to_code_page(&cluster, "klaas", a).await;
+    let (client, csrf) = to_code_page("klaas", a).await;
     let again = post(&client, format!("{}/2fa/app/new", b.address), &csrf, &[]).await;
     assert!(
         again.headers()["location"]
@@ -415,19 +414,14 @@ async fn one_outbox_drained_by_both_each_mail_sent_once_and_a_dead_senders_mail_
     );
 
     // A mail claimed by an instance that died mid-send: its lease runs out, another sends it.
-    sqlx::any::install_default_drivers();
-    let db = sqlx::PgPool::connect(&format!(
-        "{}{}options=-c%20search_path%3D{}",
-        std::env::var(POSTGRES_ENV).unwrap(),
-        if std::env::var(POSTGRES_ENV).unwrap().contains('?') {
-            '&'
-        } else {
-            '?'
-        },
-        cluster.schema
-    ))
-    .await
-    .unwrap();
+    // The instances' own database URL (it selects their schema).
+    let database_url = cluster
+        .env
+        .iter()
+        .find(|(key, _)| key == "POORTWACHTER_DATABASE_URL")
+        .map(|(_, url)| url.clone())
+        .unwrap();
+    let db = sqlx::PgPool::connect(&database_url).await.unwrap();
     let message = b"From: noreply@localhost\r\nTo: orphan@example.nl\r\nSubject: orphan\r\n\r\nclaimed by a crashed instance\r\n";
     sqlx::query(
         "INSERT INTO outbox (sender, recipient, message, created_at, attempts, next_attempt_at, lease_until) \

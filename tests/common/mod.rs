@@ -201,7 +201,7 @@ pub fn postgres_configured() -> bool {
 /// A fresh schema in the test PostgreSQL database, and the URL that uses it.
 pub async fn postgres_schema() -> (String, String) {
     let base = std::env::var(POSTGRES_ENV).expect("checked by postgres_configured");
-    let schema = format!("pw_test_{:016x}", rand_u64());
+    let schema = format!("pw_test_{:016x}", rand::random::<u64>());
     let admin = sqlx::PgPool::connect(&base)
         .await
         .unwrap_or_else(|e| panic!("{POSTGRES_ENV}={base}: cannot connect: {e}"));
@@ -213,18 +213,6 @@ pub async fn postgres_schema() -> (String, String) {
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
     (schema, url)
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    hasher.finish()
 }
 
 /// Removes a test schema (from a thread of its own: it runs from `Drop`).
@@ -422,15 +410,8 @@ impl TestApp {
         fields: &[(&str, &str)],
     ) -> Response {
         let html = self.get_with(client, page).await.text().await.unwrap();
-        let csrf = csrf_of(&html);
-        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
-        form.extend_from_slice(fields);
-        client
-            .post(self.url(action))
-            .form(&form)
-            .send()
+        self.post_with(client, action, &csrf_of(&html), fields)
             .await
-            .unwrap()
     }
 
     /// Follows the invitation link and saves `password` (OPSLAAN).
