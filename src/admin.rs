@@ -12,7 +12,12 @@ use crate::domain::lang::Lang;
 use crate::domain::password::{PasswordPolicy, PolicyError};
 use crate::domain::token::Token;
 use crate::mail::compose::{self, ComposeError};
-use crate::store::{NewInvitation, NewOrganization, Organization, Store, StoreError, User};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::throttle::Subject;
+use crate::store::{
+    AuditEntry, AuditFilter, NewInvitation, NewOrganization, Organization, SessionSummary,
+    Settlement, Store, StoreError, User, UserSummary,
+};
 use crate::web::i18n::Texts;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +36,8 @@ pub enum AdminError {
     AlreadyActive(String),
     #[error("organization {org:?} has no user {username:?}")]
     UnknownUser { org: String, username: String },
+    #[error("a user is named together with their organization (--org)")]
+    UserWithoutOrganization,
     #[error(transparent)]
     Compose(#[from] ComposeError),
     #[error(transparent)]
@@ -160,7 +167,10 @@ impl Admin {
             other => other?,
         };
         self.outbox_wake.notify_one();
-        tracing::info!(user_id = user.id, org = %org.slug, "invitation queued");
+        let record = AuditRecord::new(now, AuditEvent::InvitationSent, Outcome::Success)
+            .user(org.id, user.id, &user.username)
+            .detail("administrator");
+        self.store.record_audit(&[record]).await?;
         Ok(Invited {
             user,
             link,
@@ -168,23 +178,39 @@ impl Admin {
         })
     }
 
-    /// Removes a user's authenticator app (lost phone): the next login sets it up again. Ends
-    /// every session of the user and tells them by e-mail.
-    pub async fn reset_two_step(&self, org_slug: &str, username: &str) -> Result<bool, AdminError> {
+    /// The user `username` of the organization `org_slug`. Every command on a user goes
+    /// through here: a user of another organization is "not found", never touched.
+    pub async fn user_of(
+        &self,
+        org_slug: &str,
+        username: &str,
+    ) -> Result<(Organization, User), AdminError> {
         let org = self.organization(org_slug).await?;
         let username = Username::parse(username)?;
-        let unknown = || AdminError::UnknownUser {
-            org: org.slug.clone(),
-            username: username.as_str().to_owned(),
-        };
         let user = self
             .store
             .login_candidate(username.as_str())
             .await?
             .map(|c| c.user)
-            // The organization is checked: one organization cannot reach another's users.
             .filter(|u| u.org_id == org.id)
-            .ok_or_else(unknown)?;
+            .ok_or_else(|| AdminError::UnknownUser {
+                org: org.slug.clone(),
+                username: username.as_str().to_owned(),
+            })?;
+        Ok((org, user))
+    }
+
+    /// An audit line for an administrator's action on `user`.
+    fn audit(&self, event: AuditEvent, user: &User) -> AuditRecord {
+        AuditRecord::new(self.clock.now(), event, Outcome::Success)
+            .user(user.org_id, user.id, &user.username)
+            .detail("administrator")
+    }
+
+    /// Removes a user's authenticator app (lost phone): the next login sets it up again. Ends
+    /// every session of the user and tells them by e-mail.
+    pub async fn reset_two_step(&self, org_slug: &str, username: &str) -> Result<bool, AdminError> {
+        let (org, user) = self.user_of(org_slug, username).await?;
         let t = Texts::of(org.lang);
         let notice = compose::notice(
             &self.settings.mail_from,
@@ -196,10 +222,92 @@ impl Admin {
         )?;
         let removed = self
             .store
-            .reset_totp(user.id, &notice, self.clock.now())
+            .reset_totp(user.id, &notice, &self.audit(AuditEvent::TwoStepReset, &user))
             .await?;
         self.outbox_wake.notify_one();
         tracing::info!(user_id = user.id, org = %org.slug, removed, "two-step verification reset");
         Ok(removed)
+    }
+
+    /// Lifts a lock (or the growing wait) from a user's account: their failed attempts start
+    /// again at zero.
+    pub async fn unlock(&self, org_slug: &str, username: &str) -> Result<User, AdminError> {
+        let (_, user) = self.user_of(org_slug, username).await?;
+        let settlement = Settlement {
+            clear: vec![Subject::account(Some(&user.username)).key()],
+            audit: vec![self.audit(AuditEvent::AccountUnlocked, &user)],
+            now: self.clock.now(),
+            ..Settlement::default()
+        };
+        self.store.settle_attempt(&settlement).await?;
+        Ok(user)
+    }
+
+    /// Disables an account (its sessions end at once) or enables it again; false when it
+    /// already was.
+    pub async fn set_disabled(
+        &self,
+        org_slug: &str,
+        username: &str,
+        disabled: bool,
+    ) -> Result<bool, AdminError> {
+        let (_, user) = self.user_of(org_slug, username).await?;
+        let event = if disabled {
+            AuditEvent::AccountDisabled
+        } else {
+            AuditEvent::AccountEnabled
+        };
+        Ok(self
+            .store
+            .set_disabled(user.id, disabled, &self.audit(event, &user))
+            .await?)
+    }
+
+    pub async fn sessions(
+        &self,
+        org_slug: &str,
+        username: &str,
+    ) -> Result<Vec<SessionSummary>, AdminError> {
+        let (_, user) = self.user_of(org_slug, username).await?;
+        Ok(self.store.sessions_of_user(user.id).await?)
+    }
+
+    /// Logs the user out everywhere; the number of sessions ended.
+    pub async fn end_sessions(&self, org_slug: &str, username: &str) -> Result<u64, AdminError> {
+        let (_, user) = self.user_of(org_slug, username).await?;
+        let record = self.audit(AuditEvent::SessionEnded, &user);
+        Ok(self.store.end_sessions_of_user(user.id, &record).await?)
+    }
+
+    pub async fn user_summaries(&self, org_slug: &str) -> Result<Vec<UserSummary>, AdminError> {
+        let org = self.organization(org_slug).await?;
+        Ok(self.store.user_summaries(org.id).await?)
+    }
+
+    /// Audit lines, newest `limit`, oldest first; narrowed to one organization and optionally
+    /// one of its users.
+    pub async fn audit_log(
+        &self,
+        org_slug: Option<&str>,
+        username: Option<&str>,
+        since: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, AdminError> {
+        let mut filter = AuditFilter {
+            since,
+            limit,
+            ..AuditFilter::default()
+        };
+        match (org_slug, username) {
+            (Some(org), Some(name)) => {
+                let (org, user) = self.user_of(org, name).await?;
+                filter.org = Some(org.id);
+                filter.user = Some(user.id);
+            }
+            (Some(org), None) => filter.org = Some(self.organization(org).await?.id),
+            (None, Some(_)) => return Err(AdminError::UserWithoutOrganization),
+            (None, None) => {}
+        }
+        Ok(self.store.audit_entries(&filter).await?)
     }
 }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::domain::throttle::ThrottlePolicy;
 use crate::keyring::Keyring;
 
 /// The file read when `--config` is not given, if it exists.
@@ -64,6 +65,20 @@ pub struct Settings {
     pub setup_mails_per_hour: u32,
     /// How often the outbox is checked for mail queued by other processes (the CLI).
     pub outbox_poll_ms: u64,
+    /// Failed passwords and codes on one account before it is locked. The first half are
+    /// free; after that each failure makes the next attempt wait longer (1, 2, 4 … seconds).
+    pub lockout_failures: u32,
+    /// How long the first lock lasts; each further failure doubles it, up to a day.
+    pub lockout_minutes: u32,
+    /// Failed attempts from one client address (any accounts) before it is locked.
+    pub address_lockout_failures: u32,
+    pub address_lockout_minutes: u32,
+    /// A session ends after this long without a request …
+    pub session_idle_minutes: u32,
+    /// … and this long after login, however active.
+    pub session_absolute_hours: u32,
+    /// Audit lines older than this are removed.
+    pub audit_retention_days: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// Behind a load balancer: the header it puts the client's address in (for example
@@ -107,6 +122,13 @@ impl Default for Settings {
             setup_mail_interval_seconds: 60,
             setup_mails_per_hour: 5,
             outbox_poll_ms: 1000,
+            lockout_failures: 10,
+            lockout_minutes: 15,
+            address_lockout_failures: 100,
+            address_lockout_minutes: 15,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            audit_retention_days: 365,
             log_format: "text".into(),
             client_ip_header: None,
         }
@@ -230,6 +252,23 @@ impl Settings {
         if let Some(key) = &self.totp_key {
             parse_totp_key(key)?;
         }
+        for (setting, value) in [
+            ("lockout_failures", self.lockout_failures),
+            ("lockout_minutes", self.lockout_minutes),
+            ("address_lockout_failures", self.address_lockout_failures),
+            ("address_lockout_minutes", self.address_lockout_minutes),
+            ("session_idle_minutes", self.session_idle_minutes),
+            ("session_absolute_hours", self.session_absolute_hours),
+            ("audit_retention_days", self.audit_retention_days),
+        ] {
+            if value == 0 {
+                return Err(invalid(setting, "must be at least 1"));
+            }
+        }
+        if self.lockout_failures > 100 {
+            // NIST SP 800-63B §5.2.2: no more than 100 consecutive failures per account.
+            return Err(invalid("lockout_failures", "must be at most 100"));
+        }
         if self.outbox_poll_ms == 0 {
             return Err(invalid("outbox_poll_ms", "must be at least 1"));
         }
@@ -299,6 +338,22 @@ impl Settings {
     }
 
     /// Cookies get `Secure` and the `__Host-` prefix only over https (RFC 6265bis §4.1.3.2).
+    pub fn account_throttle(&self) -> ThrottlePolicy {
+        ThrottlePolicy::for_accounts(self.lockout_failures, self.lockout_minutes)
+    }
+
+    pub fn address_throttle(&self) -> ThrottlePolicy {
+        ThrottlePolicy::for_addresses(self.address_lockout_failures, self.address_lockout_minutes)
+    }
+
+    pub fn session_idle_seconds(&self) -> i64 {
+        i64::from(self.session_idle_minutes) * 60
+    }
+
+    pub fn session_absolute_seconds(&self) -> i64 {
+        i64::from(self.session_absolute_hours) * 3600
+    }
+
     pub fn is_https(&self) -> bool {
         self.public_url.scheme() == "https"
     }

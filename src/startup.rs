@@ -130,6 +130,11 @@ impl App {
         }
         tracing::info!(%addr, public_url = %self.state.settings.public_url, "listening");
         let worker = tokio::spawn(self.worker.run());
+        let sweeper = tokio::spawn(sweep_regularly(
+            self.state.store.clone(),
+            self.state.settings.clone(),
+            self.state.clock.clone(),
+        ));
         let router = web::router(self.state);
         let served = axum::serve(
             self.listener,
@@ -138,7 +143,28 @@ impl App {
         .with_graceful_shutdown(shutdown_signal())
         .await;
         worker.abort();
+        sweeper.abort();
         served.context("server stopped with an error")
+    }
+}
+
+/// Removes what has run out (sessions, throttle rows, old audit lines) every few minutes.
+/// Nothing depends on it for correctness (an expired session is refused when presented);
+/// it keeps the tables from growing.
+async fn sweep_regularly(store: Arc<dyn Store>, settings: Arc<Settings>, clock: SharedClock) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let now = clock.now();
+        let keep_audit_since = now - i64::from(settings.audit_retention_days) * 86400;
+        match store
+            .sweep(now, settings.session_idle_seconds(), keep_audit_since)
+            .await
+        {
+            Ok(swept) if swept != Default::default() => tracing::info!(?swept, "swept"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "clean-up failed; will try again"),
+        }
     }
 }
 

@@ -56,6 +56,11 @@ fn free_port() -> u16 {
 
 impl Cluster {
     async fn start() -> Cluster {
+        Cluster::start_with_lockout("100").await
+    }
+
+    /// Two instances whose accounts lock after `lockout_failures` failed attempts.
+    async fn start_with_lockout(lockout_failures: &str) -> Cluster {
         let (schema, database_url) = postgres_schema().await;
         let smtp = SmtpSink::start().await;
         let data = tempfile::tempdir().unwrap();
@@ -67,6 +72,8 @@ impl Cluster {
             ("POORTWACHTER_OUTBOX_POLL_MS", "100"),
             ("POORTWACHTER_ARGON2_MEMORY_KIB", "1024"),
             ("POORTWACHTER_ARGON2_ITERATIONS", "1"),
+            ("POORTWACHTER_LOCKOUT_FAILURES", lockout_failures),
+            ("POORTWACHTER_ADDRESS_LOCKOUT_FAILURES", "100000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

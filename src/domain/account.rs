@@ -114,11 +114,13 @@ pub enum InvalidInput {
     OrgSlug,
 }
 
-/// Where an account stands. An invited account has no password yet and cannot log in.
+/// Where an account stands. An invited account has no password yet and cannot log in; a
+/// disabled one (by an administrator) can neither log in nor activate, and has no sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountState {
     Invited,
     Active,
+    Disabled,
 }
 
 impl AccountState {
@@ -126,6 +128,7 @@ impl AccountState {
         match self {
             AccountState::Invited => "invited",
             AccountState::Active => "active",
+            AccountState::Disabled => "disabled",
         }
     }
 

@@ -2,9 +2,11 @@
 //! so every rule can be tested with a pinned clock and a seeded generator.
 
 pub mod account;
+pub mod audit;
 pub mod blocklist;
 pub mod lang;
 pub mod password;
 pub mod second_factor;
+pub mod throttle;
 pub mod token;
 pub mod totp;

@@ -12,9 +12,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::account::{AccountState, InvitationRecord, LoginStage};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::lang::Lang;
 use crate::domain::password::PasswordPolicy;
 use crate::domain::second_factor::RateWindow;
+use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::token::TokenHash;
 use crate::keyring::Sealed;
 
@@ -110,6 +112,8 @@ pub struct User {
 pub struct LoginCandidate {
     pub user: User,
     pub password_hash: Option<String>,
+    /// The organization's language (for a notice to the user).
+    pub lang: Lang,
 }
 
 /// A mail to put in the outbox: the whole RFC 5322 message, ready for SMTP.
@@ -206,6 +210,99 @@ pub enum SetupOutcome {
     AlreadyActive,
 }
 
+/// One subject to count a password or code attempt against, under its rules.
+pub struct ThrottleCheck<'a> {
+    pub subject: String,
+    pub policy: &'a ThrottlePolicy,
+}
+
+/// Whether an attempt may be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Counted: the failure number this attempt was given, per subject, in order.
+    Admitted(Vec<i64>),
+    /// Refused unchecked: the subject at this index waits until `until`.
+    Blocked { index: usize, until: i64 },
+}
+
+/// What happens after an attempt was checked, in one transaction.
+#[derive(Default)]
+pub struct Settlement<'a> {
+    /// Subjects whose counted attempt turned out right: (subject, the failure number it got).
+    pub release: Vec<(String, i64)>,
+    /// Subjects whose count starts again at zero (a completed login, an unlock).
+    pub clear: Vec<String>,
+    pub audit: Vec<AuditRecord>,
+    pub mail: Option<&'a OutgoingMail>,
+    pub now: i64,
+}
+
+/// Which audit lines to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub org: Option<OrgId>,
+    pub user: Option<UserId>,
+    pub since: Option<i64>,
+    pub limit: i64,
+}
+
+/// An audit line as read back.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub event: AuditEvent,
+    pub outcome: Outcome,
+    pub org_slug: Option<String>,
+    pub user_id: Option<UserId>,
+    pub username: Option<String>,
+    pub client: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// A session as an administrator sees it (never its id).
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    pub stage: LoginStage,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+/// A user with what `user list` shows beside the account.
+#[derive(Debug, Clone)]
+pub struct UserSummary {
+    pub user: User,
+    /// `None`: no authenticator app; `Some(false)`: set-up pending; `Some(true)`: active.
+    pub two_step: Option<bool>,
+    /// Failed attempts since the last completed login, and until when the account waits.
+    pub failures: i64,
+    pub blocked_until: i64,
+}
+
+/// What a clean-up pass removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub throttle_rows: u64,
+    pub audit_rows: u64,
+}
+
+/// Sends an audit record to the log too: JSON lines on stdout for log shippers. The store
+/// calls it after the record is committed, so the two never disagree.
+pub fn trace_audit(record: &AuditRecord) {
+    tracing::info!(
+        target: "audit",
+        at = record.at,
+        event = record.event.as_str(),
+        outcome = record.outcome.as_str(),
+        org_id = record.org_id,
+        user_id = record.user_id,
+        username = record.username.as_deref(),
+        client = record.client.as_deref(),
+        detail = record.detail,
+    );
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A round trip to the database (readiness checks).
@@ -264,8 +361,43 @@ pub trait Store: Send + Sync + 'static {
         activation_notice: Option<&OutgoingMail>,
         now: i64,
     ) -> StoreResult<bool>;
-    /// Removes the credential, ends all the user's sessions and queues `notice`.
-    async fn reset_totp(&self, user: UserId, notice: &OutgoingMail, now: i64) -> StoreResult<bool>;
+    /// Removes the credential, ends all the user's sessions, queues `notice` and records
+    /// `audit` (whose time is the time of the change).
+    async fn reset_totp(
+        &self,
+        user: UserId,
+        notice: &OutgoingMail,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+
+    /// Counts one attempt against each subject in order, before the attempt is checked, and
+    /// sets the wait that follows if it fails; stops at the first subject that is waiting.
+    /// Each count is one statement, so parallel attempts get distinct numbers.
+    async fn reserve_attempt(
+        &self,
+        checks: &[ThrottleCheck<'_>],
+        now: i64,
+    ) -> StoreResult<Admission>;
+    /// Releases, clears, audits and queues mail after an attempt, in one transaction.
+    async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()>;
+    async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()>;
+    async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+
+    /// The organization's users with their two-step and throttle state.
+    async fn user_summaries(&self, org: OrgId) -> StoreResult<Vec<UserSummary>>;
+    /// Disables (ending every session) or enables the account; false when it already was.
+    async fn set_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+    async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>>;
+    /// Ends every session of the user (log out everywhere); the number ended.
+    async fn end_sessions_of_user(&self, user: UserId, audit: &AuditRecord) -> StoreResult<u64>;
+    /// Removes expired sessions, forgotten throttle rows and audit lines older than
+    /// `audit_since`.
+    async fn sweep(&self, now: i64, idle_seconds: i64, audit_since: i64) -> StoreResult<Swept>;
 
     async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> StoreResult<()>;
     /// Leases up to `limit` due mails to the caller until `now + lease_seconds`.

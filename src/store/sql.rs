@@ -11,7 +11,8 @@ macro_rules! sql_store {
         const ORG_COLUMNS: &str = "o.id AS org_id, o.slug, o.name AS org_name, o.language, o.min_length, \
             o.max_length, o.require_lowercase, o.require_uppercase, o.require_digit, o.require_symbol";
         const USER_COLUMNS: &str =
-            "u.id AS user_id, u.org_id AS user_org_id, u.username, u.email, u.display_name, u.state";
+            "u.id AS user_id, u.org_id AS user_org_id, u.username, u.email, u.display_name, u.state, \
+             u.disabled_at";
 
         fn org_from_row(row: &$row) -> StoreResult<Organization> {
             let lang: String = row.try_get("language")?;
@@ -40,14 +41,19 @@ macro_rules! sql_store {
 
         fn user_from_row(row: &$row) -> StoreResult<User> {
             let state: String = row.try_get("state")?;
+            let disabled = row.try_get::<Option<i64>, _>("disabled_at")?.is_some();
             Ok(User {
                 id: row.try_get("user_id")?,
                 org_id: row.try_get("user_org_id")?,
                 username: row.try_get("username")?,
                 email: row.try_get("email")?,
                 display_name: row.try_get("display_name")?,
-                state: AccountState::from_db(&state)
-                    .ok_or_else(|| StoreError::Corrupt(format!("account state {state:?}")))?,
+                state: if disabled {
+                    AccountState::Disabled
+                } else {
+                    AccountState::from_db(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("account state {state:?}")))?
+                },
             })
         }
 
@@ -73,6 +79,49 @@ macro_rules! sql_store {
             .execute(&mut **tx)
             .await?;
             Ok(())
+        }
+
+        async fn insert_audit(tx: &mut Transaction<'_, $db>, record: &AuditRecord) -> StoreResult<()> {
+            sqlx::query(&<$store>::sql(
+                "INSERT INTO audit_log (at, event, outcome, org_id, user_id, username, client, detail) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+            )
+            .bind(record.at)
+            .bind(record.event.as_str())
+            .bind(record.outcome.as_str())
+            .bind(record.org_id)
+            .bind(record.user_id)
+            .bind(record.username.as_deref())
+            .bind(record.client.as_deref())
+            .bind(record.detail)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        /// The upsert that counts one attempt against a subject unless it is waiting. The
+        /// failure number restarts at 1 when the subject was quiet long enough; the wait that
+        /// follows a failure is looked up from the policy's schedule in the same statement.
+        fn reserve_sql(policy: &ThrottlePolicy) -> String {
+            let number = format!(
+                "(CASE WHEN throttle.blocked_until + {} <= ?2 THEN 1 ELSE throttle.failures + 1 END)",
+                policy.forget_after_seconds
+            );
+            // Steps from the last down: the first that the number has reached gives the wait.
+            let mut wait = String::from("(CASE");
+            for (from, seconds) in policy.schedule().iter().rev() {
+                wait.push_str(&format!(" WHEN {number} >= {from} THEN {seconds}"));
+            }
+            wait.push_str(" ELSE 0 END)");
+            format!(
+                "INSERT INTO throttle (subject, failures, blocked_until, updated_at) \
+                 VALUES (?1, 1, ?2 + {first}, ?2) \
+                 ON CONFLICT (subject) DO UPDATE SET failures = {number}, \
+                   blocked_until = ?2 + {wait}, updated_at = ?2 \
+                 WHERE throttle.blocked_until <= ?2 \
+                 RETURNING failures",
+                first = policy.wait_after(1),
+            )
         }
 
         #[async_trait]
@@ -154,6 +203,7 @@ macro_rules! sql_store {
                      ON CONFLICT (username) DO UPDATE SET email = excluded.email, \
                        display_name = excluded.display_name \
                      WHERE users.state = 'invited' AND users.org_id = excluded.org_id \
+                       AND users.disabled_at IS NULL \
                      RETURNING id"),
                 )
                 .bind(invite.org_id)
@@ -262,7 +312,7 @@ macro_rules! sql_store {
                 let user_id: i64 = row.try_get("user_id")?;
                 let updated = sqlx::query(&<$store>::sql(
                     "UPDATE users SET password_hash = ?, state = 'active', activated_at = ? \
-                     WHERE id = ? AND state = 'invited'"),
+                     WHERE id = ? AND state = 'invited' AND disabled_at IS NULL"),
                 )
                 .bind(password_hash)
                 .bind(now)
@@ -277,16 +327,20 @@ macro_rules! sql_store {
             }
 
             async fn login_candidate(&self, username: &str) -> StoreResult<Option<LoginCandidate>> {
-                let sql =
-                    format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?");
+                let sql = format!(
+                    "SELECT {USER_COLUMNS}, u.password_hash, o.language FROM users u \
+                     JOIN organizations o ON o.id = u.org_id WHERE u.username = ?"
+                );
                 let row = sqlx::query(&<$store>::sql(&sql))
                     .bind(username)
                     .fetch_optional(&self.readers)
                     .await?;
                 row.map(|row| {
+                    let lang: String = row.try_get("language")?;
                     Ok(LoginCandidate {
                         user: user_from_row(&row)?,
                         password_hash: row.try_get("password_hash")?,
+                        lang: lang.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?,
                     })
                 })
                 .transpose()
@@ -325,7 +379,8 @@ macro_rules! sql_store {
                 let sql = format!(
                     "SELECT s.stage, s.last_seen_at, s.expires_at, {USER_COLUMNS}, {ORG_COLUMNS} \
                      FROM sessions s JOIN users u ON u.id = s.user_id \
-                     JOIN organizations o ON o.id = u.org_id WHERE s.id_hash = ?"
+                     JOIN organizations o ON o.id = u.org_id \
+                     WHERE s.id_hash = ? AND u.disabled_at IS NULL"
                 );
                 let Some(row) = sqlx::query(&<$store>::sql(&sql))
                     .bind(&id.0[..])
@@ -502,7 +557,13 @@ macro_rules! sql_store {
                 Ok(true)
             }
 
-            async fn reset_totp(&self, user: UserId, notice: &OutgoingMail, now: i64) -> StoreResult<bool> {
+            async fn reset_totp(
+                &self,
+                user: UserId,
+                notice: &OutgoingMail,
+                audit: &AuditRecord,
+            ) -> StoreResult<bool> {
+                let now = audit.at;
                 let mut tx = self.pool.begin().await?;
                 let removed = sqlx::query(&<$store>::sql("DELETE FROM totp_credentials WHERE user_id = ?"))
                     .bind(user)
@@ -517,8 +578,246 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 insert_mail(&mut tx, notice, now).await?;
+                insert_audit(&mut tx, audit).await?;
                 tx.commit().await?;
+                trace_audit(audit);
                 Ok(removed.rows_affected() > 0)
+            }
+
+            async fn reserve_attempt(
+                &self,
+                checks: &[ThrottleCheck<'_>],
+                now: i64,
+            ) -> StoreResult<Admission> {
+                let mut tx = self.pool.begin().await?;
+                let mut numbers = Vec::with_capacity(checks.len());
+                for (index, check) in checks.iter().enumerate() {
+                    let counted: Option<i64> = sqlx::query_scalar(&<$store>::sql(&reserve_sql(check.policy)))
+                        .bind(&check.subject)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match counted {
+                        Some(number) => numbers.push(number),
+                        None => {
+                            let until: i64 = sqlx::query_scalar(&<$store>::sql(
+                                "SELECT blocked_until FROM throttle WHERE subject = ?"),
+                            )
+                            .bind(&check.subject)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            // The subjects before this one keep their count: the attempt was
+                            // made, against an account or from an address that is waiting.
+                            tx.commit().await?;
+                            return Ok(Admission::Blocked { index, until });
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(Admission::Admitted(numbers))
+            }
+
+            async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for (subject, number) in &settlement.release {
+                    // The attempt was right: it gives its place back. The wait it set is lifted
+                    // unless a later failure has taken the count further meanwhile.
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE throttle SET failures = failures - 1, \
+                           blocked_until = CASE WHEN failures = ?2 THEN ?3 ELSE blocked_until END \
+                         WHERE subject = ?1 AND failures > 0"),
+                    )
+                    .bind(subject)
+                    .bind(number)
+                    .bind(settlement.now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for subject in &settlement.clear {
+                    sqlx::query(&<$store>::sql("DELETE FROM throttle WHERE subject = ?"))
+                        .bind(subject)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for record in &settlement.audit {
+                    insert_audit(&mut tx, record).await?;
+                }
+                if let Some(mail) = settlement.mail {
+                    insert_mail(&mut tx, mail, settlement.now).await?;
+                }
+                tx.commit().await?;
+                settlement.audit.iter().for_each(trace_audit);
+                Ok(())
+            }
+
+            async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for record in records {
+                    insert_audit(&mut tx, record).await?;
+                }
+                tx.commit().await?;
+                records.iter().for_each(trace_audit);
+                Ok(())
+            }
+
+            async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+                let rows = sqlx::query(&<$store>::sql(
+                    "SELECT a.at, a.event, a.outcome, o.slug, a.user_id, a.username, a.client, a.detail \
+                     FROM audit_log a LEFT JOIN organizations o ON o.id = a.org_id \
+                     WHERE (?1 IS NULL OR a.org_id = ?1) AND (?2 IS NULL OR a.user_id = ?2) \
+                       AND a.at >= ?3 \
+                     ORDER BY a.id DESC LIMIT ?4"),
+                )
+                .bind(filter.org)
+                .bind(filter.user)
+                .bind(filter.since.unwrap_or(i64::MIN))
+                .bind(filter.limit)
+                .fetch_all(&self.readers)
+                .await?;
+                let mut entries = rows
+                    .iter()
+                    .map(|row| {
+                        let event: String = row.try_get("event")?;
+                        let outcome: String = row.try_get("outcome")?;
+                        Ok(AuditEntry {
+                            at: row.try_get("at")?,
+                            event: AuditEvent::from_db(&event)
+                                .ok_or_else(|| StoreError::Corrupt(format!("audit event {event:?}")))?,
+                            outcome: Outcome::from_db(&outcome)
+                                .ok_or_else(|| StoreError::Corrupt(format!("audit outcome {outcome:?}")))?,
+                            org_slug: row.try_get("slug")?,
+                            user_id: row.try_get("user_id")?,
+                            username: row.try_get("username")?,
+                            client: row.try_get("client")?,
+                            detail: row.try_get("detail")?,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                // The newest `limit` lines, told oldest first like any log.
+                entries.reverse();
+                Ok(entries)
+            }
+
+            async fn user_summaries(&self, org: OrgId) -> StoreResult<Vec<UserSummary>> {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS}, t.state AS two_step, th.failures, th.blocked_until \
+                     FROM users u LEFT JOIN totp_credentials t ON t.user_id = u.id \
+                     LEFT JOIN throttle th ON th.subject = 'account:' || u.username \
+                     WHERE u.org_id = ? ORDER BY u.username"
+                );
+                let rows = sqlx::query(&<$store>::sql(&sql)).bind(org).fetch_all(&self.readers).await?;
+                rows.iter()
+                    .map(|row| {
+                        let two_step: Option<String> = row.try_get("two_step")?;
+                        Ok(UserSummary {
+                            user: user_from_row(row)?,
+                            two_step: two_step.map(|state| state == "active"),
+                            failures: row.try_get::<Option<i64>, _>("failures")?.unwrap_or(0),
+                            blocked_until: row.try_get::<Option<i64>, _>("blocked_until")?.unwrap_or(0),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn set_disabled(
+                &self,
+                user: UserId,
+                disabled: bool,
+                audit: &AuditRecord,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let changed = if disabled {
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL"),
+                    )
+                    .bind(audit.at)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?
+                } else {
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL"),
+                    )
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?
+                };
+                if changed.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                if disabled {
+                    sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE user_id = ?"))
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                trace_audit(audit);
+                Ok(true)
+            }
+
+            async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>> {
+                let rows = sqlx::query(&<$store>::sql(
+                    "SELECT stage, created_at, last_seen_at, expires_at FROM sessions \
+                     WHERE user_id = ? ORDER BY created_at"),
+                )
+                .bind(user)
+                .fetch_all(&self.readers)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let stage: String = row.try_get("stage")?;
+                        Ok(SessionSummary {
+                            stage: LoginStage::from_db(&stage)
+                                .ok_or_else(|| StoreError::Corrupt(format!("login stage {stage:?}")))?,
+                            created_at: row.try_get("created_at")?,
+                            last_seen_at: row.try_get("last_seen_at")?,
+                            expires_at: row.try_get("expires_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn end_sessions_of_user(&self, user: UserId, audit: &AuditRecord) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let ended = sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE user_id = ?"))
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                trace_audit(audit);
+                Ok(ended.rows_affected())
+            }
+
+            async fn sweep(&self, now: i64, idle_seconds: i64, audit_since: i64) -> StoreResult<Swept> {
+                let sessions = sqlx::query(&<$store>::sql(
+                    "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?"),
+                )
+                .bind(now)
+                .bind(now - idle_seconds)
+                .execute(&self.pool)
+                .await?;
+                // A day after its wait ended a subject starts again anyway (the longest
+                // `forget_after` of the policies); its row is then only clutter.
+                let throttle_rows = sqlx::query(&<$store>::sql("DELETE FROM throttle WHERE blocked_until <= ?"))
+                    .bind(now - 24 * 60 * 60)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query(&<$store>::sql("DELETE FROM totp_setup_mails WHERE sent_at <= ?"))
+                    .bind(now - 24 * 60 * 60)
+                    .execute(&self.pool)
+                    .await?;
+                let audit_rows = sqlx::query(&<$store>::sql("DELETE FROM audit_log WHERE at < ?"))
+                    .bind(audit_since)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(Swept {
+                    sessions: sessions.rows_affected(),
+                    throttle_rows: throttle_rows.rows_affected(),
+                    audit_rows: audit_rows.rows_affected(),
+                })
             }
 
             async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> StoreResult<()> {

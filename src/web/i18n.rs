@@ -86,6 +86,9 @@ pub struct Texts {
     pub enabled_body: &'static str,
     pub reset_subject: &'static str,
     pub reset_body: &'static str,
+    pub locked_subject: &'static str,
+    pub locked_body: &'static str,
+    pub attempts_wait: &'static str,
 }
 
 pub static NL: Texts = Texts {
@@ -169,6 +172,9 @@ pub static NL: Texts = Texts {
     enabled_body: "Voor je account {} is zojuist tweestapsverificatie met een authenticator app ingeschakeld. Vanaf nu log je in met je wachtwoord en een code uit de app.",
     reset_subject: "Je tweestapsverificatie is teruggezet",
     reset_body: "Een beheerder heeft de tweestapsverificatie van je account {} teruggezet en je overal uitgelogd. Bij je volgende inlog stel je de authenticator app opnieuw in.",
+    locked_subject: "Inloggen op je account is tijdelijk geblokkeerd",
+    locked_body: "Voor je account {} is te vaak een verkeerd wachtwoord of een verkeerde code ingevuld. Inloggen is daarom tijdelijk geblokkeerd; dat gaat vanzelf over. Was jij dit niet? Neem dan contact op met je beheerder: dan probeert iemand anders in te loggen met jouw gegevens.",
+    attempts_wait: "Te veel pogingen. Probeer het over {} opnieuw.",
 };
 
 pub static EN: Texts = Texts {
@@ -252,6 +258,9 @@ pub static EN: Texts = Texts {
     enabled_body: "Two-step verification with an authenticator app has just been turned on for your account {}. From now on you log in with your password and a code from the app.",
     reset_subject: "Your two-step verification was reset",
     reset_body: "An administrator has reset the two-step verification of your account {} and logged you out everywhere. At your next login you set up the authenticator app again.",
+    locked_subject: "Logging in to your account is temporarily blocked",
+    locked_body: "A wrong password or code was entered too often for your account {}. Logging in is therefore blocked for a while; this ends by itself. Was this not you? Then contact your administrator: someone else is trying to log in with your details.",
+    attempts_wait: "Too many attempts. Try again in {}.",
 };
 
 impl Texts {

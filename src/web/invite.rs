@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::csrf::{CsrfField, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
-use super::{AppState, PageChrome, WebError};
+use super::{AppState, ClientAddress, PageChrome, WebError};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::account::InvitationStatus;
 use crate::domain::password::{Password, Requirement};
 use crate::domain::token::Token;
@@ -170,6 +171,7 @@ async fn activate(
     State(state): State<AppState>,
     Path(text): Path<String>,
     lang: Preferred,
+    ClientAddress(client): ClientAddress,
     ProtectedForm(form): ProtectedForm<ActivateForm>,
 ) -> Result<Response, WebError> {
     let (token, invitation) = match usable_invitation(&state, &text).await? {
@@ -214,7 +216,14 @@ async fn activate(
         .await?;
     match activated {
         Some(user_id) => {
-            tracing::info!(user_id, "account activated");
+            let user = &invitation.user;
+            let now = state.clock.now();
+            let records = [AuditEvent::InvitationUsed, AuditEvent::PasswordSet].map(|event| {
+                AuditRecord::new(now, event, Outcome::Success)
+                    .user(user.org_id, user_id, &user.username)
+                    .client(&client)
+            });
+            state.store.record_audit(&records).await?;
             Ok(Redirect::to("/login?notice=activated").into_response())
         }
         // Another request used the link between our check and our update: it won.

@@ -1,7 +1,8 @@
 //! Log in with username and password, the logged-in page, and log-out.
 //!
-//! An unknown user, a wrong password and an account that is not activated get the same page,
-//! the same status and (through the dummy hash) about the same time (ASVS V2.2.1, V3.2.x).
+//! An unknown user, a wrong password, an account that is not activated and a locked account
+//! get the same page, the same status and (through the dummy hash) about the same time
+//! (ASVS V2.2.1, V3.2.x).
 
 use askama::Template;
 use axum::Router;
@@ -16,7 +17,10 @@ use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, CurrentSession};
-use super::{AppState, PageChrome, WebError};
+use super::attempts::{self, Admitted as Attempt};
+use super::{AppState, ClientAddress, PageChrome, WebError};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::store::Settlement;
 use crate::domain::account::{AccountState, LoginStage, Username};
 use crate::domain::password::Password;
 
@@ -100,16 +104,75 @@ impl CsrfField for LoginForm {
 async fn login(
     State(state): State<AppState>,
     lang: Preferred,
+    ClientAddress(client): ClientAddress,
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    if let Some(user_id) = check_password(&state, &form.username, &form.password).await? {
-        // The password alone never completes a login: the second step follows.
-        let jar = session::begin(&state, jar, user_id, LoginStage::SecondFactor).await?;
-        tracing::info!(user_id, "password accepted; second step next");
-        return Ok((jar, Redirect::to("/2fa")).into_response());
+    // Anything that is not a valid username cannot be an account; it is not kept in the log
+    // either (it might be a password typed into the wrong field).
+    let username = Username::parse(&form.username).ok();
+    let username = username.as_ref().map(Username::as_str);
+    // Counted before the password is checked: parallel guesses each take a place.
+    let admitted = attempts::admit(&state, &client, username).await?;
+    let candidate = match username {
+        Some(name) => state.store.login_candidate(name).await?,
+        None => None,
+    };
+    let user = candidate
+        .as_ref()
+        .filter(|c| c.user.state == AccountState::Active);
+    // The same hashing work in every case: a locked, unknown or inactive account is checked
+    // against the dummy hash and answers in the same time as a wrong password.
+    let stored_hash = match admitted {
+        Attempt::Yes(_) => user.and_then(|c| c.password_hash.clone()),
+        Attempt::No { .. } => None,
+    };
+    let valid = match Password::parse(&form.password) {
+        Ok(password) => state.hasher.verify(password, stored_hash).await?,
+        // Longer than any password we accept: refused before hashing, whoever the user is.
+        Err(_) => false,
+    };
+    let now = state.clock.now();
+    let mut record = AuditRecord::new(now, AuditEvent::LoginPassword, Outcome::Failure).client(&client);
+    match candidate.as_ref() {
+        Some(c) => record = record.user(c.user.org_id, c.user.id, &c.user.username),
+        None => record.username = username.map(str::to_owned),
     }
-    tracing::info!("login failed");
+    match admitted {
+        Attempt::Yes(attempt) => match user.filter(|_| valid) {
+            Some(c) => {
+                record.outcome = Outcome::Success;
+                let mut settlement = attempt.succeeded(false, now);
+                settlement.audit.push(record);
+                state.store.settle_attempt(&settlement).await?;
+                // The password alone never completes a login: the second step follows.
+                let jar = session::begin(&state, jar, c.user.id, LoginStage::SecondFactor).await?;
+                return Ok((jar, Redirect::to("/2fa")).into_response());
+            }
+            None => {
+                if candidate.is_some() && user.is_none() {
+                    record.detail = Some("account_not_active");
+                }
+                let real_user = user.map(|c| (&c.user, c.lang));
+                let (audit, mail) = attempt.failed(&state, real_user, now, record)?;
+                let settlement = Settlement {
+                    audit,
+                    mail: mail.as_ref(),
+                    now,
+                    ..Settlement::default()
+                };
+                state.store.settle_attempt(&settlement).await?;
+                if mail.is_some() {
+                    state.outbox_wake.notify_one();
+                }
+            }
+        },
+        Attempt::No { .. } => {
+            record.outcome = Outcome::Throttled;
+            state.store.record_audit(&[record]).await?;
+        }
+    }
+    // Wrong password, unknown or inactive account, or a locked one: one answer for all.
     let t = lang.texts();
     let page = LoginPage {
         t,
@@ -122,34 +185,16 @@ async fn login(
     Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
 }
 
-/// The user id when `password` is right for an active account; `None` in every other case,
-/// after the same amount of hashing work.
-async fn check_password(
-    state: &AppState,
-    username: &str,
-    password: &str,
-) -> Result<Option<i64>, WebError> {
-    // Longer than any password we accept: refused before hashing, whoever the user is.
-    let Ok(password) = Password::parse(password) else {
-        return Ok(None);
-    };
-    let candidate = match Username::parse(username) {
-        Ok(name) => state.store.login_candidate(name.as_str()).await?,
-        Err(_) => None,
-    };
-    let (user_id, stored_hash) = match candidate {
-        Some(c) if c.user.state == AccountState::Active => (Some(c.user.id), c.password_hash),
-        _ => (None, None),
-    };
-    let valid = state.hasher.verify(password, stored_hash).await?;
-    Ok(user_id.filter(|_| valid))
-}
-
 async fn logout(
     State(state): State<AppState>,
+    current: CurrentSession,
+    ClientAddress(client): ClientAddress,
     jar: CookieJar,
     ProtectedForm(_): ProtectedForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
+    if let Some(session) = &current.0 {
+        session::record_end(&state, session, &client, "logout").await?;
+    }
     let jar = session::end(&state, jar).await?;
     Ok((jar, Redirect::to("/login?notice=logged_out")).into_response())
 }

@@ -2,6 +2,7 @@
 //! owns its routes; this module only merges them and adds what every response gets.
 
 mod assets;
+mod attempts;
 mod csrf;
 mod devmail;
 mod error;
@@ -124,7 +125,11 @@ pub fn router(state: AppState) -> Router {
                     "request",
                     method = %request.method(),
                     route = %route_label(request.uri().path()),
-                    client = %client_address(request, client_ip_header.as_deref()),
+                    client = %client_address(
+                        request.headers(),
+                        request.extensions(),
+                        client_ip_header.as_deref()
+                    ),
                 )
             },
         ))
@@ -134,20 +139,42 @@ pub fn router(state: AppState) -> Router {
 /// The client's address: behind a load balancer the right-most entry of the configured
 /// header (the one our own balancer added; entries to its left are the client's say-so),
 /// otherwise the connection's peer.
-fn client_address(request: &axum::extract::Request, header: Option<&str>) -> String {
+fn client_address(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    header: Option<&str>,
+) -> String {
     let forwarded = header
-        .and_then(|name| request.headers().get(name))
+        .and_then(|name| headers.get(name))
         .and_then(|value| value.to_str().ok())
         .and_then(|list| list.rsplit(',').next())
         .map(|entry| entry.trim().chars().take(64).collect::<String>())
         .filter(|entry| !entry.is_empty());
     forwarded.unwrap_or_else(|| {
-        request
-            .extensions()
+        extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|info| info.0.ip().to_string())
             .unwrap_or_default()
     })
+}
+
+/// The client's address as a handler sees it (throttling, the audit log).
+pub struct ClientAddress(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = state.settings.client_ip_header.as_deref();
+        Ok(ClientAddress(client_address(
+            &parts.headers,
+            &parts.extensions,
+            header,
+        )))
+    }
 }
 
 /// A path fit for a log line: the token in an invitation link is replaced.
@@ -183,20 +210,13 @@ mod tests {
 
     #[test]
     fn client_address_trusts_only_the_configured_header_and_its_last_entry() {
+        let address = |request: &axum::extract::Request, header| {
+            client_address(request.headers(), request.extensions(), header)
+        };
         let spoofed = request(Some("6.6.6.6, 203.0.113.7"));
-        assert_eq!(
-            client_address(&spoofed, Some("x-forwarded-for")),
-            "203.0.113.7"
-        );
-        assert_eq!(
-            client_address(&spoofed, None),
-            "10.0.0.5",
-            "no header configured"
-        );
-        assert_eq!(
-            client_address(&request(None), Some("x-forwarded-for")),
-            "10.0.0.5"
-        );
+        assert_eq!(address(&spoofed, Some("x-forwarded-for")), "203.0.113.7");
+        assert_eq!(address(&spoofed, None), "10.0.0.5", "no header configured");
+        assert_eq!(address(&request(None), Some("x-forwarded-for")), "10.0.0.5");
     }
 
     #[test]

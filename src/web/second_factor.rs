@@ -17,14 +17,16 @@ use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, HalfLoggedIn};
-use super::{AppState, PageChrome, WebError};
+use super::attempts::{self, Admitted};
+use super::{AppState, ClientAddress, PageChrome, WebError};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::account::{EmailAddress, LoginStage};
 use crate::domain::second_factor::{
     MAX_WRONG_CODES, RateWindow, next_allowed_at, setup_mail_limits,
 };
 use crate::domain::totp::{TotpCode, TotpSecret, Verification};
 use crate::mail::compose;
-use crate::store::{NewTotpSetup, Session, SetupOutcome, TotpCredential};
+use crate::store::{NewTotpSetup, Session, Settlement, SetupOutcome, TotpCredential};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,7 +61,7 @@ struct CodePage {
     setup: bool,
     masked_email: String,
     notice: Option<String>,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 async fn choose_page(
@@ -84,7 +86,12 @@ async fn choose_page(
 }
 
 /// Makes a new pending secret and queues its set-up e-mail, within the rate limit.
-async fn start_setup(state: &AppState, session: &Session) -> Result<SetupOutcome, WebError> {
+async fn start_setup(
+    state: &AppState,
+    session: &Session,
+    client: &str,
+    detail: &'static str,
+) -> Result<SetupOutcome, WebError> {
     let user = &session.user;
     let secret = TotpSecret::generate(&mut rand::rngs::OsRng);
     let sealed = state
@@ -122,10 +129,19 @@ async fn start_setup(state: &AppState, session: &Session) -> Result<SetupOutcome
         now,
     };
     let outcome = state.store.start_totp_setup(&setup, &limits(state)).await?;
+    let audited = match outcome {
+        SetupOutcome::Started => Outcome::Success,
+        SetupOutcome::RateLimited { .. } => Outcome::RateLimited,
+        SetupOutcome::AlreadyActive => return Ok(outcome),
+    };
     if outcome == SetupOutcome::Started {
         state.outbox_wake.notify_one();
-        tracing::info!(user_id = user.id, "authenticator set-up mail queued");
     }
+    let record = AuditRecord::new(now, AuditEvent::SetupMail, audited)
+        .user(session.org.id, user.id, &user.username)
+        .client(client)
+        .detail(detail);
+    state.store.record_audit(&[record]).await?;
     Ok(outcome)
 }
 
@@ -137,6 +153,7 @@ fn is_pending_and_usable(credential: &TotpCredential, now: i64) -> bool {
 async fn choose_app(
     State(state): State<AppState>,
     HalfLoggedIn(session): HalfLoggedIn,
+    ClientAddress(client): ClientAddress,
     ProtectedForm(_): ProtectedForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
     let credential = state.store.totp_credential(session.user.id).await?;
@@ -149,7 +166,7 @@ async fn choose_app(
         // The page itself says the e-mail was sent: no extra notice the first time.
         return Ok(setup_redirect(
             &state,
-            start_setup(&state, &session).await?,
+            start_setup(&state, &session, &client, "first").await?,
             now,
             "/2fa/app",
         ));
@@ -200,8 +217,8 @@ async fn code_page(
         _ => None,
     };
     let now = state.clock.now();
-    let error =
-        (!credential.active && !is_pending_and_usable(&credential, now)).then_some(t.setup_expired);
+    let error = (!credential.active && !is_pending_and_usable(&credential, now))
+        .then(|| t.setup_expired.to_owned());
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render_code_page(&state, t, &session, &credential, csrf, notice, error)?;
     Ok((jar, Html(html)).into_response())
@@ -214,7 +231,7 @@ fn render_code_page(
     credential: &TotpCredential,
     csrf: String,
     notice: Option<String>,
-    error: Option<&'static str>,
+    error: Option<String>,
 ) -> Result<String, WebError> {
     let masked_email = EmailAddress::parse(&session.user.email)
         .map(|e| e.masked())
@@ -248,23 +265,42 @@ async fn verify(
     State(state): State<AppState>,
     lang: Preferred,
     HalfLoggedIn(session): HalfLoggedIn,
+    ClientAddress(client): ClientAddress,
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<CodeForm>,
 ) -> Result<Response, WebError> {
     let user_id = session.user.id;
-    // Counted before checking: parallel guesses each take a place under the limit.
-    let attempts = state.store.count_code_attempt(&session.id_hash).await?;
-    if attempts > MAX_WRONG_CODES {
-        return too_many_codes(&state, jar).await;
-    }
+    let t = lang.or_org(session.org.lang);
     let Some(credential) = state.store.totp_credential(user_id).await? else {
         return Ok(Redirect::to("/2fa").into_response());
     };
+    let record = AuditRecord::new(state.clock.now(), AuditEvent::LoginCode, Outcome::Failure)
+        .user(session.org.id, user_id, &session.user.username)
+        .client(&client);
+    // Counted before checking, for the account across all its sessions (the throttle) …
+    let attempt = match attempts::admit(&state, &client, Some(&session.user.username)).await? {
+        Admitted::Yes(attempt) => attempt,
+        Admitted::No { until } => {
+            let record = AuditRecord {
+                outcome: Outcome::Throttled,
+                ..record
+            };
+            state.store.record_audit(&[record]).await?;
+            let wait = t.fill(t.attempts_wait, t.wait_time(until - state.clock.now()));
+            let (jar, csrf) = token_for_page(&state, jar);
+            let html = render_code_page(&state, t, &session, &credential, csrf, None, Some(wait))?;
+            return Ok((StatusCode::TOO_MANY_REQUESTS, jar, Html(html)).into_response());
+        }
+    };
+    // … and for this session, which must enter the password again after a few.
+    let attempts = state.store.count_code_attempt(&session.id_hash).await?;
+    if attempts > MAX_WRONG_CODES {
+        return too_many_codes(&state, &session, &client, jar).await;
+    }
     let now = state.clock.now();
-    let t = lang.or_org(session.org.lang);
     let pending = !credential.active;
     let outcome = if pending && !is_pending_and_usable(&credential, now) {
-        Err(t.setup_expired)
+        Err((t.setup_expired, Outcome::Expired))
     } else {
         let secret = state
             .keyring
@@ -279,9 +315,9 @@ async fn verify(
             .map(|code| secret.verify(&code, now, credential.last_step))
         {
             Some(Verification::Accepted { step }) => Ok(step),
-            Some(Verification::Replayed) => Err(t.code_used),
-            Some(Verification::JustExpired) => Err(t.code_expired),
-            Some(Verification::Wrong) | None => Err(t.code_wrong),
+            Some(Verification::Replayed) => Err((t.code_used, Outcome::Replayed)),
+            Some(Verification::JustExpired) => Err((t.code_expired, Outcome::Expired)),
+            Some(Verification::Wrong) | None => Err((t.code_wrong, Outcome::Failure)),
         }
     };
     let error = match outcome {
@@ -308,22 +344,43 @@ async fn verify(
                 .accept_totp_step(user_id, &credential.sealed, step, notice.as_ref(), now)
                 .await?
             {
+                let mut settlement = attempt.succeeded(true, now);
                 if pending {
                     state.outbox_wake.notify_one();
-                    tracing::info!(user_id, "two-step verification enabled");
+                    settlement.audit.push(AuditRecord {
+                        event: AuditEvent::TwoStepEnabled,
+                        outcome: Outcome::Success,
+                        ..record.clone()
+                    });
                 }
-                tracing::info!(user_id, "login completed with authenticator code");
+                settlement.audit.push(AuditRecord {
+                    outcome: Outcome::Success,
+                    ..record
+                });
+                state.store.settle_attempt(&settlement).await?;
                 let jar = session::begin(&state, jar, user_id, LoginStage::Complete).await?;
                 return Ok((jar, Redirect::to("/")).into_response());
             }
             // Another request used this step first (or the secret was replaced meanwhile).
-            t.code_used
+            (t.code_used, Outcome::Replayed)
         }
-        Err(message) => message,
+        Err(refusal) => refusal,
     };
-    tracing::info!(user_id, attempts, "authenticator code refused");
+    let (error, outcome) = error;
+    let user = Some((&session.user, session.org.lang));
+    let (audit, mail) = attempt.failed(&state, user, now, AuditRecord { outcome, ..record })?;
+    let settlement = Settlement {
+        audit,
+        mail: mail.as_ref(),
+        now,
+        ..Settlement::default()
+    };
+    state.store.settle_attempt(&settlement).await?;
+    if mail.is_some() {
+        state.outbox_wake.notify_one();
+    }
     if attempts >= MAX_WRONG_CODES {
-        return too_many_codes(&state, jar).await;
+        return too_many_codes(&state, &session, &client, jar).await;
     }
     let html = render_code_page(
         &state,
@@ -332,12 +389,18 @@ async fn verify(
         &credential,
         form.csrf.clone(),
         None,
-        Some(error),
+        Some(error.to_owned()),
     )?;
     Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response())
 }
 
-async fn too_many_codes(state: &AppState, jar: CookieJar) -> Result<Response, WebError> {
+async fn too_many_codes(
+    state: &AppState,
+    session: &Session,
+    client: &str,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    session::record_end(state, session, client, "too_many_codes").await?;
     let jar = session::end(state, jar).await?;
     Ok((jar, Redirect::to("/login?notice=too_many_codes")).into_response())
 }
@@ -347,6 +410,7 @@ async fn too_many_codes(state: &AppState, jar: CookieJar) -> Result<Response, We
 async fn new_code(
     State(state): State<AppState>,
     HalfLoggedIn(session): HalfLoggedIn,
+    ClientAddress(client): ClientAddress,
     ProtectedForm(_): ProtectedForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
     let credential = state.store.totp_credential(session.user.id).await?;
@@ -356,7 +420,7 @@ async fn new_code(
     let now = state.clock.now();
     Ok(setup_redirect(
         &state,
-        start_setup(&state, &session).await?,
+        start_setup(&state, &session, &client, "new_code").await?,
         now,
         "/2fa/app?notice=sent",
     ))

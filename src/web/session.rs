@@ -7,15 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 
-use super::{AppState, WebError};
+use super::{AppState, ClientAddress, WebError};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::account::LoginStage;
 use crate::domain::token::Token;
 use crate::store::{NewSession, Session, UserId};
 
-/// A session ends this long after login, however active (ASVS V3.3.2).
-pub const ABSOLUTE_TIMEOUT_SECONDS: i64 = 12 * 60 * 60;
-/// … or after this long without a request (ASVS V3.3.1).
-pub const IDLE_TIMEOUT_SECONDS: i64 = 30 * 60;
 /// Writing `last_seen_at` on every request would make every page a database write.
 const TOUCH_INTERVAL_SECONDS: i64 = 60;
 
@@ -86,8 +83,13 @@ impl FromRequestParts<AppState> for CurrentSession {
             return Ok(CurrentSession(None));
         };
         let now = state.clock.now();
-        if now >= session.expires_at || now >= session.last_seen_at + IDLE_TIMEOUT_SECONDS {
+        // Idle (ASVS V3.3.1) and absolute (V3.3.2) timeouts, both from the settings.
+        let idle = now >= session.last_seen_at + state.settings.session_idle_seconds();
+        if idle || now >= session.expires_at {
             state.store.delete_session(&id).await?;
+            let reason = if idle { "idle" } else { "expired" };
+            let Ok(ClientAddress(client)) = ClientAddress::from_request_parts(parts, state).await;
+            record_end(state, &session, &client, reason).await?;
             return Ok(CurrentSession(None));
         }
         if now >= session.last_seen_at + TOUCH_INTERVAL_SECONDS {
@@ -138,7 +140,7 @@ pub async fn begin(
                 user_id: user,
                 stage,
                 now,
-                expires_at: now + ABSOLUTE_TIMEOUT_SECONDS,
+                expires_at: now + state.settings.session_absolute_seconds(),
             },
             previous.as_ref(),
         )
@@ -149,6 +151,20 @@ pub async fn begin(
         SameSite::Lax,
     );
     Ok(jar.add(cookie))
+}
+
+/// Writes the end of `session` to the audit log; `reason` says why (`logout`, `idle` …).
+pub async fn record_end(
+    state: &AppState,
+    session: &Session,
+    client: &str,
+    reason: &'static str,
+) -> Result<(), WebError> {
+    let record = AuditRecord::new(state.clock.now(), AuditEvent::SessionEnded, Outcome::Success)
+        .user(session.org.id, session.user.id, &session.user.username)
+        .client(client)
+        .detail(reason);
+    Ok(state.store.record_audit(&[record]).await?)
 }
 
 /// Deletes the browser's session from the store and the cookie from the browser.

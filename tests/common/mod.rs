@@ -159,6 +159,10 @@ pub fn test_settings(data: &TempDir) -> Settings {
         argon2_memory_kib: 1024,
         argon2_iterations: 1,
         outbox_poll_ms: 100,
+        // Tests of other things make many quick failed attempts from one address; the
+        // throttle's own tests set these back to the defaults.
+        lockout_failures: 100,
+        address_lockout_failures: 100_000,
         ..Settings::default()
     }
 }

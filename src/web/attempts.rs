@@ -1,0 +1,109 @@
+//! Password and code attempts under the throttle (rules in `domain::throttle`): each attempt
+//! is counted against the client's address and the account *before* it is checked, and
+//! settled after — given back if it was right, turned into a lock notice if it was the
+//! failure that locked the account.
+
+use super::{AppState, WebError};
+use crate::domain::lang::Lang;
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::throttle::{Subject, ThrottlePolicy};
+use crate::mail::compose;
+use crate::store::{Admission, OutgoingMail, Settlement, ThrottleCheck, User};
+use crate::web::i18n::Texts;
+
+/// An attempt that may be checked: the failure number it was given per subject.
+pub struct Attempt {
+    address: (String, i64),
+    account: (String, i64),
+    account_policy: ThrottlePolicy,
+}
+
+pub enum Admitted {
+    Yes(Attempt),
+    /// Refused unchecked: waiting or locked until `until`.
+    No { until: i64 },
+}
+
+/// Counts an attempt from `client` on the account named `username` (existing or not).
+pub async fn admit(
+    state: &AppState,
+    client: &str,
+    username: Option<&str>,
+) -> Result<Admitted, WebError> {
+    let address_policy = state.settings.address_throttle();
+    let account_policy = state.settings.account_throttle();
+    // The address first: an address that is locked out does not push a victim's account
+    // towards its lock.
+    let checks = [
+        ThrottleCheck {
+            subject: Subject::address(client).key(),
+            policy: &address_policy,
+        },
+        ThrottleCheck {
+            subject: Subject::account(username).key(),
+            policy: &account_policy,
+        },
+    ];
+    let now = state.clock.now();
+    Ok(match state.store.reserve_attempt(&checks, now).await? {
+        Admission::Admitted(numbers) => {
+            let [address, account] = checks.map(|c| c.subject);
+            Admitted::Yes(Attempt {
+                address: (address, numbers[0]),
+                account: (account, numbers[1]),
+                account_policy,
+            })
+        }
+        Admission::Blocked { until, .. } => Admitted::No { until },
+    })
+}
+
+impl Attempt {
+    /// The attempt was right. A completed login starts the account's count again; a right
+    /// password alone only gives its own place back (the code step is still to come, and
+    /// wrong codes must keep counting across sessions: RFC 4226 §7.3).
+    pub fn succeeded(self, login_complete: bool, now: i64) -> Settlement<'static> {
+        let mut settlement = Settlement {
+            release: vec![self.address],
+            now,
+            ..Settlement::default()
+        };
+        if login_complete {
+            settlement.clear.push(self.account.0);
+        } else {
+            settlement.release.push(self.account);
+        }
+        settlement
+    }
+
+    /// The attempt was wrong: the records to keep, and for the failure that starts the
+    /// account's lock, an audit line and a notice to the user (only a real one).
+    pub fn failed(
+        &self,
+        state: &AppState,
+        user: Option<(&User, Lang)>,
+        now: i64,
+        audit: AuditRecord,
+    ) -> Result<(Vec<AuditRecord>, Option<OutgoingMail>), WebError> {
+        let mut records = vec![audit];
+        let Some((user, lang)) = user.filter(|_| self.account_policy.starts_lock(self.account.1))
+        else {
+            return Ok((records, None));
+        };
+        let mut lock = AuditRecord::new(now, AuditEvent::AccountLocked, Outcome::Success)
+            .user(user.org_id, user.id, &user.username);
+        lock.client = records[0].client.clone();
+        records.push(lock);
+        let t = Texts::of(lang);
+        let notice = compose::notice(
+            &state.settings.mail_from,
+            compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
+            lang,
+            &state.settings.service_name,
+            t.locked_subject,
+            &t.fill(t.locked_body, &user.username),
+        )
+        .map_err(anyhow::Error::from)?;
+        Ok((records, Some(notice)))
+    }
+}
