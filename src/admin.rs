@@ -8,12 +8,12 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::domain::account::{DisplayName, EmailAddress, InvalidInput, OrgSlug, Username};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::lang::Lang;
 use crate::domain::password::{PasswordPolicy, PolicyError};
+use crate::domain::throttle::Subject;
 use crate::domain::token::Token;
 use crate::mail::compose::{self, ComposeError};
-use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::throttle::Subject;
 use crate::store::{
     AuditEntry, AuditFilter, NewInvitation, NewOrganization, Organization, SessionSummary,
     Settlement, Store, StoreError, User, UserSummary,
@@ -222,7 +222,11 @@ impl Admin {
         )?;
         let removed = self
             .store
-            .reset_totp(user.id, &notice, &self.audit(AuditEvent::TwoStepReset, &user))
+            .reset_totp(
+                user.id,
+                &notice,
+                &self.audit(AuditEvent::TwoStepReset, &user),
+            )
             .await?;
         self.outbox_wake.notify_one();
         tracing::info!(user_id = user.id, org = %org.slug, removed, "two-step verification reset");

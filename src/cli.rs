@@ -321,7 +321,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Unlock(UserRef { org, username })) => {
             let user = admin.unlock(&org, &username).await?;
-            println!("{} unlocked: failed attempts start again at zero", user.username);
+            println!(
+                "{} unlocked: failed attempts start again at zero",
+                user.username
+            );
         }
         Command::User(UserCommand::Disable(UserRef { org, username })) => {
             if admin.set_disabled(&org, &username, true).await? {
@@ -346,7 +349,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("{username} logged out everywhere: {ended} session(s) ended");
             } else {
                 let sessions = admin.sessions(&org, &username).await?;
-                println!("{:<14} {:<22} {:<22} expires", "stage", "started", "last seen");
+                println!(
+                    "{:<14} {:<22} {:<22} expires",
+                    "stage", "started", "last seen"
+                );
                 for s in &sessions {
                     println!(
                         "{:<14} {:<22} {:<22} {}",
@@ -400,7 +406,10 @@ fn now() -> i64 {
 fn timestamp(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix.to_string())
 }
 

@@ -174,8 +174,94 @@ fn every_command_has_help() {
         vec!["org", "policy", "set", "--help"],
         vec!["user", "invite", "--help"],
         vec!["user", "list", "--help"],
+        vec!["user", "unlock", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["user", "enable", "--help"],
+        vec!["user", "sessions", "--help"],
+        vec!["audit", "--help"],
     ] {
         let out = stdout(&poortwachter(&dir, &args));
         assert!(out.contains("Usage:"), "{args:?}");
     }
+}
+
+#[test]
+fn administrator_unlocks_disables_ends_sessions_and_reads_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| stdout(&poortwachter(&dir, args));
+    run(&["org", "create", "--slug", "acme", "--name", "Acme"]);
+    run(&["org", "create", "--slug", "globex", "--name", "Globex"]);
+    let jan = ["--org", "acme", "--username", "jan"];
+    run(&[
+        &["user", "invite"][..],
+        &jan,
+        &["--email", "jan@example.nl", "--name", "Jan"],
+    ]
+    .concat());
+
+    let listed = run(&["user", "list", "--org", "acme"]);
+    assert!(
+        listed.contains("2fa") && listed.contains("none"),
+        "{listed}"
+    );
+    assert!(run(&[&["user", "unlock"][..], &jan].concat()).contains("jan unlocked"));
+    assert!(run(&[&["user", "disable"][..], &jan].concat()).contains("jan disabled"));
+    assert!(run(&["user", "list", "--org", "acme"]).contains("disabled"));
+    assert!(run(&[&["user", "disable"][..], &jan].concat()).contains("already disabled"));
+    assert!(run(&[&["user", "enable"][..], &jan].concat()).contains("jan enabled"));
+    assert!(run(&[&["user", "sessions"][..], &jan].concat()).contains("0 session(s)"));
+    assert!(
+        run(&[&["user", "sessions"][..], &jan, &["--end"]].concat()).contains("0 session(s) ended")
+    );
+
+    // One organization's name does not reach another's user.
+    let other = poortwachter(
+        &dir,
+        &["user", "disable", "--org", "globex", "--username", "jan"],
+    );
+    assert!(!other.status.success());
+    assert!(
+        String::from_utf8_lossy(&other.stderr)
+            .contains("organization \"globex\" has no user \"jan\"")
+    );
+    let without_org = poortwachter(&dir, &["audit", "--username", "jan"]);
+    assert!(
+        !without_org.status.success(),
+        "a user is named with an organization"
+    );
+
+    let table = run(&["audit", "--org", "acme", "--since", "1h"]);
+    let events: Vec<&str> = table
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "invitation_sent",
+            "account_unlocked",
+            "account_disabled",
+            "account_enabled",
+            "session_ended"
+        ],
+        "{table}"
+    );
+    let json = run(&[
+        "audit",
+        "--org",
+        "acme",
+        "--username",
+        "jan",
+        "--json",
+        "--limit",
+        "1",
+    ]);
+    let line: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(line["event"], "session_ended");
+    assert_eq!(line["org"], "acme");
+    assert_eq!(line["detail"], "administrator");
+    assert!(run(&["audit", "--org", "globex"]).is_empty());
+    assert!(run(&["audit", "--since", "2999-01-01T00:00:00Z"]).is_empty());
+    let bad_since = poortwachter(&dir, &["audit", "--since", "yesterday"]);
+    assert!(String::from_utf8_lossy(&bad_since.stderr).contains("--since"));
 }

@@ -90,7 +90,8 @@ impl Cluster {
                 .env("POORTWACHTER_BIND", format!("127.0.0.1:{port}"))
                 .env("POORTWACHTER_DATA_DIR", &folder)
                 .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
+                // Audit events, one JSON object per line.
+                .stdout(std::fs::File::create(data.path().join(format!("{name}.audit"))).unwrap())
                 .stderr(Stdio::inherit())
                 .spawn()
                 .unwrap();
@@ -127,6 +128,15 @@ impl Cluster {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// The audit lines instance `name` ("a" or "b") wrote on stdout so far.
+    fn audit_lines(&self, name: &str) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self._data.path().join(format!("{name}.audit")))
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
+            .collect()
     }
 
     /// Invites `username` and returns the activation path.
@@ -461,4 +471,67 @@ async fn one_outbox_drained_by_both_each_mail_sent_once_and_a_dead_senders_mail_
             .count(),
         1
     );
+}
+
+/// RFC 4226 §7.3 across instances: 64 wrong codes at once, from 16 sessions spread over two
+/// server processes, are counted in the shared database before they are checked; no more are
+/// checked than the account may fail before its lock, however long the burst takes.
+#[tokio::test]
+async fn sixty_four_parallel_wrong_codes_across_two_instances_are_mostly_not_checked() {
+    if !postgres_configured() {
+        return;
+    }
+    let cluster = Cluster::start_with_lockout("4").await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    ready_user(&cluster, "jan", a).await;
+    let mut sessions = Vec::new();
+    for i in 0..16 {
+        let via = if i % 2 == 0 { a } else { b };
+        sessions.push((to_code_page("jan", via).await, via));
+    }
+    let guesses = (0..64).map(|i| {
+        let ((client, csrf), _) = &sessions[i % 16];
+        // Each guess goes to the other instance than the one its session was made on half
+        // the time: the count is the database's, not a process's.
+        let instance = if i % 4 < 2 { a } else { b };
+        let code = format!("{:06}", 100_000 + i * 7919);
+        async move { send_code(client, instance, csrf, &code).await.status() }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    // lockout_failures 4: two free failures, a wait after the third, a lock at the fourth.
+    assert!(checked <= 4, "{checked} of 64 wrong codes were checked");
+    assert_eq!(checked + refused, 64, "{answers:?}");
+
+    // Both instances wrote the events as JSON lines; together they tell the same count.
+    let lines: Vec<_> = ["a", "b"]
+        .into_iter()
+        .flat_map(|name| cluster.audit_lines(name))
+        .filter(|l| l["event"] == "login_code" && l["username"] == "jan")
+        .collect();
+    let failures = lines.iter().filter(|l| l["outcome"] == "failure").count();
+    let throttled = lines.iter().filter(|l| l["outcome"] == "throttled").count();
+    assert_eq!((failures, throttled), (checked, refused));
+    let audit = cluster.cli(&[
+        "audit",
+        "--org",
+        "acme",
+        "--username",
+        "jan",
+        "--limit",
+        "1000",
+        "--json",
+    ]);
+    let logged = audit
+        .lines()
+        .filter(|l| l.contains("\"login_code\"") && l.contains("\"throttled\""))
+        .count();
+    assert_eq!(logged, refused, "the audit command reads the same events");
 }

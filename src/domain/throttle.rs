@@ -125,7 +125,10 @@ impl Subject {
                 let s = v6.segments();
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
-            Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+            Ok(IpAddr::V6(v6)) => v6
+                .to_ipv4_mapped()
+                .map(|v4| v4.to_string())
+                .unwrap_or_default(),
             Ok(IpAddr::V4(v4)) => v4.to_string(),
             Err(_) => client.chars().take(64).collect(),
         };
@@ -154,7 +157,11 @@ mod tests {
             [0, 0, 0, 0, 0, 1, 2, 4, 8, 900, 1800, 3600],
             "five free failures, waits, then 15 minutes doubling"
         );
-        assert_eq!(p.wait_after(1000), 24 * 3600, "the lock always ends within a day");
+        assert_eq!(
+            p.wait_after(1000),
+            24 * 3600,
+            "the lock always ends within a day"
+        );
         assert!(p.starts_lock(10) && !p.starts_lock(11) && !p.starts_lock(9));
     }
 

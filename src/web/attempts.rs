@@ -4,8 +4,8 @@
 //! failure that locked the account.
 
 use super::{AppState, WebError};
-use crate::domain::lang::Lang;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::lang::Lang;
 use crate::domain::throttle::{Subject, ThrottlePolicy};
 use crate::mail::compose;
 use crate::store::{Admission, OutgoingMail, Settlement, ThrottleCheck, User};
@@ -21,7 +21,9 @@ pub struct Attempt {
 pub enum Admitted {
     Yes(Attempt),
     /// Refused unchecked: waiting or locked until `until`.
-    No { until: i64 },
+    No {
+        until: i64,
+    },
 }
 
 /// Counts an attempt from `client` on the account named `username` (existing or not).
@@ -90,8 +92,11 @@ impl Attempt {
         else {
             return Ok((records, None));
         };
-        let mut lock = AuditRecord::new(now, AuditEvent::AccountLocked, Outcome::Success)
-            .user(user.org_id, user.id, &user.username);
+        let mut lock = AuditRecord::new(now, AuditEvent::AccountLocked, Outcome::Success).user(
+            user.org_id,
+            user.id,
+            &user.username,
+        );
         lock.client = records[0].client.clone();
         records.push(lock);
         let t = Texts::of(lang);

@@ -13,16 +13,16 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use super::attempts::{self, Admitted as Attempt};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, CurrentSession};
-use super::attempts::{self, Admitted as Attempt};
 use super::{AppState, ClientAddress, PageChrome, WebError};
-use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::store::Settlement;
 use crate::domain::account::{AccountState, LoginStage, Username};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::Password;
+use crate::store::Settlement;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -133,7 +133,8 @@ async fn login(
         Err(_) => false,
     };
     let now = state.clock.now();
-    let mut record = AuditRecord::new(now, AuditEvent::LoginPassword, Outcome::Failure).client(&client);
+    let mut record =
+        AuditRecord::new(now, AuditEvent::LoginPassword, Outcome::Failure).client(&client);
     match candidate.as_ref() {
         Some(c) => record = record.user(c.user.org_id, c.user.id, &c.user.username),
         None => record.username = username.map(str::to_owned),

@@ -13,14 +13,14 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, HalfLoggedIn};
-use super::attempts::{self, Admitted};
 use super::{AppState, ClientAddress, PageChrome, WebError};
-use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::account::{EmailAddress, LoginStage};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::second_factor::{
     MAX_WRONG_CODES, RateWindow, next_allowed_at, setup_mail_limits,
 };

@@ -8,8 +8,8 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 
 use super::{AppState, ClientAddress, WebError};
-use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::account::LoginStage;
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::token::Token;
 use crate::store::{NewSession, Session, UserId};
 
@@ -160,10 +160,14 @@ pub async fn record_end(
     client: &str,
     reason: &'static str,
 ) -> Result<(), WebError> {
-    let record = AuditRecord::new(state.clock.now(), AuditEvent::SessionEnded, Outcome::Success)
-        .user(session.org.id, session.user.id, &session.user.username)
-        .client(client)
-        .detail(reason);
+    let record = AuditRecord::new(
+        state.clock.now(),
+        AuditEvent::SessionEnded,
+        Outcome::Success,
+    )
+    .user(session.org.id, session.user.id, &session.user.username)
+    .client(client)
+    .detail(reason);
     Ok(state.store.record_audit(&[record]).await?)
 }
 
