@@ -154,11 +154,11 @@ async fn activation_page(
 }
 
 #[derive(Deserialize)]
-struct ActivateForm {
+pub(super) struct ActivateForm {
     #[serde(default)]
-    csrf: String,
-    password: String,
-    password_repeat: String,
+    pub(super) csrf: String,
+    pub(super) password: String,
+    pub(super) password_repeat: String,
 }
 
 impl CsrfField for ActivateForm {

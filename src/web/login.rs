@@ -88,11 +88,11 @@ async fn login_page(
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub(super) struct LoginForm {
     #[serde(default)]
-    csrf: String,
-    username: String,
-    password: String,
+    pub(super) csrf: String,
+    pub(super) username: String,
+    pub(super) password: String,
 }
 
 impl CsrfField for LoginForm {

@@ -6,6 +6,8 @@ mod attempts;
 mod csrf;
 mod devmail;
 mod error;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod i18n;
 mod invite;
 mod lang;

@@ -249,10 +249,10 @@ fn render_code_page(
 }
 
 #[derive(Deserialize)]
-struct CodeForm {
+pub(super) struct CodeForm {
     #[serde(default)]
-    csrf: String,
-    code: String,
+    pub(super) csrf: String,
+    pub(super) code: String,
 }
 
 impl CsrfField for CodeForm {

@@ -1,0 +1,30 @@
+//! Entry points for the fuzz targets in `fuzz/` (built only under `cargo fuzz`, which sets
+//! `--cfg fuzzing`): the form bodies every handler parses, through the same deserializer
+//! axum's `Form` uses, and on into the domain rules that read the fields.
+
+use super::csrf::CsrfOnly;
+use super::invite::ActivateForm;
+use super::login::LoginForm;
+use super::second_factor::CodeForm;
+use crate::domain::account::Username;
+use crate::domain::password::{Password, PasswordPolicy};
+use crate::domain::totp::TotpCode;
+
+/// Parses `body` as each form of the service. Must never panic, whatever the bytes.
+pub fn parse_forms(body: &[u8]) {
+    if let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(body) {
+        let _ = Username::parse(&form.username);
+        let _ = Password::parse(&form.password);
+        let _ = form.csrf.len();
+    }
+    if let Ok(form) = serde_urlencoded::from_bytes::<ActivateForm>(body)
+        && let Ok(password) = Password::parse(&form.password)
+    {
+        let broken = PasswordPolicy::default().broken_by(&password, &["jan", "jan.jansen"]);
+        let _ = (broken, form.password_repeat == form.password, form.csrf.len());
+    }
+    if let Ok(form) = serde_urlencoded::from_bytes::<CodeForm>(body) {
+        let _ = (TotpCode::parse(&form.code), form.csrf.len());
+    }
+    let _ = serde_urlencoded::from_bytes::<CsrfOnly>(body);
+}
