@@ -340,6 +340,21 @@ async fn the_audit_log_tells_the_journey_and_holds_no_secret() {
     assert!(!dump.contains("/invite/"));
 }
 
+async fn a_replayed_code_is_refused_and_audited() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    app.full_login("jan", GOOD).await;
+    let key = app.keys.lock().unwrap()["jan"].clone();
+    let (client, csrf) = at_code_page(&app, "jan").await;
+    let used = app_code(&key, app.clock.now());
+    let response = app
+        .post_with(&client, "/2fa/app/verify", &csrf, &[("code", used.as_str())])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let log = audit_of(&app, "jan").await;
+    assert_eq!(count(&log, AuditEvent::LoginCode, Outcome::Replayed), 1);
+}
+
 async fn an_organization_cannot_reach_another_organizations_users() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;

@@ -49,4 +49,21 @@ async fn duplicated_form_fields_are_refused() {
     assert_ne!(response.status(), StatusCode::UNAUTHORIZED, "not even checked");
     assert!(response.text().await.unwrap().contains("Formulier niet leesbaar"));
 }
+
+/// Only the methods a route uses are answered; no header tells the software or its version;
+/// every page says its character set (ASVS V14.5.1, V14.3.3, V14.4.1).
+async fn unused_methods_are_refused_and_no_version_is_told() {
+    let app = spawn_app().await;
+    for method in ["PUT", "DELETE", "PATCH", "TRACE"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = app.client.request(method.clone(), app.url("/login")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
+    }
+    for path in ["/login", "/nope"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        assert!(headers.get("server").is_none() && headers.get("x-powered-by").is_none());
+        assert_eq!(headers["content-type"], "text/html; charset=utf-8", "{path}");
+    }
+}
 }

@@ -21,7 +21,11 @@ pub fn parse_forms(body: &[u8]) {
         && let Ok(password) = Password::parse(&form.password)
     {
         let broken = PasswordPolicy::default().broken_by(&password, &["jan", "jan.jansen"]);
-        let _ = (broken, form.password_repeat == form.password, form.csrf.len());
+        let _ = (
+            broken,
+            form.password_repeat == form.password,
+            form.csrf.len(),
+        );
     }
     if let Ok(form) = serde_urlencoded::from_bytes::<CodeForm>(body) {
         let _ = (TotpCode::parse(&form.code), form.csrf.len());
