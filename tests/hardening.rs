@@ -165,6 +165,28 @@ async fn parallel_wrong_passwords_are_counted_before_they_are_checked() {
     assert_eq!(checked + refused, answered);
 }
 
+async fn logins_refused_by_a_full_hashing_queue_do_not_count_as_failures() {
+    let app = spawn_app_with(|s| {
+        default_throttle(s);
+        s.argon2_memory_kib = 32 * 1024;
+        s.argon2_iterations = 3;
+        s.hash_workers = 1;
+        s.hash_queue = 1;
+    })
+    .await;
+    app.active_user("acme", "jan", GOOD).await;
+    let logins = (0..12).map(|_| async { app.login_with(&browser(), "jan", GOOD).await.status() });
+    let answers = futures::future::join_all(logins).await;
+    let busy = answers
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    assert!(busy > 0, "the queue overflowed: {answers:?}");
+    let jan = &app.admin.user_summaries("acme").await.unwrap()[0];
+    assert_eq!(jan.failures, 0, "unchecked attempts gave their places back");
+    assert!(jan.blocked_until <= app.clock.now());
+}
+
 async fn wrong_codes_count_for_the_account_across_sessions() {
     let app = spawn_app_with(default_throttle).await;
     app.active_user("acme", "jan", GOOD).await;

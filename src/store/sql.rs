@@ -621,10 +621,12 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await?;
                 for (subject, number) in &settlement.release {
                     // The attempt was right: it gives its place back. The wait it set is lifted
-                    // unless a later failure has taken the count further meanwhile.
+                    // unless a later attempt has taken the count further meanwhile (and once
+                    // no failure is left, whatever wait there was goes too).
                     sqlx::query(&<$store>::sql(
                         "UPDATE throttle SET failures = failures - 1, \
-                           blocked_until = CASE WHEN failures = ?2 THEN ?3 ELSE blocked_until END \
+                           blocked_until = CASE WHEN failures = ?2 OR failures = 1 THEN ?3 \
+                             ELSE blocked_until END \
                          WHERE subject = ?1 AND failures > 0"),
                     )
                     .bind(subject)

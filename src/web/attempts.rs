@@ -61,8 +61,8 @@ pub async fn admit(
 }
 
 impl Attempt {
-    /// The attempt was right. A completed login starts the account's count again; a right
-    /// password alone only gives its own place back (the code step is still to come, and
+    /// The attempt was right (or was not checked at all). A completed login starts the
+    /// account's count again; a right password alone only gives its own place back (the code step is still to come, and
     /// wrong codes must keep counting across sessions: RFC 4226 §7.3).
     pub fn succeeded(self, login_complete: bool, now: i64) -> Settlement<'static> {
         let mut settlement = Settlement {

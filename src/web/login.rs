@@ -128,7 +128,21 @@ async fn login(
         Attempt::No { .. } => None,
     };
     let valid = match Password::parse(&form.password) {
-        Ok(password) => state.hasher.verify(password, stored_hash).await?,
+        Ok(password) => match state.hasher.verify(password, stored_hash).await {
+            Ok(valid) => valid,
+            Err(busy) => {
+                // Not checked (the hashing queue is full): the attempt gives its places back,
+                // so a flood of 503s does not lock anyone out.
+                if let Attempt::Yes(attempt) = admitted {
+                    let now = state.clock.now();
+                    state
+                        .store
+                        .settle_attempt(&attempt.succeeded(false, now))
+                        .await?;
+                }
+                return Err(busy.into());
+            }
+        },
         // Longer than any password we accept: refused before hashing, whoever the user is.
         Err(_) => false,
     };
