@@ -158,10 +158,11 @@ def main():
 
         cli("org", "create", "--slug", "acme", "--name", "Acme B.V.", "--require-digit")
         log_path = os.path.join(data, "server.log")
-        # Debug level: the most the server ever logs, to show that no secret is in it.
+        # Debug level: the most the server ever logs, to show that no secret is in it; the
+        # audit lines (stdout) are checked along with it.
         with open(log_path, "w") as log:
             server = subprocess.Popen([BINARY, "serve"], env=dict(env, RUST_LOG="debug"),
-                                      stderr=log)
+                                      stdout=log, stderr=log)
         try:
             wait_until_up(base)
             secrets = run_journey(cli, smtp, base)
@@ -170,7 +171,7 @@ def main():
             server.wait(10)
         with open(log_path) as log:
             lines = log.read()
-        assert "login completed with authenticator code" in lines, "the log is written"
+        assert '"event":"login_code","outcome":"success"' in lines, "the audit line is written"
         for name, secret in secrets.items():
             assert secret not in lines, f"the {name} appears in the server log"
         print(f"server log ({lines.count(chr(10))} lines at debug level) holds none of: "
