@@ -55,18 +55,6 @@ async fn at_code_page(app: &TestApp, username: &str) -> (Client, String) {
     (client, csrf_of(&html))
 }
 
-/// Status and page of a failed login, with the echoed username and the token taken out.
-async fn failed_login(app: &TestApp, username: &str, password: &str) -> (StatusCode, String) {
-    let response = app.login_with(&browser(), username, password).await;
-    let status = response.status();
-    let html = response.text().await.unwrap();
-    let csrf = csrf_of(&html);
-    let normalized = html
-        .replace(&format!("value=\"{username}\""), "value=\"USERNAME\"")
-        .replace(&csrf, "CSRF");
-    (status, normalized)
-}
-
 store_tests! {
 async fn ten_failures_lock_the_account_with_the_same_answer_a_notice_and_an_end() {
     let app = spawn_app_with(default_throttle).await;
@@ -74,8 +62,8 @@ async fn ten_failures_lock_the_account_with_the_same_answer_a_notice_and_an_end(
     fail_logins(&app, "jan", 10).await;
 
     // Locked: the right password gets exactly the answer of a wrong one, or of no account.
-    let locked = failed_login(&app, "jan", GOOD).await;
-    let unknown = failed_login(&app, "onbekend", WRONG).await;
+    let locked = app.failed_login("jan", GOOD).await;
+    let unknown = app.failed_login("onbekend", WRONG).await;
     assert_eq!(locked.0, StatusCode::UNAUTHORIZED);
     assert_eq!(locked, unknown, "a locked account is not told apart");
 
@@ -99,7 +87,7 @@ async fn an_administrator_lifts_a_lock_and_a_completed_login_resets_the_count() 
     let app = spawn_app_with(default_throttle).await;
     app.active_user("acme", "jan", GOOD).await;
     fail_logins(&app, "jan", 10).await;
-    assert_eq!(failed_login(&app, "jan", GOOD).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.failed_login("jan", GOOD).await.0, StatusCode::UNAUTHORIZED);
     let users = app.admin.user_summaries("acme").await.unwrap();
     assert_eq!(users[0].failures, 10);
     assert!(users[0].blocked_until > app.clock.now());
@@ -125,7 +113,7 @@ async fn the_lock_grows_while_failures_go_on_and_waits_come_before_it() {
     }
     // The sixth sets a wait of a second: an attempt within it is refused unchecked.
     app.login_with(&browser(), "jan", WRONG).await;
-    assert_eq!(failed_login(&app, "jan", GOOD).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.failed_login("jan", GOOD).await.0, StatusCode::UNAUTHORIZED);
     app.clock.advance(1);
     assert_eq!(location(&app.login_with(&browser(), "jan", GOOD).await), "/2fa");
 
@@ -134,7 +122,7 @@ async fn the_lock_grows_while_failures_go_on_and_waits_come_before_it() {
     app.clock.advance(15 * 60);
     app.login_with(&browser(), "jan", WRONG).await; // the eleventh: 30 minutes
     app.clock.advance(29 * 60);
-    assert_eq!(failed_login(&app, "jan", GOOD).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.failed_login("jan", GOOD).await.0, StatusCode::UNAUTHORIZED);
     app.clock.advance(60);
     assert_eq!(location(&app.login_with(&browser(), "jan", GOOD).await), "/2fa");
 }
@@ -227,7 +215,7 @@ async fn one_address_trying_many_accounts_is_stopped() {
         app.clock.advance(61);
     }
     assert_eq!(
-        failed_login(&app, "jan", GOOD).await.0,
+        app.failed_login("jan", GOOD).await.0,
         StatusCode::UNAUTHORIZED,
         "the address is locked: even a right password is not checked"
     );
@@ -245,8 +233,8 @@ async fn a_disabled_user_is_logged_out_at_once_and_cannot_log_in() {
 
     assert!(app.admin.set_disabled("acme", "jan", true).await.unwrap());
     assert_eq!(location(&app.get("/").await), "/login", "the session ended at once");
-    let disabled = failed_login(&app, "jan", GOOD).await;
-    assert_eq!(disabled, failed_login(&app, "onbekend", GOOD).await);
+    let disabled = app.failed_login("jan", GOOD).await;
+    assert_eq!(disabled, app.failed_login("onbekend", GOOD).await);
 
     assert!(app.admin.set_disabled("acme", "jan", false).await.unwrap());
     app.full_login("jan", GOOD).await;

@@ -11,19 +11,6 @@ use reqwest::StatusCode;
 
 const GOOD: &str = "Fiets-Sleutel-2024!";
 
-/// Status and page of a failed login, with the echoed username taken out.
-async fn failed_login(app: &TestApp, username: &str, password: &str) -> (StatusCode, String) {
-    let client = browser();
-    let response = app.login_with(&client, username, password).await;
-    let status = response.status();
-    let html = response.text().await.unwrap();
-    let csrf = csrf_of(&html);
-    let normalized = html
-        .replace(&format!("value=\"{username}\""), "value=\"USERNAME\"")
-        .replace(&csrf, "CSRF");
-    (status, normalized)
-}
-
 /// The fastest of the samples: scheduling noise (other tests, other processes) only ever adds
 /// time, so the minimum is the steadiest estimate of the work a request really costs.
 fn fastest(samples: Vec<Duration>) -> Duration {
@@ -55,9 +42,9 @@ async fn unknown_user_wrong_password_and_inactive_account_look_the_same() {
     app.active_user("acme", "actief", GOOD).await;
     app.invite("acme", "nietactief").await;
 
-    let unknown = failed_login(&app, "onbekend", GOOD).await;
-    let wrong = failed_login(&app, "actief", "Verkeerd-Wachtwoord-1").await;
-    let inactive = failed_login(&app, "nietactief", GOOD).await;
+    let unknown = app.failed_login("onbekend", GOOD).await;
+    let wrong = app.failed_login("actief", "Verkeerd-Wachtwoord-1").await;
+    let inactive = app.failed_login("nietactief", GOOD).await;
     assert_eq!(unknown.0, StatusCode::UNAUTHORIZED);
     assert!(
         unknown

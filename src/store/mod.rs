@@ -303,8 +303,28 @@ pub fn trace_audit(record: &AuditRecord) {
     );
 }
 
+/// Everything the service keeps: one trait per part, each implemented in `sql/` for both
+/// databases. The web, mail and admin layers see only `dyn Store`.
+pub trait Store:
+    AccountStore + SessionStore + TwoStepStore + MailStore + SecurityStore + Send + Sync + 'static
+{
+}
+
+impl<T> Store for T where
+    T: AccountStore
+        + SessionStore
+        + TwoStepStore
+        + MailStore
+        + SecurityStore
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Organizations, users, invitations and what login reads of them.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait AccountStore: Send + Sync + 'static {
     /// A round trip to the database (readiness checks).
     async fn ping(&self) -> StoreResult<()>;
 
@@ -327,6 +347,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<UserId>>;
     async fn login_candidate(&self, username: &str) -> StoreResult<Option<LoginCandidate>>;
 
+    /// The organization's users with their two-step and throttle state.
+    async fn user_summaries(&self, org: OrgId) -> StoreResult<Vec<UserSummary>>;
+    /// Disables (ending every session) or enables the account; false when it already was.
+    async fn set_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+}
+
+/// Sessions: the login state of a browser, and their clean-up.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
     /// Stores a new session, deleting the one it replaces (if any) in the same transaction.
     async fn create_session(
         &self,
@@ -341,6 +375,17 @@ pub trait Store: Send + Sync + 'static {
     /// the code is checked, so parallel guesses cannot slip past the limit.
     async fn count_code_attempt(&self, session: &TokenHash) -> StoreResult<i64>;
 
+    async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>>;
+    /// Ends every session of the user (log out everywhere); the number ended.
+    async fn end_sessions_of_user(&self, user: UserId, audit: &AuditRecord) -> StoreResult<u64>;
+    /// Removes expired sessions, forgotten throttle rows and audit lines older than
+    /// `audit_since`.
+    async fn sweep(&self, now: i64, idle_seconds: i64, audit_since: i64) -> StoreResult<Swept>;
+}
+
+/// The authenticator-app credential: set-up, use once, reset.
+#[async_trait]
+pub trait TwoStepStore: Send + Sync + 'static {
     async fn totp_credential(&self, user: UserId) -> StoreResult<Option<TotpCredential>>;
     /// Replaces a pending secret (never an active one) and queues its set-up mail, if the
     /// set-up mail rate limit allows, all in one transaction.
@@ -369,36 +414,11 @@ pub trait Store: Send + Sync + 'static {
         notice: &OutgoingMail,
         audit: &AuditRecord,
     ) -> StoreResult<bool>;
+}
 
-    /// Counts one attempt against each subject in order, before the attempt is checked, and
-    /// sets the wait that follows if it fails; stops at the first subject that is waiting.
-    /// Each count is one statement, so parallel attempts get distinct numbers.
-    async fn reserve_attempt(
-        &self,
-        checks: &[ThrottleCheck<'_>],
-        now: i64,
-    ) -> StoreResult<Admission>;
-    /// Releases, clears, audits and queues mail after an attempt, in one transaction.
-    async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()>;
-    async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()>;
-    async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
-
-    /// The organization's users with their two-step and throttle state.
-    async fn user_summaries(&self, org: OrgId) -> StoreResult<Vec<UserSummary>>;
-    /// Disables (ending every session) or enables the account; false when it already was.
-    async fn set_disabled(
-        &self,
-        user: UserId,
-        disabled: bool,
-        audit: &AuditRecord,
-    ) -> StoreResult<bool>;
-    async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>>;
-    /// Ends every session of the user (log out everywhere); the number ended.
-    async fn end_sessions_of_user(&self, user: UserId, audit: &AuditRecord) -> StoreResult<u64>;
-    /// Removes expired sessions, forgotten throttle rows and audit lines older than
-    /// `audit_since`.
-    async fn sweep(&self, now: i64, idle_seconds: i64, audit_since: i64) -> StoreResult<Swept>;
-
+/// The outbox, and the development mailbox.
+#[async_trait]
+pub trait MailStore: Send + Sync + 'static {
     async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> StoreResult<()>;
     /// Leases up to `limit` due mails to the caller until `now + lease_seconds`.
     async fn claim_mail(
@@ -414,4 +434,21 @@ pub trait Store: Send + Sync + 'static {
     async fn store_dev_mail(&self, recipient: &str, message: &[u8], now: i64) -> StoreResult<()>;
     async fn dev_mails(&self) -> StoreResult<Vec<DevMail>>;
     async fn dev_mail(&self, id: i64) -> StoreResult<Option<DevMail>>;
+}
+
+/// The throttle of failed attempts and the audit log.
+#[async_trait]
+pub trait SecurityStore: Send + Sync + 'static {
+    /// Counts one attempt against each subject in order, before the attempt is checked, and
+    /// sets the wait that follows if it fails; stops at the first subject that is waiting.
+    /// Each count is one statement, so parallel attempts get distinct numbers.
+    async fn reserve_attempt(
+        &self,
+        checks: &[ThrottleCheck<'_>],
+        now: i64,
+    ) -> StoreResult<Admission>;
+    /// Releases, clears, audits and queues mail after an attempt, in one transaction.
+    async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()>;
+    async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()>;
+    async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
 }

@@ -8,7 +8,7 @@ use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::lang::Lang;
 use crate::domain::throttle::{Subject, ThrottlePolicy};
 use crate::mail::compose;
-use crate::store::{Admission, OutgoingMail, Settlement, ThrottleCheck, User};
+use crate::store::{Admission, Settlement, ThrottleCheck, User};
 use crate::web::i18n::Texts;
 
 /// An attempt that may be checked: the failure number it was given per subject.
@@ -62,8 +62,9 @@ pub async fn admit(
 
 impl Attempt {
     /// The attempt was right (or was not checked at all). A completed login starts the
-    /// account's count again; a right password alone only gives its own place back (the code step is still to come, and
-    /// wrong codes must keep counting across sessions: RFC 4226 §7.3).
+    /// account's count again; a right password alone only gives its own place back (the code
+    /// step is still to come, and wrong codes must keep counting across sessions: RFC 4226
+    /// §7.3).
     pub fn succeeded(self, login_complete: bool, now: i64) -> Settlement<'static> {
         let mut settlement = Settlement {
             release: vec![self.address],
@@ -78,37 +79,46 @@ impl Attempt {
         settlement
     }
 
-    /// The attempt was wrong: the records to keep, and for the failure that starts the
-    /// account's lock, an audit line and a notice to the user (only a real one).
-    pub fn failed(
+    /// The attempt was wrong: keeps `audit`, and for the failure that starts the account's
+    /// lock, an audit line and a notice mail to the user (only a real one), in one transaction.
+    pub async fn failed(
         &self,
         state: &AppState,
         user: Option<(&User, Lang)>,
-        now: i64,
         audit: AuditRecord,
-    ) -> Result<(Vec<AuditRecord>, Option<OutgoingMail>), WebError> {
-        let mut records = vec![audit];
-        let Some((user, lang)) = user.filter(|_| self.account_policy.starts_lock(self.account.1))
-        else {
-            return Ok((records, None));
+    ) -> Result<(), WebError> {
+        let now = audit.at;
+        let mut settlement = Settlement {
+            now,
+            ..Settlement::default()
         };
-        let mut lock = AuditRecord::new(now, AuditEvent::AccountLocked, Outcome::Success).user(
-            user.org_id,
-            user.id,
-            &user.username,
-        );
-        lock.client = records[0].client.clone();
-        records.push(lock);
-        let t = Texts::of(lang);
-        let notice = compose::notice(
-            &state.settings.mail_from,
-            compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
-            lang,
-            &state.settings.service_name,
-            t.locked_subject,
-            &t.fill(t.locked_body, &user.username),
-        )
-        .map_err(anyhow::Error::from)?;
-        Ok((records, Some(notice)))
+        let notice;
+        if let Some((user, lang)) = user.filter(|_| self.account_policy.starts_lock(self.account.1))
+        {
+            let mut lock = AuditRecord::new(now, AuditEvent::AccountLocked, Outcome::Success).user(
+                user.org_id,
+                user.id,
+                &user.username,
+            );
+            lock.client = audit.client.clone();
+            settlement.audit.push(lock);
+            let t = Texts::of(lang);
+            notice = compose::notice(
+                &state.settings.mail_from,
+                compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
+                lang,
+                &state.settings.service_name,
+                t.locked_subject,
+                &t.fill(t.locked_body, &user.username),
+            )
+            .map_err(anyhow::Error::from)?;
+            settlement.mail = Some(&notice);
+        }
+        settlement.audit.insert(0, audit);
+        state.store.settle_attempt(&settlement).await?;
+        if settlement.mail.is_some() {
+            state.outbox_wake.notify_one();
+        }
+        Ok(())
     }
 }

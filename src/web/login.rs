@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::attempts::{self, Admitted as Attempt};
+use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
@@ -22,7 +22,6 @@ use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::{AccountState, LoginStage, Username};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::Password;
-use crate::store::Settlement;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -124,8 +123,8 @@ async fn login(
     // The same hashing work in every case: a locked, unknown or inactive account is checked
     // against the dummy hash and answers in the same time as a wrong password.
     let stored_hash = match admitted {
-        Attempt::Yes(_) => user.and_then(|c| c.password_hash.clone()),
-        Attempt::No { .. } => None,
+        Admitted::Yes(_) => user.and_then(|c| c.password_hash.clone()),
+        Admitted::No { .. } => None,
     };
     let valid = match Password::parse(&form.password) {
         Ok(password) => match state.hasher.verify(password, stored_hash).await {
@@ -133,7 +132,7 @@ async fn login(
             Err(busy) => {
                 // Not checked (the hashing queue is full): the attempt gives its places back,
                 // so a flood of 503s does not lock anyone out.
-                if let Attempt::Yes(attempt) = admitted {
+                if let Admitted::Yes(attempt) = admitted {
                     let now = state.clock.now();
                     state
                         .store
@@ -154,7 +153,7 @@ async fn login(
         None => record.username = username.map(str::to_owned),
     }
     match admitted {
-        Attempt::Yes(attempt) => match user.filter(|_| valid) {
+        Admitted::Yes(attempt) => match user.filter(|_| valid) {
             Some(c) => {
                 record.outcome = Outcome::Success;
                 let mut settlement = attempt.succeeded(false, now);
@@ -169,20 +168,10 @@ async fn login(
                     record.detail = Some("account_not_active");
                 }
                 let real_user = user.map(|c| (&c.user, c.lang));
-                let (audit, mail) = attempt.failed(&state, real_user, now, record)?;
-                let settlement = Settlement {
-                    audit,
-                    mail: mail.as_ref(),
-                    now,
-                    ..Settlement::default()
-                };
-                state.store.settle_attempt(&settlement).await?;
-                if mail.is_some() {
-                    state.outbox_wake.notify_one();
-                }
+                attempt.failed(&state, real_user, record).await?;
             }
         },
-        Attempt::No { .. } => {
+        Admitted::No { .. } => {
             record.outcome = Outcome::Throttled;
             state.store.record_audit(&[record]).await?;
         }

@@ -26,7 +26,7 @@ use crate::domain::second_factor::{
 };
 use crate::domain::totp::{TotpCode, TotpSecret, Verification};
 use crate::mail::compose;
-use crate::store::{NewTotpSetup, Session, Settlement, SetupOutcome, TotpCredential};
+use crate::store::{NewTotpSetup, Session, SetupOutcome, TotpCredential};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -368,17 +368,12 @@ async fn verify(
     };
     let (error, outcome) = error;
     let user = Some((&session.user, session.org.lang));
-    let (audit, mail) = attempt.failed(&state, user, now, AuditRecord { outcome, ..record })?;
-    let settlement = Settlement {
-        audit,
-        mail: mail.as_ref(),
-        now,
-        ..Settlement::default()
+    let record = AuditRecord {
+        outcome,
+        at: now,
+        ..record
     };
-    state.store.settle_attempt(&settlement).await?;
-    if mail.is_some() {
-        state.outbox_wake.notify_one();
-    }
+    attempt.failed(&state, user, record).await?;
     if attempts >= MAX_WRONG_CODES {
         return too_many_codes(&state, &session, &client, jar).await;
     }

@@ -442,6 +442,19 @@ impl TestApp {
         .await
     }
 
+    /// Status and page of a failed login from a fresh browser, with the echoed username and
+    /// the CSRF token taken out: what must be identical for every kind of failure.
+    pub async fn failed_login(&self, username: &str, password: &str) -> (StatusCode, String) {
+        let response = self.login_with(&browser(), username, password).await;
+        let status = response.status();
+        let html = response.text().await.unwrap();
+        let csrf = csrf_of(&html);
+        let normalized = html
+            .replace(&format!("value=\"{username}\""), "value=\"USERNAME\"")
+            .replace(&csrf, "CSRF");
+        (status, normalized)
+    }
+
     /// Organization `org` with the default policy, and `username` invited, activated with
     /// `password`: the state every login test starts from.
     pub async fn active_user(&self, org: &str, username: &str, password: &str) {

@@ -1,0 +1,179 @@
+//! One implementation of [`Store`](super::Store) in SQL, compiled once per database.
+//!
+//! The queries are written once, with `?` placeholders, in SQL that SQLite and PostgreSQL
+//! both run; each store type supplies its dialect (`sql()` rewrites placeholders where
+//! needed, `SKIP_LOCKED`, `LOCK_USER`). Macros rather than generic code, because sqlx's
+//! trait bounds for "any database that can encode and decode these types" would be longer
+//! than the code itself; the macros instantiate the same text for two concrete types.
+//!
+//! One file per part of the store (one trait each); this one holds what they share: row
+//! mapping, the outbox and audit inserts, and the throttle statement.
+
+pub mod accounts;
+pub mod mail;
+pub mod security;
+pub mod sessions;
+pub mod two_step;
+
+macro_rules! sql_common {
+    ($store:ty, $db:ty, $row:ty) => {
+        const ORG_COLUMNS: &str = "o.id AS org_id, o.slug, o.name AS org_name, o.language, o.min_length, \
+            o.max_length, o.require_lowercase, o.require_uppercase, o.require_digit, o.require_symbol";
+        const USER_COLUMNS: &str =
+            "u.id AS user_id, u.org_id AS user_org_id, u.username, u.email, u.display_name, u.state, \
+             u.disabled_at";
+
+        fn org_from_row(row: &$row) -> StoreResult<Organization> {
+            let lang: String = row.try_get("language")?;
+            let classes = CharacterClasses {
+                lowercase: row.try_get("require_lowercase")?,
+                uppercase: row.try_get("require_uppercase")?,
+                digit: row.try_get("require_digit")?,
+                symbol: row.try_get("require_symbol")?,
+            };
+            let policy = PasswordPolicy::new(
+                u16::try_from(row.try_get::<i32, _>("min_length")?).unwrap_or(0),
+                u16::try_from(row.try_get::<i32, _>("max_length")?).unwrap_or(0),
+                classes,
+            )
+            .map_err(|e| StoreError::Corrupt(format!("password policy: {e}")))?;
+            Ok(Organization {
+                id: row.try_get("org_id")?,
+                slug: row.try_get("slug")?,
+                name: row.try_get("org_name")?,
+                lang: lang
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+                policy,
+            })
+        }
+
+        fn user_from_row(row: &$row) -> StoreResult<User> {
+            let state: String = row.try_get("state")?;
+            let disabled = row.try_get::<Option<i64>, _>("disabled_at")?.is_some();
+            Ok(User {
+                id: row.try_get("user_id")?,
+                org_id: row.try_get("user_org_id")?,
+                username: row.try_get("username")?,
+                email: row.try_get("email")?,
+                display_name: row.try_get("display_name")?,
+                state: if disabled {
+                    AccountState::Disabled
+                } else {
+                    AccountState::from_db(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("account state {state:?}")))?
+                },
+            })
+        }
+
+        fn is_unique_violation(error: &sqlx::Error) -> bool {
+            matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+        }
+
+        async fn insert_mail(
+            tx: &mut Transaction<'_, $db>,
+            mail: &OutgoingMail,
+            now: i64,
+        ) -> StoreResult<()> {
+            sqlx::query(&<$store>::sql(
+                "INSERT INTO outbox (sender, recipient, message, created_at, next_attempt_at, discard_after) \
+                 VALUES (?, ?, ?, ?, ?, ?)"),
+            )
+            .bind(&mail.sender)
+            .bind(&mail.recipient)
+            .bind(&mail.message)
+            .bind(now)
+            .bind(now)
+            .bind(mail.discard_after)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        async fn insert_audit(tx: &mut Transaction<'_, $db>, record: &AuditRecord) -> StoreResult<()> {
+            sqlx::query(&<$store>::sql(
+                "INSERT INTO audit_log (at, event, outcome, org_id, user_id, username, client, detail) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+            )
+            .bind(record.at)
+            .bind(record.event.as_str())
+            .bind(record.outcome.as_str())
+            .bind(record.org_id)
+            .bind(record.user_id)
+            .bind(record.username.as_deref())
+            .bind(record.client.as_deref())
+            .bind(record.detail)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        /// Ends every session of `user` inside `tx`; how many there were.
+        async fn delete_sessions_of(tx: &mut Transaction<'_, $db>, user: UserId) -> StoreResult<u64> {
+            let ended = sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE user_id = ?"))
+                .bind(user)
+                .execute(&mut **tx)
+                .await?;
+            Ok(ended.rows_affected())
+        }
+
+        /// Records `audit` with the change in `tx`, commits both, and logs the record.
+        async fn commit_with_audit(mut tx: Transaction<'_, $db>, audit: &AuditRecord) -> StoreResult<()> {
+            insert_audit(&mut tx, audit).await?;
+            tx.commit().await?;
+            trace_audit(audit);
+            Ok(())
+        }
+
+        /// The upsert that counts one attempt against a subject unless it is waiting. The
+        /// failure number restarts at 1 when the subject was quiet long enough; the wait that
+        /// follows a failure is looked up from the policy's schedule in the same statement.
+        fn reserve_sql(policy: &ThrottlePolicy) -> String {
+            let number = format!(
+                "(CASE WHEN throttle.blocked_until + {} <= ?2 THEN 1 ELSE throttle.failures + 1 END)",
+                policy.forget_after_seconds
+            );
+            // Steps from the last down: the first that the number has reached gives the wait.
+            let mut wait = String::from("(CASE");
+            for (from, seconds) in policy.schedule().iter().rev() {
+                wait.push_str(&format!(" WHEN {number} >= {from} THEN {seconds}"));
+            }
+            wait.push_str(" ELSE 0 END)");
+            format!(
+                "INSERT INTO throttle (subject, failures, blocked_until, updated_at) \
+                 VALUES (?1, 1, ?2 + {first}, ?2) \
+                 ON CONFLICT (subject) DO UPDATE SET failures = {number}, \
+                   blocked_until = ?2 + {wait}, updated_at = ?2 \
+                 WHERE throttle.blocked_until <= ?2 \
+                 RETURNING failures",
+                first = policy.wait_after(1),
+            )
+        }
+
+
+        fn dev_mail_from_row(row: &$row) -> StoreResult<DevMail> {
+            Ok(DevMail {
+                id: row.try_get("id")?,
+                recipient: row.try_get("recipient")?,
+                message: row.try_get("message")?,
+                received_at: row.try_get("received_at")?,
+            })
+        }
+    };
+}
+
+pub(crate) use sql_common;
+
+/// The whole [`Store`](super::Store) for one database type.
+macro_rules! sql_store {
+    ($store:ty, $db:ty, $row:ty) => {
+        super::sql::sql_common!($store, $db, $row);
+        super::sql::accounts::sql_accounts!($store, $db, $row);
+        super::sql::sessions::sql_sessions!($store, $db, $row);
+        super::sql::two_step::sql_two_step!($store, $db, $row);
+        super::sql::mail::sql_mail!($store, $db, $row);
+        super::sql::security::sql_security!($store, $db, $row);
+    };
+}
+
+pub(crate) use sql_store;

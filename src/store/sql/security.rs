@@ -1,0 +1,127 @@
+//! The throttle of failed attempts and the audit log.
+//! The SQL of [`SecurityStore`](crate::store::SecurityStore), for both databases.
+
+macro_rules! sql_security {
+    ($store:ty, $db:ty, $row:ty) => {
+        #[async_trait]
+        impl SecurityStore for $store {
+            async fn reserve_attempt(
+                &self,
+                checks: &[ThrottleCheck<'_>],
+                now: i64,
+            ) -> StoreResult<Admission> {
+                let mut tx = self.pool.begin().await?;
+                let mut numbers = Vec::with_capacity(checks.len());
+                for (index, check) in checks.iter().enumerate() {
+                    let counted: Option<i64> = sqlx::query_scalar(&<$store>::sql(&reserve_sql(check.policy)))
+                        .bind(&check.subject)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match counted {
+                        Some(number) => numbers.push(number),
+                        None => {
+                            let until: i64 = sqlx::query_scalar(&<$store>::sql(
+                                "SELECT blocked_until FROM throttle WHERE subject = ?"),
+                            )
+                            .bind(&check.subject)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            // The subjects before this one keep their count: the attempt was
+                            // made, against an account or from an address that is waiting.
+                            tx.commit().await?;
+                            return Ok(Admission::Blocked { index, until });
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(Admission::Admitted(numbers))
+            }
+
+            async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for (subject, number) in &settlement.release {
+                    // The attempt was right: it gives its place back. The wait it set is lifted
+                    // unless a later attempt has taken the count further meanwhile (and once
+                    // no failure is left, whatever wait there was goes too).
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE throttle SET failures = failures - 1, \
+                           blocked_until = CASE WHEN failures = ?2 OR failures = 1 THEN ?3 \
+                             ELSE blocked_until END \
+                         WHERE subject = ?1 AND failures > 0"),
+                    )
+                    .bind(subject)
+                    .bind(number)
+                    .bind(settlement.now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for subject in &settlement.clear {
+                    sqlx::query(&<$store>::sql("DELETE FROM throttle WHERE subject = ?"))
+                        .bind(subject)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for record in &settlement.audit {
+                    insert_audit(&mut tx, record).await?;
+                }
+                if let Some(mail) = settlement.mail {
+                    insert_mail(&mut tx, mail, settlement.now).await?;
+                }
+                tx.commit().await?;
+                settlement.audit.iter().for_each(trace_audit);
+                Ok(())
+            }
+
+            async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for record in records {
+                    insert_audit(&mut tx, record).await?;
+                }
+                tx.commit().await?;
+                records.iter().for_each(trace_audit);
+                Ok(())
+            }
+
+            async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+                let rows = sqlx::query(&<$store>::sql(
+                    "SELECT a.at, a.event, a.outcome, o.slug, a.user_id, a.username, a.client, a.detail \
+                     FROM audit_log a LEFT JOIN organizations o ON o.id = a.org_id \
+                     WHERE (?1 IS NULL OR a.org_id = ?1) AND (?2 IS NULL OR a.user_id = ?2) \
+                       AND a.at >= ?3 \
+                     ORDER BY a.id DESC LIMIT ?4"),
+                )
+                .bind(filter.org)
+                .bind(filter.user)
+                .bind(filter.since.unwrap_or(i64::MIN))
+                .bind(filter.limit)
+                .fetch_all(&self.readers)
+                .await?;
+                let mut entries = rows
+                    .iter()
+                    .map(|row| {
+                        let event: String = row.try_get("event")?;
+                        let outcome: String = row.try_get("outcome")?;
+                        Ok(AuditEntry {
+                            at: row.try_get("at")?,
+                            event: AuditEvent::from_db(&event)
+                                .ok_or_else(|| StoreError::Corrupt(format!("audit event {event:?}")))?,
+                            outcome: Outcome::from_db(&outcome)
+                                .ok_or_else(|| StoreError::Corrupt(format!("audit outcome {outcome:?}")))?,
+                            org_slug: row.try_get("slug")?,
+                            user_id: row.try_get("user_id")?,
+                            username: row.try_get("username")?,
+                            client: row.try_get("client")?,
+                            detail: row.try_get("detail")?,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                // The newest `limit` lines, told oldest first like any log.
+                entries.reverse();
+                Ok(entries)
+            }
+        }
+    };
+}
+
+pub(crate) use sql_security;

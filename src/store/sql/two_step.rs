@@ -1,0 +1,161 @@
+//! The authenticator-app credential: set-up, use once, reset.
+//! The SQL of [`TwoStepStore`](crate::store::TwoStepStore), for both databases.
+
+macro_rules! sql_two_step {
+    ($store:ty, $db:ty, $row:ty) => {
+        #[async_trait]
+        impl TwoStepStore for $store {
+            async fn totp_credential(&self, user: UserId) -> StoreResult<Option<TotpCredential>> {
+                let row = sqlx::query(&<$store>::sql(
+                    "SELECT key_version, sealed, state, expires_at, last_step FROM totp_credentials \
+                     WHERE user_id = ?"),
+                )
+                .bind(user)
+                .fetch_optional(&self.readers)
+                .await?;
+                row.map(|row| {
+                    let state: String = row.try_get("state")?;
+                    Ok(TotpCredential {
+                        sealed: Sealed {
+                            key_version: u8::try_from(row.try_get::<i32, _>("key_version")?)
+                                .map_err(|_| StoreError::Corrupt("key version".into()))?,
+                            blob: row.try_get("sealed")?,
+                        },
+                        active: state == "active",
+                        expires_at: row.try_get("expires_at")?,
+                        last_step: row.try_get("last_step")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn start_totp_setup(
+                &self,
+                setup: &NewTotpSetup<'_>,
+                limits: &[RateWindow],
+            ) -> StoreResult<SetupOutcome> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(lock) = <$store>::LOCK_USER {
+                    // Where one statement is not serialised on its own, the user's row is the lock.
+                    sqlx::query(&<$store>::sql(lock))
+                        .bind(setup.user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // Check and record in one statement: two parallel requests cannot both pass.
+                let mut allowed =
+                    String::from("INSERT INTO totp_setup_mails (user_id, sent_at) SELECT ?1, ?2 WHERE 1 = 1");
+                for window in limits {
+                    allowed.push_str(&format!(
+                        " AND (SELECT COUNT(*) FROM totp_setup_mails WHERE user_id = ?1 AND sent_at > ?2 - {}) < {}",
+                        window.seconds, window.count
+                    ));
+                }
+                let recorded = sqlx::query(&<$store>::sql(&allowed))
+                    .bind(setup.user_id)
+                    .bind(setup.now)
+                    .execute(&mut *tx)
+                    .await?;
+                if recorded.rows_affected() == 0 {
+                    let longest = limits.iter().map(|w| w.seconds).max().unwrap_or(0);
+                    let recent_sends = sqlx::query_scalar(&<$store>::sql(
+                        "SELECT sent_at FROM totp_setup_mails WHERE user_id = ? AND sent_at > ?"),
+                    )
+                    .bind(setup.user_id)
+                    .bind(setup.now - longest)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    return Ok(SetupOutcome::RateLimited { recent_sends });
+                }
+                let replaced = sqlx::query(&<$store>::sql(
+                    "INSERT INTO totp_credentials (user_id, key_version, sealed, state, created_at, expires_at) \
+                     VALUES (?, ?, ?, 'pending', ?, ?) \
+                     ON CONFLICT (user_id) DO UPDATE SET key_version = excluded.key_version, \
+                       sealed = excluded.sealed, created_at = excluded.created_at, \
+                       expires_at = excluded.expires_at, last_step = NULL \
+                     WHERE totp_credentials.state = 'pending'"),
+                )
+                .bind(setup.user_id)
+                .bind(i32::from(setup.sealed.key_version))
+                .bind(&setup.sealed.blob)
+                .bind(setup.now)
+                .bind(setup.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                if replaced.rows_affected() == 0 {
+                    return Ok(SetupOutcome::AlreadyActive);
+                }
+                insert_mail(&mut tx, setup.mail, setup.now).await?;
+                tx.commit().await?;
+                Ok(SetupOutcome::Started)
+            }
+
+            async fn accept_totp_step(
+                &self,
+                user: UserId,
+                sealed: &Sealed,
+                step: i64,
+                activation_notice: Option<&OutgoingMail>,
+                now: i64,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                // The single point of decision against replay: only a newer step updates the row.
+                // The secret must still be the one the code was checked against ("Nieuwe code" in
+                // parallel replaces it), and a pending one must not have expired.
+                let condition = if activation_notice.is_some() {
+                    "state = 'pending' AND expires_at > ?"
+                } else {
+                    "state = 'active' AND ? IS NOT NULL"
+                };
+                let sql = format!(
+                    "UPDATE totp_credentials SET last_step = ?, state = 'active', expires_at = NULL, \
+                       activated_at = COALESCE(activated_at, ?) \
+                     WHERE user_id = ? AND key_version = ? AND sealed = ? \
+                       AND (last_step IS NULL OR last_step < ?) AND {condition}"
+                );
+                let updated = sqlx::query(&<$store>::sql(&sql))
+                    .bind(step)
+                    .bind(now)
+                    .bind(user)
+                    .bind(i32::from(sealed.key_version))
+                    .bind(&sealed.blob)
+                    .bind(step)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if updated.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                if let Some(notice) = activation_notice {
+                    insert_mail(&mut tx, notice, now).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn reset_totp(
+                &self,
+                user: UserId,
+                notice: &OutgoingMail,
+                audit: &AuditRecord,
+            ) -> StoreResult<bool> {
+                let now = audit.at;
+                let mut tx = self.pool.begin().await?;
+                let removed = sqlx::query(&<$store>::sql("DELETE FROM totp_credentials WHERE user_id = ?"))
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&<$store>::sql("DELETE FROM totp_setup_mails WHERE user_id = ?"))
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                delete_sessions_of(&mut tx, user).await?;
+                insert_mail(&mut tx, notice, now).await?;
+                commit_with_audit(tx, audit).await?;
+                Ok(removed.rows_affected() > 0)
+            }
+        }
+    };
+}
+
+pub(crate) use sql_two_step;
