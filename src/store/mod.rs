@@ -219,8 +219,12 @@ pub struct ThrottleCheck<'a> {
 /// Whether an attempt may be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
-    /// Counted: the failure number this attempt was given, per subject, in order.
-    Admitted(Vec<i64>),
+    /// Counted: the failure number this attempt was given, per subject, in order; and for a
+    /// code typed in a session, that session's count of codes so far.
+    Admitted {
+        numbers: Vec<i64>,
+        session_codes: Option<i64>,
+    },
     /// Refused unchecked: the subject at this index waits until `until`.
     Blocked { index: usize, until: i64 },
 }
@@ -234,6 +238,8 @@ pub struct Settlement<'a> {
     pub clear: Vec<String>,
     pub audit: Vec<AuditRecord>,
     pub mail: Option<&'a OutgoingMail>,
+    /// A session to start (after a login step), replacing the browser's previous one.
+    pub session: Option<(NewSession, Option<TokenHash>)>,
     pub now: i64,
 }
 
@@ -361,19 +367,9 @@ pub trait AccountStore: Send + Sync + 'static {
 /// Sessions: the login state of a browser, and their clean-up.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    /// Stores a new session, deleting the one it replaces (if any) in the same transaction.
-    async fn create_session(
-        &self,
-        session: &NewSession,
-        replacing: Option<&TokenHash>,
-    ) -> StoreResult<()>;
     async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>>;
     async fn touch_session(&self, id: &TokenHash, now: i64) -> StoreResult<()>;
     async fn delete_session(&self, id: &TokenHash) -> StoreResult<()>;
-
-    /// Adds one to the session's wrong-code count and returns the new count. Counted before
-    /// the code is checked, so parallel guesses cannot slip past the limit.
-    async fn count_code_attempt(&self, session: &TokenHash) -> StoreResult<i64>;
 
     async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>>;
     /// Ends every session of the user (log out everywhere); the number ended.
@@ -441,13 +437,16 @@ pub trait MailStore: Send + Sync + 'static {
 pub trait SecurityStore: Send + Sync + 'static {
     /// Counts one attempt against each subject in order, before the attempt is checked, and
     /// sets the wait that follows if it fails; stops at the first subject that is waiting.
-    /// Each count is one statement, so parallel attempts get distinct numbers.
+    /// Each count is one statement, so parallel attempts get distinct numbers. With
+    /// `session`, an admitted attempt is also counted as a code typed in that session.
     async fn reserve_attempt(
         &self,
         checks: &[ThrottleCheck<'_>],
+        session: Option<&TokenHash>,
         now: i64,
     ) -> StoreResult<Admission>;
-    /// Releases, clears, audits and queues mail after an attempt, in one transaction.
+    /// Releases, clears, audits, queues mail and starts a session after an attempt, in one
+    /// transaction (one disk flush on the login path).
     async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()>;
     async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()>;
     async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;

@@ -7,6 +7,7 @@ use super::{AppState, WebError};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::lang::Lang;
 use crate::domain::throttle::{Subject, ThrottlePolicy};
+use crate::domain::token::TokenHash;
 use crate::mail::compose;
 use crate::store::{Admission, Settlement, ThrottleCheck, User};
 use crate::web::i18n::Texts;
@@ -16,6 +17,8 @@ pub struct Attempt {
     address: (String, i64),
     account: (String, i64),
     account_policy: ThrottlePolicy,
+    /// For a code: how many codes this session has typed, this one included.
+    pub session_codes: Option<i64>,
 }
 
 pub enum Admitted {
@@ -26,11 +29,13 @@ pub enum Admitted {
     },
 }
 
-/// Counts an attempt from `client` on the account named `username` (existing or not).
+/// Counts an attempt from `client` on the account named `username` (existing or not), and
+/// for a code, in the half-logged-in `session` too.
 pub async fn admit(
     state: &AppState,
     client: &str,
     username: Option<&str>,
+    session: Option<&TokenHash>,
 ) -> Result<Admitted, WebError> {
     let address_policy = state.settings.address_throttle();
     let account_policy = state.settings.account_throttle();
@@ -47,17 +52,23 @@ pub async fn admit(
         },
     ];
     let now = state.clock.now();
-    Ok(match state.store.reserve_attempt(&checks, now).await? {
-        Admission::Admitted(numbers) => {
-            let [address, account] = checks.map(|c| c.subject);
-            Admitted::Yes(Attempt {
-                address: (address, numbers[0]),
-                account: (account, numbers[1]),
-                account_policy,
-            })
-        }
-        Admission::Blocked { until, .. } => Admitted::No { until },
-    })
+    Ok(
+        match state.store.reserve_attempt(&checks, session, now).await? {
+            Admission::Admitted {
+                numbers,
+                session_codes,
+            } => {
+                let [address, account] = checks.map(|c| c.subject);
+                Admitted::Yes(Attempt {
+                    address: (address, numbers[0]),
+                    account: (account, numbers[1]),
+                    account_policy,
+                    session_codes,
+                })
+            }
+            Admission::Blocked { until, .. } => Admitted::No { until },
+        },
+    )
 }
 
 impl Attempt {

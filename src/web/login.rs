@@ -112,7 +112,7 @@ async fn login(
     let username = Username::parse(&form.username).ok();
     let username = username.as_ref().map(Username::as_str);
     // Counted before the password is checked: parallel guesses each take a place.
-    let admitted = attempts::admit(&state, &client, username).await?;
+    let admitted = attempts::admit(&state, &client, username, None).await?;
     let candidate = match username {
         Some(name) => state.store.login_candidate(name).await?,
         None => None,
@@ -156,11 +156,12 @@ async fn login(
         Admitted::Yes(attempt) => match user.filter(|_| valid) {
             Some(c) => {
                 record.outcome = Outcome::Success;
+                // The password alone never completes a login: the second step follows.
+                let (jar, next) = session::fresh(&state, jar, c.user.id, LoginStage::SecondFactor);
                 let mut settlement = attempt.succeeded(false, now);
                 settlement.audit.push(record);
+                settlement.session = Some(next);
                 state.store.settle_attempt(&settlement).await?;
-                // The password alone never completes a login: the second step follows.
-                let jar = session::begin(&state, jar, c.user.id, LoginStage::SecondFactor).await?;
                 return Ok((jar, Redirect::to("/2fa")).into_response());
             }
             None => {

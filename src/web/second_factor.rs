@@ -278,7 +278,9 @@ async fn verify(
         .user(session.org.id, user_id, &session.user.username)
         .client(&client);
     // Counted before checking, for the account across all its sessions (the throttle) …
-    let attempt = match attempts::admit(&state, &client, Some(&session.user.username)).await? {
+    let username = Some(session.user.username.as_str());
+    let admitted = attempts::admit(&state, &client, username, Some(&session.id_hash)).await?;
+    let attempt = match admitted {
         Admitted::Yes(attempt) => attempt,
         Admitted::No { until } => {
             let record = AuditRecord {
@@ -293,7 +295,7 @@ async fn verify(
         }
     };
     // … and for this session, which must enter the password again after a few.
-    let attempts = state.store.count_code_attempt(&session.id_hash).await?;
+    let attempts = attempt.session_codes.unwrap_or(i64::MAX);
     if attempts > MAX_WRONG_CODES {
         return too_many_codes(&state, &session, &client, jar).await;
     }
@@ -357,8 +359,9 @@ async fn verify(
                     outcome: Outcome::Success,
                     ..record
                 });
+                let (jar, next) = session::fresh(&state, jar, user_id, LoginStage::Complete);
+                settlement.session = Some(next);
                 state.store.settle_attempt(&settlement).await?;
-                let jar = session::begin(&state, jar, user_id, LoginStage::Complete).await?;
                 return Ok((jar, Redirect::to("/")).into_response());
             }
             // Another request used this step first (or the secret was replaced meanwhile).

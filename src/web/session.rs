@@ -10,7 +10,9 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use super::{AppState, ClientAddress, WebError};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::token::Token;
+use crate::domain::token::{Token, TokenHash};
+#[allow(unused_imports)] // for the doc link
+use crate::store::Settlement;
 use crate::store::{NewSession, Session, UserId};
 
 /// Writing `last_seen_at` on every request would make every page a database write.
@@ -118,39 +120,35 @@ impl FromRequestParts<AppState> for HalfLoggedIn {
     }
 }
 
-/// Starts a fresh session for `user` at `stage`, ending the one the browser had: the id is
+/// A fresh session for `user` at `stage`, replacing the one the browser had: the id is
 /// always new after a login step, so an id planted before login is worthless (ASVS V3.2.1).
-pub async fn begin(
+/// The new row is written with the rest of the login step
+/// ([`Settlement::session`](crate::store::Settlement::session)).
+pub fn fresh(
     state: &AppState,
     jar: CookieJar,
     user: UserId,
     stage: LoginStage,
-) -> Result<CookieJar, WebError> {
+) -> (CookieJar, (NewSession, Option<TokenHash>)) {
     let previous = jar
         .get(state.cookies.session)
         .and_then(|c| Token::parse(c.value()))
         .map(|t| t.hash());
     let token = Token::generate(&mut rand::rngs::OsRng);
     let now = state.clock.now();
-    state
-        .store
-        .create_session(
-            &NewSession {
-                id_hash: token.hash(),
-                user_id: user,
-                stage,
-                now,
-                expires_at: now + state.settings.session_absolute_seconds(),
-            },
-            previous.as_ref(),
-        )
-        .await?;
+    let session = NewSession {
+        id_hash: token.hash(),
+        user_id: user,
+        stage,
+        now,
+        expires_at: now + state.settings.session_absolute_seconds(),
+    };
     let cookie = state.cookies.cookie(
         state.cookies.session,
         token.expose().to_owned(),
         SameSite::Lax,
     );
-    Ok(jar.add(cookie))
+    (jar.add(cookie), (session, previous))
 }
 
 /// Writes the end of `session` to the audit log; `reason` says why (`logout`, `idle` …).

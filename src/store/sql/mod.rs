@@ -117,6 +117,34 @@ macro_rules! sql_common {
             Ok(ended.rows_affected())
         }
 
+        /// Starts `session`, ending the one it replaces (new sessions are made only by
+        /// [`SecurityStore::settle_attempt`], after a login step).
+        async fn insert_session(
+            tx: &mut Transaction<'_, $db>,
+            session: &NewSession,
+            replacing: Option<&TokenHash>,
+        ) -> StoreResult<()> {
+            if let Some(old) = replacing {
+                sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE id_hash = ?"))
+                    .bind(&old.0[..])
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            sqlx::query(&<$store>::sql(
+                "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)"),
+            )
+            .bind(&session.id_hash.0[..])
+            .bind(session.user_id)
+            .bind(session.stage.as_str())
+            .bind(session.now)
+            .bind(session.now)
+            .bind(session.expires_at)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         /// Records `audit` with the change in `tx`, commits both, and logs the record.
         async fn commit_with_audit(mut tx: Transaction<'_, $db>, audit: &AuditRecord) -> StoreResult<()> {
             insert_audit(&mut tx, audit).await?;

@@ -8,6 +8,7 @@ macro_rules! sql_security {
             async fn reserve_attempt(
                 &self,
                 checks: &[ThrottleCheck<'_>],
+                session: Option<&TokenHash>,
                 now: i64,
             ) -> StoreResult<Admission> {
                 let mut tx = self.pool.begin().await?;
@@ -34,8 +35,23 @@ macro_rules! sql_security {
                         }
                     }
                 }
+                // The session's own count of codes (a few, then the password again), counted
+                // before the code is checked like the rest.
+                let session_codes = match session {
+                    Some(id) => {
+                        let count: Option<i64> = sqlx::query_scalar(&<$store>::sql(
+                            "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id_hash = ? \
+                             RETURNING failed_codes"),
+                        )
+                        .bind(&id.0[..])
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        Some(count.ok_or(StoreError::NotFound("session"))?)
+                    }
+                    None => None,
+                };
                 tx.commit().await?;
-                Ok(Admission::Admitted(numbers))
+                Ok(Admission::Admitted { numbers, session_codes })
             }
 
             async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()> {
@@ -67,6 +83,9 @@ macro_rules! sql_security {
                 }
                 if let Some(mail) = settlement.mail {
                     insert_mail(&mut tx, mail, settlement.now).await?;
+                }
+                if let Some((session, replacing)) = &settlement.session {
+                    insert_session(&mut tx, session, replacing.as_ref()).await?;
                 }
                 tx.commit().await?;
                 settlement.audit.iter().for_each(trace_audit);

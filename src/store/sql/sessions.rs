@@ -5,35 +5,6 @@ macro_rules! sql_sessions {
     ($store:ty, $db:ty, $row:ty) => {
         #[async_trait]
         impl SessionStore for $store {
-            async fn create_session(
-                &self,
-                session: &NewSession,
-                replacing: Option<&TokenHash>,
-            ) -> StoreResult<()> {
-                // One transaction (one disk flush) for "end the old, start the new".
-                let mut tx = self.pool.begin().await?;
-                if let Some(old) = replacing {
-                    sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE id_hash = ?"))
-                        .bind(&old.0[..])
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                sqlx::query(&<$store>::sql(
-                    "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at) \
-                     VALUES (?, ?, ?, ?, ?, ?)"),
-                )
-                .bind(&session.id_hash.0[..])
-                .bind(session.user_id)
-                .bind(session.stage.as_str())
-                .bind(session.now)
-                .bind(session.now)
-                .bind(session.expires_at)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
             async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>> {
                 let sql = format!(
                     "SELECT s.stage, s.last_seen_at, s.expires_at, {USER_COLUMNS}, {ORG_COLUMNS} \
@@ -61,11 +32,13 @@ macro_rules! sql_sessions {
             }
 
             async fn touch_session(&self, id: &TokenHash, now: i64) -> StoreResult<()> {
-                sqlx::query(&<$store>::sql("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?"))
-                    .bind(now)
-                    .bind(&id.0[..])
-                    .execute(&self.pool)
-                    .await?;
+                sqlx::query(&<$store>::sql(
+                    "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?",
+                ))
+                .bind(now)
+                .bind(&id.0[..])
+                .execute(&self.pool)
+                .await?;
                 Ok(())
             }
 
@@ -77,22 +50,11 @@ macro_rules! sql_sessions {
                 Ok(())
             }
 
-            async fn count_code_attempt(&self, session: &TokenHash) -> StoreResult<i64> {
-                let count: Option<i64> = sqlx::query_scalar(&<$store>::sql(
-                    "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id_hash = ? \
-                     RETURNING failed_codes"),
-                )
-                .bind(&session.0[..])
-                .fetch_optional(&self.pool)
-                .await?;
-                count.ok_or(StoreError::NotFound("session"))
-            }
-
             async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>> {
                 let rows = sqlx::query(&<$store>::sql(
                     "SELECT stage, created_at, last_seen_at, expires_at FROM sessions \
-                     WHERE user_id = ? ORDER BY created_at"),
-                )
+                     WHERE user_id = ? ORDER BY created_at",
+                ))
                 .bind(user)
                 .fetch_all(&self.readers)
                 .await?;
@@ -100,8 +62,9 @@ macro_rules! sql_sessions {
                     .map(|row| {
                         let stage: String = row.try_get("stage")?;
                         Ok(SessionSummary {
-                            stage: LoginStage::from_db(&stage)
-                                .ok_or_else(|| StoreError::Corrupt(format!("login stage {stage:?}")))?,
+                            stage: LoginStage::from_db(&stage).ok_or_else(|| {
+                                StoreError::Corrupt(format!("login stage {stage:?}"))
+                            })?,
                             created_at: row.try_get("created_at")?,
                             last_seen_at: row.try_get("last_seen_at")?,
                             expires_at: row.try_get("expires_at")?,
@@ -110,31 +73,44 @@ macro_rules! sql_sessions {
                     .collect()
             }
 
-            async fn end_sessions_of_user(&self, user: UserId, audit: &AuditRecord) -> StoreResult<u64> {
+            async fn end_sessions_of_user(
+                &self,
+                user: UserId,
+                audit: &AuditRecord,
+            ) -> StoreResult<u64> {
                 let mut tx = self.pool.begin().await?;
                 let ended = delete_sessions_of(&mut tx, user).await?;
                 commit_with_audit(tx, audit).await?;
                 Ok(ended)
             }
 
-            async fn sweep(&self, now: i64, idle_seconds: i64, audit_since: i64) -> StoreResult<Swept> {
+            async fn sweep(
+                &self,
+                now: i64,
+                idle_seconds: i64,
+                audit_since: i64,
+            ) -> StoreResult<Swept> {
                 let sessions = sqlx::query(&<$store>::sql(
-                    "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?"),
-                )
+                    "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?",
+                ))
                 .bind(now)
                 .bind(now - idle_seconds)
                 .execute(&self.pool)
                 .await?;
                 // A day after its wait ended a subject starts again anyway (the longest
                 // `forget_after` of the policies); its row is then only clutter.
-                let throttle_rows = sqlx::query(&<$store>::sql("DELETE FROM throttle WHERE blocked_until <= ?"))
-                    .bind(now - 24 * 60 * 60)
-                    .execute(&self.pool)
-                    .await?;
-                sqlx::query(&<$store>::sql("DELETE FROM totp_setup_mails WHERE sent_at <= ?"))
-                    .bind(now - 24 * 60 * 60)
-                    .execute(&self.pool)
-                    .await?;
+                let throttle_rows = sqlx::query(&<$store>::sql(
+                    "DELETE FROM throttle WHERE blocked_until <= ?",
+                ))
+                .bind(now - 24 * 60 * 60)
+                .execute(&self.pool)
+                .await?;
+                sqlx::query(&<$store>::sql(
+                    "DELETE FROM totp_setup_mails WHERE sent_at <= ?",
+                ))
+                .bind(now - 24 * 60 * 60)
+                .execute(&self.pool)
+                .await?;
                 let audit_rows = sqlx::query(&<$store>::sql("DELETE FROM audit_log WHERE at < ?"))
                     .bind(audit_since)
                     .execute(&self.pool)
