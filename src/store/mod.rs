@@ -391,16 +391,18 @@ pub trait TwoStepStore: Send + Sync + 'static {
         limits: &[RateWindow],
     ) -> StoreResult<SetupOutcome>;
     /// Records `step` as used if it is newer than the last used step, in one statement.
-    /// With `activation_notice`, the credential must be pending (its secret still `sealed`,
-    /// unexpired): it becomes active and the notice is queued. Without, it must be active.
-    /// False when nothing matched (a replayed step, a replaced or expired secret).
+    /// When `pending`, the credential must be pending (its secret still `sealed`, unexpired)
+    /// and becomes active; otherwise it must be active. If the step is accepted, `then` (the
+    /// login's settlement: new session, audit lines, the activation notice) happens in the
+    /// same transaction. False when nothing matched (a replayed step, a replaced or expired
+    /// secret), and then nothing else happens.
     async fn accept_totp_step(
         &self,
         user: UserId,
         sealed: &Sealed,
         step: i64,
-        activation_notice: Option<&OutgoingMail>,
-        now: i64,
+        pending: bool,
+        then: &Settlement<'_>,
     ) -> StoreResult<bool>;
     /// Removes the credential, ends all the user's sessions, queues `notice` and records
     /// `audit` (whose time is the time of the change).

@@ -76,16 +76,16 @@ impl Attempt {
     /// account's count again; a right password alone only gives its own place back (the code
     /// step is still to come, and wrong codes must keep counting across sessions: RFC 4226
     /// §7.3).
-    pub fn succeeded(self, login_complete: bool, now: i64) -> Settlement<'static> {
+    pub fn succeeded<'a>(&self, login_complete: bool, now: i64) -> Settlement<'a> {
         let mut settlement = Settlement {
-            release: vec![self.address],
+            release: vec![self.address.clone()],
             now,
             ..Settlement::default()
         };
         if login_complete {
-            settlement.clear.push(self.account.0);
+            settlement.clear.push(self.account.0.clone());
         } else {
-            settlement.release.push(self.account);
+            settlement.release.push(self.account.clone());
         }
         settlement
     }

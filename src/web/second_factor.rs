@@ -341,28 +341,33 @@ async fn verify(
             } else {
                 None
             };
-            if state
+            // If the step is accepted, the login completes in the same transaction: a new
+            // session, the account's count cleared, the audit lines and the notice.
+            let (logged_in, next) =
+                session::fresh(&state, jar.clone(), user_id, LoginStage::Complete);
+            let mut then = attempt.succeeded(true, now);
+            then.mail = notice.as_ref();
+            then.session = Some(next);
+            if pending {
+                then.audit.push(AuditRecord {
+                    event: AuditEvent::TwoStepEnabled,
+                    outcome: Outcome::Success,
+                    ..record.clone()
+                });
+            }
+            then.audit.push(AuditRecord {
+                outcome: Outcome::Success,
+                ..record.clone()
+            });
+            let accepted = state
                 .store
-                .accept_totp_step(user_id, &credential.sealed, step, notice.as_ref(), now)
-                .await?
-            {
-                let mut settlement = attempt.succeeded(true, now);
+                .accept_totp_step(user_id, &credential.sealed, step, pending, &then)
+                .await?;
+            if accepted {
                 if pending {
                     state.outbox_wake.notify_one();
-                    settlement.audit.push(AuditRecord {
-                        event: AuditEvent::TwoStepEnabled,
-                        outcome: Outcome::Success,
-                        ..record.clone()
-                    });
                 }
-                settlement.audit.push(AuditRecord {
-                    outcome: Outcome::Success,
-                    ..record
-                });
-                let (jar, next) = session::fresh(&state, jar, user_id, LoginStage::Complete);
-                settlement.session = Some(next);
-                state.store.settle_attempt(&settlement).await?;
-                return Ok((jar, Redirect::to("/")).into_response());
+                return Ok((logged_in, Redirect::to("/")).into_response());
             }
             // Another request used this step first (or the secret was replaced meanwhile).
             (t.code_used, Outcome::Replayed)

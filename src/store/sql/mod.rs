@@ -145,6 +145,45 @@ macro_rules! sql_common {
             Ok(())
         }
 
+        /// What follows a checked attempt (see [`Settlement`]), inside `tx`.
+        async fn apply_settlement(
+            tx: &mut Transaction<'_, $db>,
+            settlement: &Settlement<'_>,
+        ) -> StoreResult<()> {
+        for (subject, number) in &settlement.release {
+            // The attempt was right: it gives its place back. The wait it set is lifted
+            // unless a later attempt has taken the count further meanwhile (and once
+            // no failure is left, whatever wait there was goes too).
+            sqlx::query(&<$store>::sql(
+                "UPDATE throttle SET failures = failures - 1, \
+                   blocked_until = CASE WHEN failures = ?2 OR failures = 1 THEN ?3 \
+                     ELSE blocked_until END \
+                 WHERE subject = ?1 AND failures > 0"),
+            )
+            .bind(subject)
+            .bind(number)
+            .bind(settlement.now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for subject in &settlement.clear {
+            sqlx::query(&<$store>::sql("DELETE FROM throttle WHERE subject = ?"))
+                .bind(subject)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for record in &settlement.audit {
+            insert_audit(tx, record).await?;
+        }
+        if let Some(mail) = settlement.mail {
+            insert_mail(tx, mail, settlement.now).await?;
+        }
+        if let Some((session, replacing)) = &settlement.session {
+            insert_session(tx, session, replacing.as_ref()).await?;
+        }
+            Ok(())
+        }
+
         /// Records `audit` with the change in `tx`, commits both, and logs the record.
         async fn commit_with_audit(mut tx: Transaction<'_, $db>, audit: &AuditRecord) -> StoreResult<()> {
             insert_audit(&mut tx, audit).await?;

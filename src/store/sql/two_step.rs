@@ -95,14 +95,15 @@ macro_rules! sql_two_step {
                 user: UserId,
                 sealed: &Sealed,
                 step: i64,
-                activation_notice: Option<&OutgoingMail>,
-                now: i64,
+                pending: bool,
+                then: &Settlement<'_>,
             ) -> StoreResult<bool> {
+                let now = then.now;
                 let mut tx = self.pool.begin().await?;
                 // The single point of decision against replay: only a newer step updates the row.
                 // The secret must still be the one the code was checked against ("Nieuwe code" in
                 // parallel replaces it), and a pending one must not have expired.
-                let condition = if activation_notice.is_some() {
+                let condition = if pending {
                     "state = 'pending' AND expires_at > ?"
                 } else {
                     "state = 'active' AND ? IS NOT NULL"
@@ -126,10 +127,9 @@ macro_rules! sql_two_step {
                 if updated.rows_affected() == 0 {
                     return Ok(false);
                 }
-                if let Some(notice) = activation_notice {
-                    insert_mail(&mut tx, notice, now).await?;
-                }
+                apply_settlement(&mut tx, then).await?;
                 tx.commit().await?;
+                then.audit.iter().for_each(trace_audit);
                 Ok(true)
             }
 
