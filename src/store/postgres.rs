@@ -50,6 +50,11 @@ impl PgStore {
     /// Under READ COMMITTED two parallel INSERT … SELECT COUNT(*) could both pass the rate
     /// limit; locking the user's row first serialises them.
     const LOCK_USER: Option<&'static str> = Some("SELECT id FROM users WHERE id = ? FOR UPDATE");
+    /// Relaxed commits (see `relaxed_writer` in sql/mod.rs): for this transaction only, the
+    /// commit does not wait for the WAL flush.
+    const RELAX_CONNECTION: Option<&'static str> = None;
+    const RESTORE_CONNECTION: Option<&'static str> = None;
+    const RELAX_TRANSACTION: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
 }
 
 /// Rewrites `?` (the next number) and `?N` (that number) to `$N`, outside string literals.

@@ -74,6 +74,11 @@ impl SqliteStore {
     const SKIP_LOCKED: &'static str = "";
     /// A single INSERT … SELECT is already serialised with every other writer.
     const LOCK_USER: Option<&'static str> = None;
+    /// Relaxed commits (see `relaxed_writer` in sql/mod.rs): in WAL mode, NORMAL skips the
+    /// flush at commit; the setting can only change between transactions.
+    const RELAX_CONNECTION: Option<&'static str> = Some("PRAGMA synchronous = NORMAL");
+    const RESTORE_CONNECTION: Option<&'static str> = Some("PRAGMA synchronous = FULL");
+    const RELAX_TRANSACTION: Option<&'static str> = None;
 }
 
 /// Copies the write-ahead log into the database every second, on a connection of its own.
@@ -92,3 +97,54 @@ async fn checkpoint_regularly(connection: SqlitePool) {
 }
 
 sql_store!(SqliteStore, Sqlite, SqliteRow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::throttle::ThrottlePolicy;
+
+    async fn synchronous(store: &SqliteStore) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Relaxed commits (the throttle, a login step) must not leave the one writer relaxed for
+    /// the durable writes after them, not even when the relaxed transaction fails.
+    #[tokio::test]
+    async fn the_writer_is_durable_again_after_a_relaxed_commit_even_a_failed_one() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", folder.path().display());
+        let settings = PoolSettings {
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(5),
+        };
+        let store = SqliteStore::connect(&url, &settings).await.unwrap();
+        const FULL: i64 = 2;
+        assert_eq!(synchronous(&store).await, FULL);
+
+        let policy = ThrottlePolicy::for_accounts(10, 15);
+        let check = ThrottleCheck {
+            subject: "account:jan".into(),
+            policy: &policy,
+        };
+        let admission = store.reserve_attempt(&[check], None, 1000).await.unwrap();
+        assert!(matches!(admission, Admission::Admitted { .. }));
+        assert_eq!(synchronous(&store).await, FULL);
+
+        // A code counted for a session that does not exist: the relaxed transaction fails.
+        let check = ThrottleCheck {
+            subject: "account:jan".into(),
+            policy: &policy,
+        };
+        let missing = crate::domain::token::TokenHash([7; 32]);
+        assert!(
+            store
+                .reserve_attempt(&[check], Some(&missing), 1000)
+                .await
+                .is_err()
+        );
+        assert_eq!(synchronous(&store).await, FULL);
+    }
+}

@@ -11,65 +11,39 @@ macro_rules! sql_security {
                 session: Option<&TokenHash>,
                 now: i64,
             ) -> StoreResult<Admission> {
-                let mut tx = self.pool.begin().await?;
-                let mut numbers = Vec::with_capacity(checks.len());
-                for (index, check) in checks.iter().enumerate() {
-                    let counted: Option<i64> = sqlx::query_scalar(&<$store>::sql(&reserve_sql(check.policy)))
-                        .bind(&check.subject)
-                        .bind(now)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    match counted {
-                        Some(number) => numbers.push(number),
-                        None => {
-                            let until: i64 = sqlx::query_scalar(&<$store>::sql(
-                                "SELECT blocked_until FROM throttle WHERE subject = ?"),
-                            )
-                            .bind(&check.subject)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                            // The subjects before this one keep their count: the attempt was
-                            // made, against an account or from an address that is waiting.
-                            tx.commit().await?;
-                            return Ok(Admission::Blocked { index, until });
-                        }
-                    }
+                let mut writer = relaxed_writer(&self.pool).await?;
+                let outcome = async {
+                    let mut tx = begin_relaxed(&mut writer).await?;
+                    let admission = reserve_in(&mut tx, checks, session, now).await?;
+                    tx.commit().await?;
+                    StoreResult::Ok(admission)
                 }
-                // The session's own count of codes (a few, then the password again), counted
-                // before the code is checked like the rest.
-                let session_codes = match session {
-                    Some(id) => {
-                        let count: Option<i64> = sqlx::query_scalar(&<$store>::sql(
-                            "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id_hash = ? \
-                             RETURNING failed_codes"),
-                        )
-                        .bind(&id.0[..])
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        Some(count.ok_or(StoreError::NotFound("session"))?)
-                    }
-                    None => None,
-                };
-                tx.commit().await?;
-                Ok(Admission::Admitted { numbers, session_codes })
+                .await;
+                restore_writer(writer).await?;
+                outcome
             }
 
             async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
-                apply_settlement(&mut tx, settlement).await?;
-                tx.commit().await?;
+                let mut writer = relaxed_writer(&self.pool).await?;
+                let outcome = async {
+                    let mut tx = begin_relaxed(&mut writer).await?;
+                    apply_settlement(&mut tx, settlement).await?;
+                    tx.commit().await?;
+                    StoreResult::Ok(())
+                }
+                .await;
+                restore_writer(writer).await?;
+                outcome?;
                 settlement.audit.iter().for_each(trace_audit);
                 Ok(())
             }
 
             async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
-                for record in records {
-                    insert_audit(&mut tx, record).await?;
-                }
-                tx.commit().await?;
-                records.iter().for_each(trace_audit);
-                Ok(())
+                let settlement = Settlement {
+                    audit: records.to_vec(),
+                    ..Settlement::default()
+                };
+                self.settle_attempt(&settlement).await
             }
 
             async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
@@ -109,6 +83,51 @@ macro_rules! sql_security {
                 entries.reverse();
                 Ok(entries)
             }
+        }
+
+        /// Counts one attempt against each subject (see [`SecurityStore::reserve_attempt`]).
+        async fn reserve_in(
+            tx: &mut Transaction<'_, $db>,
+            checks: &[ThrottleCheck<'_>],
+            session: Option<&TokenHash>,
+            now: i64,
+        ) -> StoreResult<Admission> {
+            let mut numbers = Vec::with_capacity(checks.len());
+            for (index, check) in checks.iter().enumerate() {
+                let counted: Option<i64> = sqlx::query_scalar(&<$store>::sql(&reserve_sql(check.policy)))
+                    .bind(&check.subject)
+                    .bind(now)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let Some(number) = counted else {
+                    // The subjects before this one keep their count: the attempt was made,
+                    // against an account or from an address that is waiting.
+                    let until: i64 = sqlx::query_scalar(&<$store>::sql(
+                        "SELECT blocked_until FROM throttle WHERE subject = ?"),
+                    )
+                    .bind(&check.subject)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    return Ok(Admission::Blocked { index, until });
+                };
+                numbers.push(number);
+            }
+            // The session's own count of codes (a few, then the password again), counted
+            // before the code is checked like the rest.
+            let session_codes = match session {
+                Some(id) => {
+                    let count: Option<i64> = sqlx::query_scalar(&<$store>::sql(
+                        "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id_hash = ? \
+                         RETURNING failed_codes"),
+                    )
+                    .bind(&id.0[..])
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    Some(count.ok_or(StoreError::NotFound("session"))?)
+                }
+                None => None,
+            };
+            Ok(Admission::Admitted { numbers, session_codes })
         }
     };
 }
