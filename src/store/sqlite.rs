@@ -1,5 +1,7 @@
 //! The embedded default: SQLite in WAL mode with synchronous=FULL (a committed change
-//! survives a power cut), foreign keys enforced, deleted rows overwritten.
+//! survives a power cut; the throttle's and a login step's writes are the one relaxed
+//! exception, see `relaxed_writer` in sql/mod.rs), foreign keys enforced, deleted rows
+//! overwritten.
 
 use std::borrow::Cow;
 use std::str::FromStr;

@@ -122,7 +122,7 @@ macro_rules! sql_common {
         /// the last moment's worth of them (never half of one transaction); the next durable
         /// commit or the checkpoint a second later flushes them. The login path then waits for
         /// no disk flush, and the code step's own durable commit does not queue behind a
-        /// flood of logins (`bench/`: its p99 under saturation went from 36 ms to 4 ms).
+        /// flood of logins' flushes (README, Performance).
         async fn relaxed_writer(
             pool: &sqlx::Pool<$db>,
         ) -> StoreResult<sqlx::pool::PoolConnection<$db>> {
