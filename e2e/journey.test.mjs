@@ -197,6 +197,25 @@ describe('the journey in a browser', () => {
     await page.getByLabel(NL.code).fill(appCode(newKey));
     await page.getByRole('button', { name: NL.login }).click();
     await page.getByRole('heading', { name: NL.done }).waitFor();
+
+    // Wachtwoord wijzigen: a wrong current password is refused, then the change goes through.
+    await page.getByRole('link', { name: 'Wachtwoord wijzigen' }).click();
+    await page.getByRole('heading', { name: 'Wachtwoord wijzigen' }).waitFor();
+    await capture(page, 'password-change');
+    const changed = 'Andere-Fiets-2025?';
+    await page.getByLabel('Huidig wachtwoord').fill('Verkeerd-Wachtwoord-1');
+    await page.getByLabel(NL.newPassword).fill(changed);
+    await page.getByLabel(NL.repeat).fill(changed);
+    await page.getByRole('button', { name: NL.save }).click();
+    await page.getByText('Je huidige wachtwoord klopt niet.').waitFor();
+    await capture(page, 'password-change-refused');
+    await page.getByLabel('Huidig wachtwoord').fill(PASSWORD);
+    await page.getByLabel(NL.newPassword).fill(changed);
+    await page.getByLabel(NL.repeat).fill(changed);
+    await page.getByRole('button', { name: NL.save }).click();
+    await page.getByText('Je wachtwoord is gewijzigd.', { exact: false }).waitFor();
+    await capture(page, 'password-changed');
+    await mailbox.waitFor(about('pietjansen@example.nl', /wachtwoord is gewijzigd/i), 'change notice');
     await page.context().close();
   });
 

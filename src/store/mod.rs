@@ -355,6 +355,17 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// The organization's users with their two-step and throttle state.
     async fn user_summaries(&self, org: OrgId) -> StoreResult<Vec<UserSummary>>;
+    /// Sets a new password hash for an active user, ends every other session of theirs
+    /// (`keep` stays), queues `notice` and records `audit`, in one durable transaction. The
+    /// number of sessions ended.
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: &TokenHash,
+        notice: &OutgoingMail,
+        audit: &AuditRecord,
+    ) -> StoreResult<u64>;
     /// Disables (ending every session) or enables the account; false when it already was.
     async fn set_disabled(
         &self,

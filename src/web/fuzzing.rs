@@ -1,10 +1,12 @@
 //! Entry points for the fuzz targets in `fuzz/` (built only under `cargo fuzz`, which sets
-//! `--cfg fuzzing`): the form bodies every handler parses, through the same deserializer
-//! axum's `Form` uses, and on into the domain rules that read the fields.
+//! `--cfg fuzzing`): the form bodies every handler parses (log-in, activation, code, password
+//! change, buttons), through the same deserializer axum's `Form` uses, and on into the domain
+//! rules that read the fields.
 
 use super::csrf::CsrfOnly;
 use super::invite::ActivateForm;
 use super::login::LoginForm;
+use super::password::ChangeForm;
 use super::second_factor::CodeForm;
 use crate::domain::account::Username;
 use crate::domain::password::{Password, PasswordPolicy};
@@ -29,6 +31,13 @@ pub fn parse_forms(body: &[u8]) {
     }
     if let Ok(form) = serde_urlencoded::from_bytes::<CodeForm>(body) {
         let _ = (TotpCode::parse(&form.code), form.csrf.len());
+    }
+    if let Ok(form) = serde_urlencoded::from_bytes::<ChangeForm>(body) {
+        let _ = (
+            Password::parse(&form.current),
+            Password::parse(&form.password),
+        );
+        let _ = (form.password_repeat.len(), form.csrf.len());
     }
     let _ = serde_urlencoded::from_bytes::<CsrfOnly>(body);
 }

@@ -89,6 +89,13 @@ pub struct Texts {
     pub locked_subject: &'static str,
     pub locked_body: &'static str,
     pub attempts_wait: &'static str,
+    pub change_title: &'static str,
+    pub current_password: &'static str,
+    pub current_wrong: &'static str,
+    pub password_changed: &'static str,
+    pub back_home: &'static str,
+    pub changed_subject: &'static str,
+    pub changed_body: &'static str,
 }
 
 pub static NL: Texts = Texts {
@@ -175,6 +182,13 @@ pub static NL: Texts = Texts {
     locked_subject: "Inloggen op je account is tijdelijk geblokkeerd",
     locked_body: "Voor je account {} is te vaak een verkeerd wachtwoord of een verkeerde code ingevuld. Inloggen is daarom tijdelijk geblokkeerd; dat gaat vanzelf over. Was jij dit niet? Neem dan contact op met je beheerder: dan probeert iemand anders in te loggen met jouw gegevens.",
     attempts_wait: "Te veel pogingen. Probeer het over {} opnieuw.",
+    change_title: "Wachtwoord wijzigen",
+    current_password: "Huidig wachtwoord",
+    current_wrong: "Je huidige wachtwoord klopt niet.",
+    password_changed: "Je wachtwoord is gewijzigd. Op je andere apparaten ben je uitgelogd.",
+    back_home: "Terug",
+    changed_subject: "Je wachtwoord is gewijzigd",
+    changed_body: "Het wachtwoord van je account {} is zojuist gewijzigd en je bent op je andere apparaten uitgelogd. Was jij dit niet? Neem dan direct contact op met je beheerder.",
 };
 
 pub static EN: Texts = Texts {
@@ -261,6 +275,13 @@ pub static EN: Texts = Texts {
     locked_subject: "Logging in to your account is temporarily blocked",
     locked_body: "A wrong password or code was entered too often for your account {}. Logging in is therefore blocked for a while; this ends by itself. Was this not you? Then contact your administrator: someone else is trying to log in with your details.",
     attempts_wait: "Too many attempts. Try again in {}.",
+    change_title: "Change password",
+    current_password: "Current password",
+    current_wrong: "Your current password is not correct.",
+    password_changed: "Your password has been changed. You have been logged out on your other devices.",
+    back_home: "Back",
+    changed_subject: "Your password was changed",
+    changed_body: "The password of your account {} has just been changed and you have been logged out on your other devices. Was this not you? Then contact your administrator at once.",
 };
 
 impl Texts {

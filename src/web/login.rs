@@ -47,6 +47,7 @@ struct HomePage<'a> {
     t: &'static Texts,
     page: PageChrome,
     csrf: String,
+    notice: Option<&'static str>,
     display_name: &'a str,
     username: &'a str,
     org_name: &'a str,
@@ -208,6 +209,7 @@ async fn home(
     State(state): State<AppState>,
     lang: Preferred,
     current: CurrentSession,
+    Query(query): Query<Notice>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
     let Some(session) = current.complete() else {
@@ -215,10 +217,13 @@ async fn home(
     };
     let t = lang.or_org(session.org.lang);
     let (jar, csrf) = token_for_page(&state, jar);
+    let notice =
+        (query.notice.as_deref() == Some("password_changed")).then_some(t.password_changed);
     let page = HomePage {
         t,
         page: chrome(&state, t, "/"),
         csrf,
+        notice,
         display_name: &session.user.display_name,
         username: &session.user.username,
         org_name: &session.org.name,

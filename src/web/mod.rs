@@ -12,6 +12,7 @@ pub mod i18n;
 mod invite;
 mod lang;
 mod login;
+mod password;
 mod second_factor;
 mod session;
 
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(login::router())
         .merge(invite::router())
+        .merge(password::router())
         .merge(second_factor::router())
         .merge(lang::router())
         .merge(assets::router());

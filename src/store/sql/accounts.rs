@@ -278,6 +278,38 @@ macro_rules! sql_accounts {
                 commit_with_audit(tx, audit).await?;
                 Ok(true)
             }
+
+            async fn change_password(
+                &self,
+                user: UserId,
+                password_hash: &str,
+                keep: &TokenHash,
+                notice: &OutgoingMail,
+                audit: &AuditRecord,
+            ) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query(&<$store>::sql(
+                    "UPDATE users SET password_hash = ? \
+                     WHERE id = ? AND state = 'active' AND disabled_at IS NULL"),
+                )
+                .bind(password_hash)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+                if changed.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("active user"));
+                }
+                let ended = sqlx::query(&<$store>::sql(
+                    "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?"),
+                )
+                .bind(user)
+                .bind(&keep.0[..])
+                .execute(&mut *tx)
+                .await?;
+                insert_mail(&mut tx, notice, audit.at).await?;
+                commit_with_audit(tx, audit).await?;
+                Ok(ended.rows_affected())
+            }
         }
     };
 }

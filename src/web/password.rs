@@ -1,0 +1,214 @@
+//! Changing the password of a logged-in user: the current password (checked under the same
+//! throttle as a login), the new one under the organization's policy (OPSLAAN). Every other
+//! session of the user ends, and the user is told by e-mail (ASVS V2.1.5, V2.1.6, V3.3.3).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::attempts::{self, Admitted};
+use super::csrf::{CsrfField, ProtectedForm, token_for_page};
+use super::i18n::Texts;
+use super::lang::{Preferred, chrome};
+use super::session::CurrentSession;
+use super::{AppState, ClientAddress, PageChrome, WebError};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::password::{Password, Requirement};
+use crate::mail::compose;
+use crate::store::Session;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/password", get(change_page).post(change))
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct ChangePage<'a> {
+    t: &'static Texts,
+    page: PageChrome,
+    csrf: String,
+    username: &'a str,
+    requirements: Vec<Requirement>,
+    current_error: Option<String>,
+    errors: Vec<Requirement>,
+    mismatch: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ChangeForm {
+    #[serde(default)]
+    pub(super) csrf: String,
+    pub(super) current: String,
+    pub(super) password: String,
+    pub(super) password_repeat: String,
+}
+
+impl CsrfField for ChangeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// What went wrong with a submitted form, for the page that shows it again.
+#[derive(Default)]
+struct Problems {
+    current: Option<String>,
+    errors: Vec<Requirement>,
+    mismatch: bool,
+}
+
+fn render(
+    state: &AppState,
+    t: &'static Texts,
+    session: &Session,
+    csrf: String,
+    problems: Problems,
+) -> Result<String, WebError> {
+    let page = ChangePage {
+        t,
+        page: chrome(state, t, "/password"),
+        csrf,
+        username: &session.user.username,
+        requirements: session.org.policy.requirements(),
+        current_error: problems.current,
+        errors: problems.errors,
+        mismatch: problems.mismatch,
+    };
+    Ok(page.render()?)
+}
+
+async fn change_page(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let Some(session) = current.complete() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let t = lang.or_org(session.org.lang);
+    let (jar, csrf) = token_for_page(&state, jar);
+    let html = render(&state, t, &session, csrf, Problems::default())?;
+    Ok((jar, Html(html)).into_response())
+}
+
+async fn change(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+    ClientAddress(client): ClientAddress,
+    ProtectedForm(form): ProtectedForm<ChangeForm>,
+) -> Result<Response, WebError> {
+    let Some(session) = current.complete() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let t = lang.or_org(session.org.lang);
+    let user = &session.user;
+    let shown_again = |status: StatusCode, problems: Problems| -> Result<Response, WebError> {
+        let html = render(&state, t, &session, form.csrf.clone(), problems)?;
+        Ok((status, Html(html)).into_response())
+    };
+
+    // The new password first: a refusal here costs no hashing and no attempt.
+    let personal = [
+        user.username.as_str(),
+        user.email.split('@').next().unwrap_or(""),
+    ];
+    let new = Password::parse(&form.password).ok();
+    let errors = match &new {
+        Some(new) => session.org.policy.broken_by(new, &personal),
+        None => vec![Requirement::MaxLength(session.org.policy.max_length())],
+    };
+    let mismatch = form.password != form.password_repeat;
+    let Some(new) = new.filter(|_| errors.is_empty() && !mismatch) else {
+        let problems = Problems {
+            errors,
+            mismatch,
+            ..Problems::default()
+        };
+        return shown_again(StatusCode::UNPROCESSABLE_ENTITY, problems);
+    };
+
+    // The current password, counted before it is checked, like a login.
+    let record = AuditRecord::new(state.clock.now(), AuditEvent::PasswordSet, Outcome::Failure)
+        .user(session.org.id, user.id, &user.username)
+        .client(&client)
+        .detail("change");
+    let attempt = match attempts::admit(&state, &client, Some(user.username.as_str()), None).await?
+    {
+        Admitted::Yes(attempt) => attempt,
+        Admitted::No { until } => {
+            let record = AuditRecord {
+                outcome: Outcome::Throttled,
+                ..record
+            };
+            state.store.record_audit(&[record]).await?;
+            let wait = t.fill(t.attempts_wait, t.wait_time(until - state.clock.now()));
+            let problems = Problems {
+                current: Some(wait),
+                ..Problems::default()
+            };
+            return shown_again(StatusCode::TOO_MANY_REQUESTS, problems);
+        }
+    };
+    let stored = state
+        .store
+        .login_candidate(&user.username)
+        .await?
+        .and_then(|c| c.password_hash);
+    let right = match Password::parse(&form.current) {
+        Ok(current) => match state.hasher.verify(current, stored).await {
+            Ok(right) => right,
+            Err(busy) => {
+                // Not checked (the hashing queue is full): the attempt gives its places back.
+                let released = attempt.succeeded(false, state.clock.now());
+                state.store.settle_attempt(&released).await?;
+                return Err(busy.into());
+            }
+        },
+        Err(_) => false,
+    };
+    let now = state.clock.now();
+    if !right {
+        attempt
+            .failed(&state, Some((user, session.org.lang)), record)
+            .await?;
+        let problems = Problems {
+            current: Some(t.current_wrong.to_owned()),
+            ..Problems::default()
+        };
+        return shown_again(StatusCode::UNAUTHORIZED, problems);
+    }
+    state
+        .store
+        .settle_attempt(&attempt.succeeded(false, now))
+        .await?;
+
+    let hash = state.hasher.hash(new).await?;
+    let t_org = Texts::of(session.org.lang);
+    let notice = compose::notice(
+        &state.settings.mail_from,
+        compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
+        session.org.lang,
+        &state.settings.service_name,
+        t_org.changed_subject,
+        &t_org.fill(t_org.changed_body, &user.username),
+    )
+    .map_err(anyhow::Error::from)?;
+    let record = AuditRecord {
+        outcome: Outcome::Success,
+        at: now,
+        ..record
+    };
+    state
+        .store
+        .change_password(user.id, &hash, &session.id_hash, &notice, &record)
+        .await?;
+    state.outbox_wake.notify_one();
+    Ok(Redirect::to("/?notice=password_changed").into_response())
+}
