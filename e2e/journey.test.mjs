@@ -232,7 +232,7 @@ describe('the journey in a browser', () => {
     await page.getByRole('heading', { name: NL.done }).waitFor();
 
     // D: the code of the first login is spent; the app shows the next one after the period.
-    await page.getByRole('button', { name: NL.logout }).click();
+    await page.getByRole('button', { name: NL.logout, exact: true }).click();
     await page.getByText('Je bent uitgelogd.').waitFor();
     await nextPeriod();
     await logIn(page, 'klaas', NL);
@@ -245,7 +245,7 @@ describe('the journey in a browser', () => {
     await page.getByRole('button', { name: NL.login }).click();
     await page.getByRole('heading', { name: NL.done }).waitFor();
 
-    await page.getByRole('button', { name: NL.logout }).click();
+    await page.getByRole('button', { name: NL.logout, exact: true }).click();
     await logIn(page, 'klaas', NL);
     await page.getByRole('button', { name: NL.app }).click();
     await page.getByLabel(NL.code).fill(fresh);

@@ -274,6 +274,32 @@ async fn log_out_everywhere_ends_every_session_of_the_user() {
     assert!(app.admin.sessions("acme", "jan").await.unwrap().is_empty());
 }
 
+async fn users_see_their_sessions_and_log_out_everywhere_themselves() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let (laptop, phone, stranger) = (browser(), browser(), browser());
+    app.full_login_with(&laptop, "jan", GOOD).await;
+    app.clock.advance(30);
+    app.full_login_with(&phone, "jan", GOOD).await;
+    // Someone with the password but not the app: the user sees that too.
+    app.login_with(&stranger, "jan", GOOD).await;
+
+    let home = app.get_with(&laptop, "/").await.text().await.unwrap();
+    assert_eq!(home.matches("<li>ingelogd ").count(), 3, "{home}");
+    assert_eq!(home.matches("(dit apparaat)").count(), 1);
+    assert_eq!(home.matches("(alleen het wachtwoord, nog zonder code)").count(), 1);
+
+    let done = app.submit_with(&laptop, "/", "/logout/everywhere", &[]).await;
+    assert_eq!(location(&done), "/login?notice=logged_out_everywhere");
+    for client in [&laptop, &phone] {
+        assert_eq!(location(&app.get_with(client, "/").await), "/login");
+    }
+    assert_eq!(location(&app.get_with(&stranger, "/2fa").await), "/login");
+    let log = audit_of(&app, "jan").await;
+    assert!(log.iter().any(|e| e.event == AuditEvent::SessionEnded
+        && e.detail.as_deref() == Some("everywhere")));
+}
+
 async fn session_timeouts_come_from_the_settings() {
     let app = spawn_app_with(|s| {
         s.session_idle_minutes = 5;

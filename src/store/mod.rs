@@ -265,9 +265,11 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// A session as an administrator sees it (never its id).
+/// A session as its user or an administrator sees it (never its id; the digest only tells
+/// the user's own session apart).
 #[derive(Debug, Clone)]
 pub struct SessionSummary {
+    pub id_hash: TokenHash,
     pub stage: LoginStage,
     pub created_at: i64,
     pub last_seen_at: i64,

@@ -96,6 +96,12 @@ pub struct Texts {
     pub back_home: &'static str,
     pub changed_subject: &'static str,
     pub changed_body: &'static str,
+    pub sessions_heading: &'static str,
+    pub session_line: &'static str,
+    pub this_device: &'static str,
+    pub password_only: &'static str,
+    pub logout_everywhere: &'static str,
+    pub logged_out_everywhere: &'static str,
 }
 
 pub static NL: Texts = Texts {
@@ -189,6 +195,12 @@ pub static NL: Texts = Texts {
     back_home: "Terug",
     changed_subject: "Je wachtwoord is gewijzigd",
     changed_body: "Het wachtwoord van je account {} is zojuist gewijzigd en je bent op je andere apparaten uitgelogd. Was jij dit niet? Neem dan direct contact op met je beheerder.",
+    sessions_heading: "Waar je bent ingelogd",
+    session_line: "ingelogd {}",
+    this_device: "dit apparaat",
+    password_only: "alleen het wachtwoord, nog zonder code",
+    logout_everywhere: "OVERAL UITLOGGEN",
+    logged_out_everywhere: "Je bent overal uitgelogd.",
 };
 
 pub static EN: Texts = Texts {
@@ -282,6 +294,12 @@ pub static EN: Texts = Texts {
     back_home: "Back",
     changed_subject: "Your password was changed",
     changed_body: "The password of your account {} has just been changed and you have been logged out on your other devices. Was this not you? Then contact your administrator at once.",
+    sessions_heading: "Where you are logged in",
+    session_line: "logged in {}",
+    this_device: "this device",
+    password_only: "password only, no code yet",
+    logout_everywhere: "LOG OUT EVERYWHERE",
+    logged_out_everywhere: "You have been logged out everywhere.",
 };
 
 impl Texts {

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
+        .route("/logout/everywhere", post(logout_everywhere))
 }
 
 #[derive(Template)]
@@ -48,6 +49,7 @@ struct HomePage<'a> {
     page: PageChrome,
     csrf: String,
     notice: Option<&'static str>,
+    sessions: Vec<SessionLine>,
     display_name: &'a str,
     username: &'a str,
     org_name: &'a str,
@@ -73,6 +75,7 @@ async fn login_page(
         Some("activated") => Some(t.activated_notice),
         Some("logged_out") => Some(t.logged_out_notice),
         Some("too_many_codes") => Some(t.too_many_codes),
+        Some("logged_out_everywhere") => Some(t.logged_out_everywhere),
         _ => None,
     };
     let (jar, csrf) = token_for_page(&state, jar);
@@ -219,14 +222,69 @@ async fn home(
     let (jar, csrf) = token_for_page(&state, jar);
     let notice =
         (query.notice.as_deref() == Some("password_changed")).then_some(t.password_changed);
+    let sessions = state
+        .store
+        .sessions_of_user(session.user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionLine {
+            started: utc_minute(s.created_at),
+            this_device: s.id_hash == session.id_hash,
+            password_only: s.stage == LoginStage::SecondFactor,
+        })
+        .collect();
     let page = HomePage {
         t,
         page: chrome(&state, t, "/"),
         csrf,
         notice,
+        sessions,
         display_name: &session.user.display_name,
         username: &session.user.username,
         org_name: &session.org.name,
     };
     Ok((jar, Html(page.render()?)).into_response())
+}
+
+/// One of the user's sessions as the logged-in page lists it.
+struct SessionLine {
+    started: String,
+    this_device: bool,
+    password_only: bool,
+}
+
+/// "2026-11-25 14:03 UTC".
+fn utc_minute(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|at| at.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// Ends every session of the user, this one too (ASVS V3.3.4).
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    ClientAddress(client): ClientAddress,
+    jar: CookieJar,
+    ProtectedForm(_): ProtectedForm<CsrfOnly>,
+) -> Result<Response, WebError> {
+    let Some(session) = current.complete() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let record = AuditRecord::new(
+        state.clock.now(),
+        AuditEvent::SessionEnded,
+        Outcome::Success,
+    )
+    .user(session.org.id, session.user.id, &session.user.username)
+    .client(&client)
+    .detail("everywhere");
+    state
+        .store
+        .end_sessions_of_user(session.user.id, &record)
+        .await?;
+    let jar = session::end(&state, jar).await?;
+    Ok((jar, Redirect::to("/login?notice=logged_out_everywhere")).into_response())
 }

@@ -52,7 +52,7 @@ macro_rules! sql_sessions {
 
             async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>> {
                 let rows = sqlx::query(&<$store>::sql(
-                    "SELECT stage, created_at, last_seen_at, expires_at FROM sessions \
+                    "SELECT id_hash, stage, created_at, last_seen_at, expires_at FROM sessions \
                      WHERE user_id = ? ORDER BY created_at",
                 ))
                 .bind(user)
@@ -61,7 +61,12 @@ macro_rules! sql_sessions {
                 rows.iter()
                     .map(|row| {
                         let stage: String = row.try_get("stage")?;
+                        let id: Vec<u8> = row.try_get("id_hash")?;
                         Ok(SessionSummary {
+                            id_hash: TokenHash(
+                                id.try_into()
+                                    .map_err(|_| StoreError::Corrupt("session id digest".into()))?,
+                            ),
                             stage: LoginStage::from_db(&stage).ok_or_else(|| {
                                 StoreError::Corrupt(format!("login stage {stage:?}"))
                             })?,
