@@ -35,8 +35,15 @@ async fn a_new_password_ends_the_other_sessions_and_the_old_password() {
     app.clock.advance(30);
     app.full_login_with(&phone, "jan", GOOD).await;
 
+    let before = app.admin.sessions("acme", "jan").await.unwrap();
     let done = change(&app, &laptop, GOOD, NEW, NEW).await;
     assert_eq!(location(&done), "/?notice=password_changed");
+    let after = app.admin.sessions("acme", "jan").await.unwrap();
+    assert_eq!(after.len(), 1, "only this browser's session is left");
+    assert!(
+        before.iter().all(|s| s.id_hash != after[0].id_hash),
+        "and it has a new id"
+    );
     let home = app.get_with(&laptop, &location(&done)).await;
     assert_eq!(home.status(), StatusCode::OK, "this session goes on");
     assert!(home.text().await.unwrap().contains("Je wachtwoord is gewijzigd"));

@@ -5,15 +5,15 @@
 mod postgres;
 mod sql;
 mod sqlite;
+mod types;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::domain::account::{AccountState, InvitationRecord, LoginStage};
+use crate::domain::account::{InvitationRecord, LoginStage};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::lang::Lang;
 use crate::domain::password::PasswordPolicy;
 use crate::domain::second_factor::RateWindow;
 use crate::domain::throttle::ThrottlePolicy;
@@ -22,6 +22,7 @@ use crate::keyring::Sealed;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use types::*;
 
 /// Connection pool settings, from the configuration.
 #[derive(Debug, Clone)]
@@ -77,222 +78,6 @@ impl StoreError {
             )
         )
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct Organization {
-    pub id: OrgId,
-    pub slug: String,
-    pub name: String,
-    pub lang: Lang,
-    pub policy: PasswordPolicy,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewOrganization {
-    pub slug: String,
-    pub name: String,
-    pub lang: Lang,
-    pub policy: PasswordPolicy,
-    pub now: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct User {
-    pub id: UserId,
-    pub org_id: OrgId,
-    pub username: String,
-    pub email: String,
-    pub display_name: String,
-    pub state: AccountState,
-}
-
-/// A user together with what login needs to check.
-#[derive(Debug, Clone)]
-pub struct LoginCandidate {
-    pub user: User,
-    pub password_hash: Option<String>,
-    /// The organization's language (for a notice to the user).
-    pub lang: Lang,
-}
-
-/// A mail to put in the outbox: the whole RFC 5322 message, ready for SMTP.
-#[derive(Clone)]
-pub struct OutgoingMail {
-    pub sender: String,
-    pub recipient: String,
-    pub message: Vec<u8>,
-    /// After this time the mail is dropped instead of sent (its content has expired).
-    pub discard_after: Option<i64>,
-}
-
-#[derive(Clone)]
-pub struct NewInvitation {
-    pub org_id: OrgId,
-    pub username: String,
-    pub email: String,
-    pub display_name: String,
-    pub token_hash: TokenHash,
-    pub expires_at: i64,
-    pub now: i64,
-}
-
-/// An invitation link as the activation page needs it.
-#[derive(Debug, Clone)]
-pub struct Invitation {
-    pub record: InvitationRecord,
-    pub user: User,
-    pub org: Organization,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewSession {
-    pub id_hash: TokenHash,
-    pub user_id: UserId,
-    pub stage: LoginStage,
-    pub now: i64,
-    pub expires_at: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub id_hash: TokenHash,
-    pub stage: LoginStage,
-    pub last_seen_at: i64,
-    pub expires_at: i64,
-    pub user: User,
-    pub org: Organization,
-}
-
-/// A mail claimed from the outbox by one sender for the length of its lease.
-#[derive(Clone)]
-pub struct QueuedMail {
-    pub id: i64,
-    pub attempts: i64,
-    pub mail: OutgoingMail,
-}
-
-#[derive(Debug, Clone)]
-pub struct DevMail {
-    pub id: i64,
-    pub recipient: String,
-    pub message: Vec<u8>,
-    pub received_at: i64,
-}
-
-/// A user's authenticator-app credential, its secret still sealed.
-#[derive(Debug, Clone)]
-pub struct TotpCredential {
-    pub sealed: Sealed,
-    pub active: bool,
-    /// When a pending secret stops working; `None` once active.
-    pub expires_at: Option<i64>,
-    pub last_step: Option<i64>,
-}
-
-/// A new pending secret and the set-up mail that carries it.
-pub struct NewTotpSetup<'a> {
-    pub user_id: UserId,
-    pub sealed: &'a Sealed,
-    pub expires_at: i64,
-    pub mail: &'a OutgoingMail,
-    pub now: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SetupOutcome {
-    Started,
-    /// The rate limit refused it; these are the earlier sends that count.
-    RateLimited {
-        recent_sends: Vec<i64>,
-    },
-    /// The user already has active two-step verification: set-up cannot restart.
-    AlreadyActive,
-}
-
-/// One subject to count a password or code attempt against, under its rules.
-pub struct ThrottleCheck<'a> {
-    pub subject: String,
-    pub policy: &'a ThrottlePolicy,
-}
-
-/// Whether an attempt may be checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Admission {
-    /// Counted: the failure number this attempt was given, per subject, in order; and for a
-    /// code typed in a session, that session's count of codes so far.
-    Admitted {
-        numbers: Vec<i64>,
-        session_codes: Option<i64>,
-    },
-    /// Refused unchecked: the subject at this index waits until `until`.
-    Blocked { index: usize, until: i64 },
-}
-
-/// What happens after an attempt was checked, in one transaction.
-#[derive(Default)]
-pub struct Settlement<'a> {
-    /// Subjects whose counted attempt turned out right: (subject, the failure number it got).
-    pub release: Vec<(String, i64)>,
-    /// Subjects whose count starts again at zero (a completed login, an unlock).
-    pub clear: Vec<String>,
-    pub audit: Vec<AuditRecord>,
-    pub mail: Option<&'a OutgoingMail>,
-    /// A session to start (after a login step), replacing the browser's previous one.
-    pub session: Option<(NewSession, Option<TokenHash>)>,
-    pub now: i64,
-}
-
-/// Which audit lines to read.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub org: Option<OrgId>,
-    pub user: Option<UserId>,
-    pub since: Option<i64>,
-    pub limit: i64,
-}
-
-/// An audit line as read back.
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub at: i64,
-    pub event: AuditEvent,
-    pub outcome: Outcome,
-    pub org_slug: Option<String>,
-    pub user_id: Option<UserId>,
-    pub username: Option<String>,
-    pub client: Option<String>,
-    pub detail: Option<String>,
-}
-
-/// A session as its user or an administrator sees it (never its id; the digest only tells
-/// the user's own session apart).
-#[derive(Debug, Clone)]
-pub struct SessionSummary {
-    pub id_hash: TokenHash,
-    pub stage: LoginStage,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    pub expires_at: i64,
-}
-
-/// A user with what `user list` shows beside the account.
-#[derive(Debug, Clone)]
-pub struct UserSummary {
-    pub user: User,
-    /// `None`: no authenticator app; `Some(false)`: set-up pending; `Some(true)`: active.
-    pub two_step: Option<bool>,
-    /// Failed attempts since the last completed login, and until when the account waits.
-    pub failures: i64,
-    pub blocked_until: i64,
-}
-
-/// What a clean-up pass removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Swept {
-    pub sessions: u64,
-    pub throttle_rows: u64,
-    pub audit_rows: u64,
 }
 
 /// Sends an audit record to the log too: JSON lines on stdout for log shippers. The store
@@ -357,14 +142,14 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// The organization's users with their two-step and throttle state.
     async fn user_summaries(&self, org: OrgId) -> StoreResult<Vec<UserSummary>>;
-    /// Sets a new password hash for an active user, ends every other session of theirs
-    /// (`keep` stays), queues `notice` and records `audit`, in one durable transaction. The
-    /// number of sessions ended.
+    /// Sets a new password hash for an active user, ends every session of theirs and starts
+    /// `session` in their place (the browser that changed it goes on with a new id), queues
+    /// `notice` and records `audit`, in one durable transaction. The number of sessions ended.
     async fn change_password(
         &self,
         user: UserId,
         password_hash: &str,
-        keep: &TokenHash,
+        session: &NewSession,
         notice: &OutgoingMail,
         audit: &AuditRecord,
     ) -> StoreResult<u64>;

@@ -1,6 +1,7 @@
 //! Changing the password of a logged-in user: the current password (checked under the same
 //! throttle as a login), the new one under the organization's policy (OPSLAAN). Every other
-//! session of the user ends, and the user is told by e-mail (ASVS V2.1.5, V2.1.6, V3.3.3).
+//! session of the user ends, this browser gets a new session id, and the user is told by
+//! e-mail (ASVS V2.1.5, V2.1.6, V3.3.3).
 
 use askama::Template;
 use axum::Router;
@@ -15,8 +16,9 @@ use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, ProtectedForm, token_for_page};
 use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
-use super::session::CurrentSession;
+use super::session::{self, CurrentSession};
 use super::{AppState, ClientAddress, PageChrome, WebError};
+use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::{Password, Requirement};
 use crate::mail::compose;
@@ -102,6 +104,7 @@ async fn change(
     lang: Preferred,
     current: CurrentSession,
     ClientAddress(client): ClientAddress,
+    jar: CookieJar,
     ProtectedForm(form): ProtectedForm<ChangeForm>,
 ) -> Result<Response, WebError> {
     let Some(session) = current.complete() else {
@@ -205,10 +208,12 @@ async fn change(
         at: now,
         ..record
     };
+    // A new session id for this browser as well (ASVS V3.2.1: new id at re-authentication).
+    let (jar, (next, _)) = session::fresh(&state, jar, user.id, LoginStage::Complete);
     state
         .store
-        .change_password(user.id, &hash, &session.id_hash, &notice, &record)
+        .change_password(user.id, &hash, &next, &notice, &record)
         .await?;
     state.outbox_wake.notify_one();
-    Ok(Redirect::to("/?notice=password_changed").into_response())
+    Ok((jar, Redirect::to("/?notice=password_changed")).into_response())
 }

@@ -283,7 +283,7 @@ macro_rules! sql_accounts {
                 &self,
                 user: UserId,
                 password_hash: &str,
-                keep: &TokenHash,
+                session: &NewSession,
                 notice: &OutgoingMail,
                 audit: &AuditRecord,
             ) -> StoreResult<u64> {
@@ -299,16 +299,11 @@ macro_rules! sql_accounts {
                 if changed.rows_affected() == 0 {
                     return Err(StoreError::NotFound("active user"));
                 }
-                let ended = sqlx::query(&<$store>::sql(
-                    "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?"),
-                )
-                .bind(user)
-                .bind(&keep.0[..])
-                .execute(&mut *tx)
-                .await?;
+                let ended = delete_sessions_of(&mut tx, user).await?;
+                insert_session(&mut tx, session, None).await?;
                 insert_mail(&mut tx, notice, audit.at).await?;
                 commit_with_audit(tx, audit).await?;
-                Ok(ended.rows_affected())
+                Ok(ended)
             }
         }
     };
