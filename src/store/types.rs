@@ -157,8 +157,8 @@ pub enum Admission {
         numbers: Vec<i64>,
         session_codes: Option<i64>,
     },
-    /// Refused unchecked: the subject at this index waits until `until`.
-    Blocked { index: usize, until: i64 },
+    /// Refused unchecked: a subject waits until `until`.
+    Blocked { until: i64 },
 }
 
 /// What happens after an attempt was checked, in one transaction.

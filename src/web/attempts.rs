@@ -66,7 +66,7 @@ pub async fn admit(
                     session_codes,
                 })
             }
-            Admission::Blocked { until, .. } => Admitted::No { until },
+            Admission::Blocked { until } => Admitted::No { until },
         },
     )
 }
@@ -132,4 +132,21 @@ impl Attempt {
         }
         Ok(())
     }
+}
+
+/// An attempt refused unchecked: keeps `audit` as throttled, and returns what the user may
+/// read ("Te veel pogingen. Probeer het over … opnieuw."), for pages where the account is
+/// already known to the one asking.
+pub async fn refused(
+    state: &AppState,
+    t: &Texts,
+    audit: AuditRecord,
+    until: i64,
+) -> Result<String, WebError> {
+    let record = AuditRecord {
+        outcome: Outcome::Throttled,
+        ..audit
+    };
+    state.store.record_audit(&[record]).await?;
+    Ok(t.fill(t.attempts_wait, t.wait_time(until - state.clock.now())))
 }

@@ -176,9 +176,9 @@ async fn login(
                 attempt.failed(&state, real_user, record).await?;
             }
         },
-        Admitted::No { .. } => {
-            record.outcome = Outcome::Throttled;
-            state.store.record_audit(&[record]).await?;
+        Admitted::No { until } => {
+            // The wait is not shown: a locked account must look like a wrong password.
+            attempts::refused(&state, lang.texts(), record, until).await?;
         }
     }
     // Wrong password, unknown or inactive account, or a locked one: one answer for all.
@@ -273,14 +273,7 @@ async fn logout_everywhere(
     let Some(session) = current.complete() else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let record = AuditRecord::new(
-        state.clock.now(),
-        AuditEvent::SessionEnded,
-        Outcome::Success,
-    )
-    .user(session.org.id, session.user.id, &session.user.username)
-    .client(&client)
-    .detail("everywhere");
+    let record = session::end_record(&state, &session, &client, "everywhere");
     state
         .store
         .end_sessions_of_user(session.user.id, &record)

@@ -146,12 +146,7 @@ async fn change(
     {
         Admitted::Yes(attempt) => attempt,
         Admitted::No { until } => {
-            let record = AuditRecord {
-                outcome: Outcome::Throttled,
-                ..record
-            };
-            state.store.record_audit(&[record]).await?;
-            let wait = t.fill(t.attempts_wait, t.wait_time(until - state.clock.now()));
+            let wait = attempts::refused(&state, t, record, until).await?;
             let problems = Problems {
                 current: Some(wait),
                 ..Problems::default()

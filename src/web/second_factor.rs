@@ -283,12 +283,7 @@ async fn verify(
     let attempt = match admitted {
         Admitted::Yes(attempt) => attempt,
         Admitted::No { until } => {
-            let record = AuditRecord {
-                outcome: Outcome::Throttled,
-                ..record
-            };
-            state.store.record_audit(&[record]).await?;
-            let wait = t.fill(t.attempts_wait, t.wait_time(until - state.clock.now()));
+            let wait = attempts::refused(&state, t, record, until).await?;
             let (jar, csrf) = token_for_page(&state, jar);
             let html = render_code_page(&state, t, &session, &credential, csrf, None, Some(wait))?;
             return Ok((StatusCode::TOO_MANY_REQUESTS, jar, Html(html)).into_response());

@@ -158,15 +158,25 @@ pub async fn record_end(
     client: &str,
     reason: &'static str,
 ) -> Result<(), WebError> {
-    let record = AuditRecord::new(
+    let record = end_record(state, session, client, reason);
+    Ok(state.store.record_audit(&[record]).await?)
+}
+
+/// The audit line for the end of `session` (and of the user's others, for "everywhere").
+pub fn end_record(
+    state: &AppState,
+    session: &Session,
+    client: &str,
+    reason: &'static str,
+) -> AuditRecord {
+    AuditRecord::new(
         state.clock.now(),
         AuditEvent::SessionEnded,
         Outcome::Success,
     )
     .user(session.org.id, session.user.id, &session.user.username)
     .client(client)
-    .detail(reason);
-    Ok(state.store.record_audit(&[record]).await?)
+    .detail(reason)
 }
 
 /// Deletes the browser's session from the store and the cookie from the browser.

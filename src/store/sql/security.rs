@@ -93,7 +93,7 @@ macro_rules! sql_security {
             now: i64,
         ) -> StoreResult<Admission> {
             let mut numbers = Vec::with_capacity(checks.len());
-            for (index, check) in checks.iter().enumerate() {
+            for check in checks {
                 let counted: Option<i64> = sqlx::query_scalar(&<$store>::sql(&reserve_sql(check.policy)))
                     .bind(&check.subject)
                     .bind(now)
@@ -108,7 +108,7 @@ macro_rules! sql_security {
                     .bind(&check.subject)
                     .fetch_one(&mut **tx)
                     .await?;
-                    return Ok(Admission::Blocked { index, until });
+                    return Ok(Admission::Blocked { until });
                 };
                 numbers.push(number);
             }
