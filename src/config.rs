@@ -81,6 +81,11 @@ pub struct Settings {
     pub audit_retention_days: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// OpenID Connect: how long access tokens and ID tokens are valid.
+    pub access_token_minutes: u32,
+    /// `keys rotate`: how long the next signing key is published before it signs, so that
+    /// applications that cache the JWKS have it before they see a token it signed.
+    pub signing_key_overlap_hours: u32,
     /// Behind a load balancer: the header it puts the client's address in (for example
     /// `X-Forwarded-For`); its right-most entry is used. Empty: the connection's peer address.
     pub client_ip_header: Option<String>,
@@ -130,6 +135,8 @@ impl Default for Settings {
             session_absolute_hours: 12,
             audit_retention_days: 365,
             log_format: "text".into(),
+            access_token_minutes: 5,
+            signing_key_overlap_hours: 24,
             client_ip_header: None,
         }
     }
@@ -260,6 +267,7 @@ impl Settings {
             ("session_idle_minutes", self.session_idle_minutes),
             ("session_absolute_hours", self.session_absolute_hours),
             ("audit_retention_days", self.audit_retention_days),
+            ("access_token_minutes", self.access_token_minutes),
         ] {
             if value == 0 {
                 return Err(invalid(setting, "must be at least 1"));
@@ -268,6 +276,10 @@ impl Settings {
         if self.lockout_failures > 100 {
             // NIST SP 800-63B §5.2.2: no more than 100 consecutive failures per account.
             return Err(invalid("lockout_failures", "must be at most 100"));
+        }
+        if self.access_token_minutes > 60 {
+            // Access tokens cannot be called back once issued (RFC 9068): keep them short.
+            return Err(invalid("access_token_minutes", "must be at most 60"));
         }
         if self.outbox_poll_ms == 0 {
             return Err(invalid("outbox_poll_ms", "must be at least 1"));
@@ -348,6 +360,15 @@ impl Settings {
 
     pub fn session_idle_seconds(&self) -> i64 {
         i64::from(self.session_idle_minutes) * 60
+    }
+
+    pub fn access_token_seconds(&self) -> i64 {
+        i64::from(self.access_token_minutes) * 60
+    }
+
+    /// The issuer identifier (OIDC Discovery §4.3): the public URL without a trailing slash.
+    pub fn issuer(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
     }
 
     pub fn session_absolute_seconds(&self) -> i64 {

@@ -1,4 +1,4 @@
-//! Encryption of stored secrets (the TOTP keys) with AES-256-GCM (NIST SP 800-38D).
+//! Encryption of stored secrets (the TOTP keys and the token-signing keys) with AES-256-GCM (NIST SP 800-38D).
 //!
 //! Each sealed value carries the version of the key that sealed it, so keys can be rotated:
 //! the newest key seals, every listed key opens. The user id is the associated data, so a
@@ -87,16 +87,39 @@ impl Keyring {
         plaintext: &[u8],
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Sealed {
+        self.seal_with(&associated_data(user_id), plaintext, rng)
+    }
+
+    /// Seals a token-signing key; the key id is the associated data, so a sealed key copied
+    /// under another id (or into a user's row) does not open.
+    pub fn seal_signing_key(
+        &self,
+        kid: &str,
+        plaintext: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Sealed {
+        self.seal_with(&signing_key_data(kid), plaintext, rng)
+    }
+
+    pub fn open_signing_key(&self, kid: &str, sealed: &Sealed) -> Option<SecretBox<[u8]>> {
+        self.open_with(&signing_key_data(kid), sealed)
+    }
+
+    fn seal_with(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Sealed {
         let mut nonce = [0u8; NONCE_BYTES];
         rng.fill_bytes(&mut nonce);
-        let aad = associated_data(user_id);
         let cipher = &self.keys[&self.current];
         let ciphertext = cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
                     msg: plaintext,
-                    aad: &aad,
+                    aad,
                 },
             )
             .expect("AES-GCM encryption of a short value cannot fail");
@@ -111,18 +134,21 @@ impl Keyring {
     /// The plaintext, or `None` if the key is unknown, the value was altered, or it was sealed
     /// for another user.
     pub fn open(&self, user_id: i64, sealed: &Sealed) -> Option<SecretBox<[u8]>> {
+        self.open_with(&associated_data(user_id), sealed)
+    }
+
+    fn open_with(&self, aad: &[u8], sealed: &Sealed) -> Option<SecretBox<[u8]>> {
         let cipher = self.keys.get(&sealed.key_version)?;
         if sealed.blob.len() <= NONCE_BYTES {
             return None;
         }
         let (nonce, ciphertext) = sealed.blob.split_at(NONCE_BYTES);
-        let aad = associated_data(user_id);
         let plaintext = cipher
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
                     msg: ciphertext,
-                    aad: &aad,
+                    aad,
                 },
             )
             .ok()?;
@@ -133,6 +159,12 @@ impl Keyring {
 fn associated_data(user_id: i64) -> Vec<u8> {
     let mut aad = AAD_PREFIX.to_vec();
     aad.extend_from_slice(&user_id.to_be_bytes());
+    aad
+}
+
+fn signing_key_data(kid: &str) -> Vec<u8> {
+    let mut aad = b"poortwachter/signing-key/v1/".to_vec();
+    aad.extend_from_slice(kid.as_bytes());
     aad
 }
 

@@ -12,8 +12,10 @@ pub mod domain;
 pub mod hashing;
 pub mod keyring;
 pub mod mail;
+pub mod oidc;
 pub mod startup;
 pub mod store;
+pub mod texts;
 pub mod web;
 
 pub use startup::App;

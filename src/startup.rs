@@ -15,8 +15,10 @@ use crate::config::Settings;
 use crate::hashing::PasswordHasher;
 use crate::mail::outbox::OutboxWorker;
 use crate::mail::transport::MailTransport;
+use crate::oidc::backchannel::LogoutSender;
+use crate::oidc::keys::Keys;
 use crate::store::Store;
-use crate::web::{self, AppState};
+use crate::web::{self, AppState, StateParts};
 
 /// Opens the configured database (creating the data folder for the SQLite default) and runs
 /// its migrations. Both the server and every CLI command start here.
@@ -53,10 +55,17 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// Outgoing HTTPS (back-channel logout) uses rustls with ring, the provider lettre's SMTP
+/// already brings; it is installed once per process, before any HTTP client is built.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub struct App {
     listener: TcpListener,
     state: AppState,
     worker: OutboxWorker,
+    logouts: LogoutSender,
     admin: Admin,
 }
 
@@ -66,6 +75,7 @@ impl App {
     }
 
     pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<App> {
+        install_tls_provider();
         let settings = Arc::new(settings);
         let store = open_store(&settings).await?;
         let keyring = Arc::new(settings.keyring()?);
@@ -96,11 +106,32 @@ impl App {
             clock: clock.clone(),
             outbox_wake: wake.clone(),
         };
-        let state = AppState::new(store, settings, hasher, clock, keyring, wake, dev_mailbox);
+        let keys = Arc::new(Keys::start(store.clone(), keyring.clone(), clock.now()).await?);
+        let logout_wake = Arc::new(Notify::new());
+        let logouts = LogoutSender {
+            store: store.clone(),
+            settings: settings.clone(),
+            clock: clock.clone(),
+            keys: keys.clone(),
+            wake: logout_wake.clone(),
+            poll: Duration::from_millis(settings.outbox_poll_ms),
+        };
+        let state = AppState::new(StateParts {
+            store,
+            settings,
+            hasher,
+            clock,
+            keyring,
+            outbox_wake: wake,
+            keys,
+            logout_wake,
+            dev_mailbox,
+        });
         Ok(App {
             listener,
             state,
             worker,
+            logouts,
             admin,
         })
     }
@@ -130,6 +161,7 @@ impl App {
         }
         tracing::info!(%addr, public_url = %self.state.settings.public_url, "listening");
         let worker = tokio::spawn(self.worker.run());
+        let logouts = tokio::spawn(self.logouts.run());
         let sweeper = tokio::spawn(sweep_regularly(
             self.state.store.clone(),
             self.state.settings.clone(),
@@ -143,6 +175,7 @@ impl App {
         .with_graceful_shutdown(shutdown_signal())
         .await;
         worker.abort();
+        logouts.abort();
         sweeper.abort();
         served.context("server stopped with an error")
     }

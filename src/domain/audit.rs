@@ -2,6 +2,7 @@
 //! ended. Never a secret: no password, code, link token, session id or TOTP key has a field
 //! here, so none can end up in the log by mistake.
 
+use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,10 +23,30 @@ pub enum AuditEvent {
     AccountDisabled,
     AccountEnabled,
     SessionEnded,
+    /// An OpenID Connect client registered.
+    ClientCreated,
+    ClientSecretRotated,
+    ClientRemoved,
+    /// A token-signing key made (first start, or `keys rotate`).
+    SigningKeyAdded,
+    ConsentGiven,
+    ConsentWithdrawn,
+    /// An authorization code sent back to a client.
+    CodeIssued,
+    /// Tokens issued for a code or a refresh token (`detail` says which).
+    TokensIssued,
+    /// A used code or refresh token presented again: its grant is revoked.
+    TokenReused,
+    /// A client revoked a grant (RFC 7009), or a user withdrew consent.
+    TokensRevoked,
+    /// A client failed to authenticate at the token endpoint.
+    ClientAuthentication,
+    /// A logout token delivered to a client, or a failed attempt.
+    BackchannelLogout,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 13] = [
+    pub const ALL: [AuditEvent; 25] = [
         AuditEvent::InvitationSent,
         AuditEvent::InvitationUsed,
         AuditEvent::PasswordSet,
@@ -39,6 +60,18 @@ impl AuditEvent {
         AuditEvent::AccountDisabled,
         AuditEvent::AccountEnabled,
         AuditEvent::SessionEnded,
+        AuditEvent::ClientCreated,
+        AuditEvent::ClientSecretRotated,
+        AuditEvent::ClientRemoved,
+        AuditEvent::SigningKeyAdded,
+        AuditEvent::ConsentGiven,
+        AuditEvent::ConsentWithdrawn,
+        AuditEvent::CodeIssued,
+        AuditEvent::TokensIssued,
+        AuditEvent::TokenReused,
+        AuditEvent::TokensRevoked,
+        AuditEvent::ClientAuthentication,
+        AuditEvent::BackchannelLogout,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +89,18 @@ impl AuditEvent {
             AuditEvent::AccountDisabled => "account_disabled",
             AuditEvent::AccountEnabled => "account_enabled",
             AuditEvent::SessionEnded => "session_ended",
+            AuditEvent::ClientCreated => "client_created",
+            AuditEvent::ClientSecretRotated => "client_secret_rotated",
+            AuditEvent::ClientRemoved => "client_removed",
+            AuditEvent::SigningKeyAdded => "signing_key_added",
+            AuditEvent::ConsentGiven => "consent_given",
+            AuditEvent::ConsentWithdrawn => "consent_withdrawn",
+            AuditEvent::CodeIssued => "code_issued",
+            AuditEvent::TokensIssued => "tokens_issued",
+            AuditEvent::TokenReused => "token_reused",
+            AuditEvent::TokensRevoked => "tokens_revoked",
+            AuditEvent::ClientAuthentication => "client_authentication",
+            AuditEvent::BackchannelLogout => "backchannel_logout",
         }
     }
 
@@ -132,7 +177,7 @@ pub struct AuditRecord {
     /// The client address; `None` for administrator commands.
     pub client: Option<String>,
     /// A word on why (`logout`, `idle`, `administrator`, `too_many_codes` …).
-    pub detail: Option<&'static str>,
+    pub detail: Option<Cow<'static, str>>,
 }
 
 impl AuditRecord {
@@ -161,8 +206,8 @@ impl AuditRecord {
         self
     }
 
-    pub fn detail(mut self, detail: &'static str) -> AuditRecord {
-        self.detail = Some(detail);
+    pub fn detail(mut self, detail: impl Into<Cow<'static, str>>) -> AuditRecord {
+        self.detail = Some(detail.into());
         self
     }
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod blocklist;
 pub mod lang;
+pub mod oidc;
 pub mod password;
 pub mod second_factor;
 pub mod throttle;

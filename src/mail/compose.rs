@@ -9,7 +9,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use crate::domain::account::{DisplayName, EmailAddress};
 use crate::domain::lang::Lang;
 use crate::store::OutgoingMail;
-use crate::web::i18n::Texts;
+use crate::texts::Texts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {

@@ -2,6 +2,7 @@
 //! each database is an implementation of it. Everything that must happen once (using a link,
 //! claiming a mail) is decided by the database in one statement, never by a read-then-write.
 
+mod oidc;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -20,6 +21,7 @@ use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::token::TokenHash;
 use crate::keyring::Sealed;
 
+pub use oidc::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -92,14 +94,22 @@ pub fn trace_audit(record: &AuditRecord) {
         user_id = record.user_id,
         username = record.username.as_deref(),
         client = record.client.as_deref(),
-        detail = record.detail,
+        detail = record.detail.as_deref(),
     );
 }
 
 /// Everything the service keeps: one trait per part, each implemented in `sql/` for both
 /// databases. The web, mail and admin layers see only `dyn Store`.
 pub trait Store:
-    AccountStore + SessionStore + TwoStepStore + MailStore + SecurityStore + Send + Sync + 'static
+    AccountStore
+    + SessionStore
+    + TwoStepStore
+    + MailStore
+    + SecurityStore
+    + OidcStore
+    + Send
+    + Sync
+    + 'static
 {
 }
 
@@ -109,6 +119,7 @@ impl<T> Store for T where
         + TwoStepStore
         + MailStore
         + SecurityStore
+        + OidcStore
         + Send
         + Sync
         + 'static
@@ -248,6 +259,9 @@ pub trait SecurityStore: Send + Sync + 'static {
     /// Releases, clears, audits, queues mail and starts a session after an attempt, in one
     /// transaction (one disk flush on the login path).
     async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()>;
+    /// Until when `subject` waits, if it does now (a check without counting, for callers
+    /// that count only failures: client authentication).
+    async fn waiting_until(&self, subject: &str, now: i64) -> StoreResult<Option<i64>>;
     async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()>;
     async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
 }

@@ -90,6 +90,9 @@ pub struct NewSession {
 pub struct Session {
     pub id_hash: TokenHash,
     pub stage: LoginStage,
+    /// When this session's login step was taken: for a complete session, when the user
+    /// logged in (`auth_time`).
+    pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub user: User,

@@ -10,7 +10,7 @@ use crate::domain::throttle::{Subject, ThrottlePolicy};
 use crate::domain::token::TokenHash;
 use crate::mail::compose;
 use crate::store::{Admission, Settlement, ThrottleCheck, User};
-use crate::web::i18n::Texts;
+use crate::texts::Texts;
 
 /// An attempt that may be checked: the failure number it was given per subject.
 pub struct Attempt {

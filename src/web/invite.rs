@@ -11,7 +11,6 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::csrf::{CsrfField, ProtectedForm, token_for_page};
-use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::InvitationStatus;
@@ -19,6 +18,7 @@ use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::{Password, Requirement};
 use crate::domain::token::Token;
 use crate::store::Invitation;
+use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/invite/{token}", get(activation_page).post(activate))

@@ -10,9 +10,9 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
-use super::i18n::Texts;
 use super::{AppState, PageChrome};
 use crate::domain::lang::Lang;
+use crate::texts::Texts;
 
 const LANG_COOKIE: &str = "pw_lang";
 

@@ -15,13 +15,13 @@ use serde::Deserialize;
 
 use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
-use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, CurrentSession};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::{AccountState, LoginStage, Username};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::Password;
+use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,6 +50,7 @@ struct HomePage<'a> {
     csrf: String,
     notice: Option<&'static str>,
     sessions: Vec<SessionLine>,
+    apps: Vec<AppLine>,
     display_name: &'a str,
     username: &'a str,
     org_name: &'a str,
@@ -58,6 +59,8 @@ struct HomePage<'a> {
 #[derive(Deserialize)]
 struct Notice {
     notice: Option<String>,
+    /// Filled in from an application's `login_hint`.
+    username: Option<String>,
 }
 
 async fn login_page(
@@ -68,7 +71,8 @@ async fn login_page(
     jar: CookieJar,
 ) -> Result<Response, WebError> {
     if current.complete().is_some() {
-        return Ok(Redirect::to("/").into_response());
+        let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+        return Ok(Redirect::to(&next).into_response());
     }
     let t = lang.texts();
     let notice = match query.notice.as_deref() {
@@ -83,7 +87,7 @@ async fn login_page(
         t,
         page: chrome(&state, t, "/login"),
         csrf,
-        username: "",
+        username: query.username.as_deref().unwrap_or("").trim(),
         failed: false,
         notice,
     };
@@ -170,7 +174,7 @@ async fn login(
             }
             None => {
                 if candidate.is_some() && user.is_none() {
-                    record.detail = Some("account_not_active");
+                    record.detail = Some("account_not_active".into());
                 }
                 let real_user = user.map(|c| (&c.user, c.lang));
                 attempt.failed(&state, real_user, record).await?;
@@ -220,8 +224,20 @@ async fn home(
     };
     let t = lang.or_org(session.org.lang);
     let (jar, csrf) = token_for_page(&state, jar);
-    let notice =
-        (query.notice.as_deref() == Some("password_changed")).then_some(t.password_changed);
+    let notice = match query.notice.as_deref() {
+        Some("password_changed") => Some(t.password_changed),
+        Some("app_withdrawn") => Some(t.oidc.withdrawn_notice),
+        _ => None,
+    };
+    let apps = crate::oidc::apps_of(&state, session.user.id)
+        .await?
+        .into_iter()
+        .map(|app| AppLine {
+            since: utc_minute(app.granted_at),
+            client_id: app.client_id,
+            name: app.client_name,
+        })
+        .collect();
     let sessions = state
         .store
         .sessions_of_user(session.user.id)
@@ -239,11 +255,19 @@ async fn home(
         csrf,
         notice,
         sessions,
+        apps,
         display_name: &session.user.display_name,
         username: &session.user.username,
         org_name: &session.org.name,
     };
     Ok((jar, Html(page.render()?)).into_response())
+}
+
+/// An application the user allowed ("Gekoppelde apps").
+struct AppLine {
+    client_id: String,
+    name: String,
+    since: String,
 }
 
 /// One of the user's sessions as the logged-in page lists it.

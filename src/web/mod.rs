@@ -2,19 +2,19 @@
 //! owns its routes; this module only merges them and adds what every response gets.
 
 mod assets;
-mod attempts;
-mod csrf;
+pub(crate) mod attempts;
+pub(crate) mod csrf;
 mod devmail;
 mod error;
 #[cfg(fuzzing)]
 pub mod fuzzing;
-pub mod i18n;
+
 mod invite;
-mod lang;
+pub(crate) mod lang;
 mod login;
 mod password;
 mod second_factor;
-mod session;
+pub(crate) mod session;
 
 use std::sync::Arc;
 
@@ -28,6 +28,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::hashing::PasswordHasher;
 use crate::keyring::Keyring;
+use crate::oidc::keys::Keys;
 use crate::store::Store;
 use tokio::sync::Notify;
 
@@ -48,28 +49,39 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// Wakes the outbox worker when a handler queues mail.
     pub outbox_wake: Arc<Notify>,
+    /// The token-signing keys (OpenID Connect).
+    pub keys: Arc<Keys>,
+    /// Wakes the back-channel logout sender when a session ends here.
+    pub logout_wake: Arc<Notify>,
+}
+
+/// What [`AppState`] is made of, built by `startup`.
+pub struct StateParts {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    pub hasher: PasswordHasher,
+    pub clock: SharedClock,
+    pub keyring: Arc<Keyring>,
+    pub outbox_wake: Arc<Notify>,
+    pub keys: Arc<Keys>,
+    pub logout_wake: Arc<Notify>,
+    pub dev_mailbox: bool,
 }
 
 impl AppState {
-    pub fn new(
-        store: Arc<dyn Store>,
-        settings: Arc<Settings>,
-        hasher: PasswordHasher,
-        clock: SharedClock,
-        keyring: Arc<Keyring>,
-        outbox_wake: Arc<Notify>,
-        dev_mailbox: bool,
-    ) -> AppState {
-        let cookies = session::CookieNames::for_settings(&settings);
+    pub fn new(parts: StateParts) -> AppState {
+        let cookies = session::CookieNames::for_settings(&parts.settings);
         AppState {
-            store,
-            settings,
-            hasher,
-            clock,
+            store: parts.store,
+            settings: parts.settings,
+            hasher: parts.hasher,
+            clock: parts.clock,
             cookies,
-            dev_mailbox,
-            keyring,
-            outbox_wake,
+            dev_mailbox: parts.dev_mailbox,
+            keyring: parts.keyring,
+            outbox_wake: parts.outbox_wake,
+            keys: parts.keys,
+            logout_wake: parts.logout_wake,
         }
     }
 }
@@ -82,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(password::router())
         .merge(second_factor::router())
         .merge(lang::router())
+        .merge(crate::oidc::router())
         .merge(assets::router());
     if state.dev_mailbox {
         app = app.merge(devmail::router());

@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, ProtectedForm, token_for_page};
-use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, CurrentSession};
 use super::{AppState, ClientAddress, PageChrome, WebError};
@@ -23,6 +22,7 @@ use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::{Password, Requirement};
 use crate::mail::compose;
 use crate::store::Session;
+use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/password", get(change_page).post(change))

@@ -15,7 +15,6 @@ use serde::Deserialize;
 
 use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
-use super::i18n::Texts;
 use super::lang::{Preferred, chrome};
 use super::session::{self, HalfLoggedIn};
 use super::{AppState, ClientAddress, PageChrome, WebError};
@@ -26,7 +25,9 @@ use crate::domain::second_factor::{
 };
 use crate::domain::totp::{TotpCode, TotpSecret, Verification};
 use crate::mail::compose;
+use crate::oidc;
 use crate::store::{NewTotpSetup, Session, SetupOutcome, TotpCredential};
+use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -221,7 +222,8 @@ async fn code_page(
         .then(|| t.setup_expired.to_owned());
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render_code_page(&state, t, &session, &credential, csrf, notice, error)?;
-    Ok((jar, Html(html)).into_response())
+    let origin = oidc::form_action_origin(&state, &jar).await;
+    Ok(oidc::with_form_action((jar, Html(html)), origin.as_deref()))
 }
 
 fn render_code_page(
@@ -286,7 +288,9 @@ async fn verify(
             let wait = attempts::refused(&state, t, record, until).await?;
             let (jar, csrf) = token_for_page(&state, jar);
             let html = render_code_page(&state, t, &session, &credential, csrf, None, Some(wait))?;
-            return Ok((StatusCode::TOO_MANY_REQUESTS, jar, Html(html)).into_response());
+            let origin = oidc::form_action_origin(&state, &jar).await;
+            let page = (StatusCode::TOO_MANY_REQUESTS, jar, Html(html));
+            return Ok(oidc::with_form_action(page, origin.as_deref()));
         }
     };
     // … and for this session, which must enter the password again after a few.
@@ -362,7 +366,9 @@ async fn verify(
                 if pending {
                     state.outbox_wake.notify_one();
                 }
-                return Ok((logged_in, Redirect::to("/")).into_response());
+                // Back to the application that sent the user here, if one did.
+                let next = oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+                return Ok((logged_in, Redirect::to(&next)).into_response());
             }
             // Another request used this step first (or the secret was replaced meanwhile).
             (t.code_used, Outcome::Replayed)
@@ -389,7 +395,11 @@ async fn verify(
         None,
         Some(error.to_owned()),
     )?;
-    Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response())
+    let origin = oidc::form_action_origin(&state, &jar).await;
+    Ok(oidc::with_form_action(
+        (StatusCode::UNAUTHORIZED, Html(html)),
+        origin.as_deref(),
+    ))
 }
 
 async fn too_many_codes(

@@ -2,6 +2,7 @@
 //! SQLite database and its own SMTP server, and talks to it over HTTP like a browser would.
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod proxy;
 pub mod smtp;
 
@@ -310,6 +311,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// An HTTP client with its own cookie jar that does not follow redirects, so tests see them.
 pub fn browser() -> Client {
+    poortwachter::startup::install_tls_provider();
     Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -523,8 +525,9 @@ impl TestApp {
 
     /// The whole login of an active user: password, AUTHENTICATOR APP, and a code from the
     /// app. On the first login the app is set up from the e-mail (QR decoded, key checked).
-    /// The clock moves to the next period when the current one was already used.
-    pub async fn full_login_with(&self, client: &Client, username: &str, password: &str) {
+    /// The clock moves to the next period when the current one was already used. Where the
+    /// login went on to: `/`, or the waiting `/authorize?…` of an application.
+    pub async fn full_login_with(&self, client: &Client, username: &str, password: &str) -> String {
         let response = self.login_with(client, username, password).await;
         assert_eq!(location(&response), "/2fa", "password accepted");
         let known = self.keys.lock().unwrap().get(username).cloned();
@@ -562,10 +565,12 @@ impl TestApp {
             response = self.send_code_with(client, &code).await;
         }
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "code accepted");
-        assert_eq!(location(&response), "/");
+        let next = location(&response);
+        assert!(next == "/" || next.starts_with("/authorize?"), "{next}");
+        next
     }
 
     pub async fn full_login(&self, username: &str, password: &str) {
-        self.full_login_with(&self.client, username, password).await
+        self.full_login_with(&self.client, username, password).await;
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod mail;
+pub mod oidc;
 pub mod security;
 pub mod sessions;
 pub mod two_step;
@@ -102,7 +103,7 @@ macro_rules! sql_common {
             .bind(record.user_id)
             .bind(record.username.as_deref())
             .bind(record.client.as_deref())
-            .bind(record.detail)
+            .bind(record.detail.as_deref())
             .execute(&mut **tx)
             .await?;
             Ok(())
@@ -278,6 +279,7 @@ macro_rules! sql_store {
         super::sql::two_step::sql_two_step!($store, $db, $row);
         super::sql::mail::sql_mail!($store, $db, $row);
         super::sql::security::sql_security!($store, $db, $row);
+        super::sql::oidc::sql_oidc!($store, $db, $row);
     };
 }
 

@@ -38,6 +38,16 @@ macro_rules! sql_security {
                 Ok(())
             }
 
+            async fn waiting_until(&self, subject: &str, now: i64) -> StoreResult<Option<i64>> {
+                Ok(sqlx::query_scalar(&<$store>::sql(
+                    "SELECT blocked_until FROM throttle WHERE subject = ? AND blocked_until > ?",
+                ))
+                .bind(subject)
+                .bind(now)
+                .fetch_optional(&self.readers)
+                .await?)
+            }
+
             async fn record_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
                 let settlement = Settlement {
                     audit: records.to_vec(),

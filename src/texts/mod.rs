@@ -2,6 +2,10 @@
 //! (OPSLAAN, INLOGGEN, HIER) because those are the words users know.
 //! A `{}` in a text is filled with [`Texts::fill`].
 
+mod oidc;
+
+pub use oidc::OidcTexts;
+
 use crate::domain::lang::Lang;
 use crate::domain::password::Requirement;
 
@@ -102,6 +106,8 @@ pub struct Texts {
     pub password_only: &'static str,
     pub logout_everywhere: &'static str,
     pub logged_out_everywhere: &'static str,
+    /// The words of the OpenID Connect pages (consent, connected apps, logout).
+    pub oidc: &'static OidcTexts,
 }
 
 pub static NL: Texts = Texts {
@@ -201,6 +207,7 @@ pub static NL: Texts = Texts {
     password_only: "alleen het wachtwoord, nog zonder code",
     logout_everywhere: "OVERAL UITLOGGEN",
     logged_out_everywhere: "Je bent overal uitgelogd.",
+    oidc: &oidc::NL,
 };
 
 pub static EN: Texts = Texts {
@@ -300,6 +307,7 @@ pub static EN: Texts = Texts {
     password_only: "password only, no code yet",
     logout_everywhere: "LOG OUT EVERYWHERE",
     logged_out_everywhere: "You have been logged out everywhere.",
+    oidc: &oidc::EN,
 };
 
 impl Texts {

@@ -1,6 +1,10 @@
 //! What an administrator does: create organizations, set their password policy, invite users.
 //! The CLI is a thin shell around this; tests call it directly.
 
+mod clients;
+
+pub use clients::{ClientRegistration, RegisteredClient, RotatedKey};
+
 use std::sync::Arc;
 
 use tokio::sync::Notify;
@@ -18,7 +22,7 @@ use crate::store::{
     AuditEntry, AuditFilter, NewInvitation, NewOrganization, Organization, SessionSummary,
     Settlement, Store, StoreError, User, UserSummary,
 };
-use crate::web::i18n::Texts;
+use crate::texts::Texts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -38,6 +42,10 @@ pub enum AdminError {
     UnknownUser { org: String, username: String },
     #[error("a user is named together with their organization (--org)")]
     UserWithoutOrganization,
+    #[error("no client with id {0:?}")]
+    UnknownClient(String),
+    #[error("{0}")]
+    Client(String),
     #[error(transparent)]
     Compose(#[from] ComposeError),
     #[error(transparent)]

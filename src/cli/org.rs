@@ -1,0 +1,126 @@
+//! `org`: organizations and their password policy.
+
+use clap::{Args, Subcommand};
+
+use crate::admin::Admin;
+use crate::domain::lang::Lang;
+use crate::domain::password::{CharacterClasses, PasswordPolicy};
+use crate::store::Organization;
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization.
+    Create {
+        /// Short name used in commands, e.g. "acme".
+        #[arg(long)]
+        slug: String,
+        /// Name shown to users, e.g. "Acme B.V.".
+        #[arg(long)]
+        name: String,
+        /// Language of e-mails and the default of pages: nl or en.
+        #[arg(long, default_value = "nl")]
+        lang: Lang,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Show or change an organization's password policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Print the policy as users see it.
+    Show {
+        #[arg(long)]
+        org: String,
+    },
+    /// Change the policy; options not given keep their value.
+    Set {
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct PolicyArgs {
+    /// Minimum length in characters (at least 8; default 12).
+    #[arg(long)]
+    min_length: Option<u16>,
+    /// Maximum length in characters (64 to 128; default 64).
+    #[arg(long)]
+    max_length: Option<u16>,
+    /// Require a lowercase letter.
+    #[arg(long, value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    require_lowercase: Option<bool>,
+    /// Require an uppercase letter.
+    #[arg(long, value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    require_uppercase: Option<bool>,
+    /// Require a digit.
+    #[arg(long, value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    require_digit: Option<bool>,
+    /// Require a punctuation mark or symbol.
+    #[arg(long, value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    require_symbol: Option<bool>,
+}
+
+impl PolicyArgs {
+    fn apply_to(
+        &self,
+        base: PasswordPolicy,
+    ) -> Result<PasswordPolicy, crate::domain::password::PolicyError> {
+        let current = base.classes();
+        PasswordPolicy::new(
+            self.min_length.unwrap_or(base.min_length()),
+            self.max_length.unwrap_or(base.max_length()),
+            CharacterClasses {
+                lowercase: self.require_lowercase.unwrap_or(current.lowercase),
+                uppercase: self.require_uppercase.unwrap_or(current.uppercase),
+                digit: self.require_digit.unwrap_or(current.digit),
+                symbol: self.require_symbol.unwrap_or(current.symbol),
+            },
+        )
+    }
+}
+
+pub async fn run(admin: &Admin, command: OrgCommand) -> anyhow::Result<()> {
+    match command {
+        OrgCommand::Create {
+            slug,
+            name,
+            lang,
+            policy,
+        } => {
+            let policy = policy.apply_to(PasswordPolicy::default())?;
+            let org = admin
+                .create_organization(&slug, &name, lang, policy)
+                .await?;
+            println!("created organization {} ({})", org.slug, org.name);
+            print_policy(&org);
+        }
+        OrgCommand::Policy(PolicyCommand::Show { org }) => {
+            print_policy(&admin.organization(&org).await?);
+        }
+        OrgCommand::Policy(PolicyCommand::Set { org, policy }) => {
+            let current = admin.organization(&org).await?;
+            let policy = policy.apply_to(current.policy)?;
+            print_policy(&admin.set_policy(&org, policy).await?);
+        }
+    }
+    Ok(())
+}
+
+fn print_policy(org: &Organization) {
+    let p = &org.policy;
+    let c = p.classes();
+    println!("password policy of {} (language {}):", org.slug, org.lang);
+    println!("  min-length         {}", p.min_length());
+    println!("  max-length         {}", p.max_length());
+    println!("  require-lowercase  {}", c.lowercase);
+    println!("  require-uppercase  {}", c.uppercase);
+    println!("  require-digit      {}", c.digit);
+    println!("  require-symbol     {}", c.symbol);
+    println!("  always: not the username or e-mail name, not a common or leaked password");
+}

@@ -1,0 +1,392 @@
+//! The authorization endpoint (OpenID Connect Core §3.1.2): the journey of the guide in
+//! between. Without a complete login the user goes through it (password, AUTHENTICATOR APP,
+//! code) and comes back here; with one, straight on to the application (single sign-on).
+//! A half-logged-in session (password only) never yields a code.
+
+use askama::Template;
+use axum::extract::{RawForm, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::pending::{self, MAX_QUERY_BYTES, Pending};
+use super::{CODE_SECONDS, to_client};
+use crate::domain::account::LoginStage;
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::oidc::request::{AuthorizationRequest, PageError, Parameters, Prompt};
+use crate::domain::oidc::scope::Scopes;
+use crate::domain::token::Token;
+use crate::store::{Client, NewCode, Session};
+use crate::texts::Texts;
+use crate::web::csrf::{CsrfField, ProtectedForm, token_for_page};
+use crate::web::lang::{Preferred, chrome};
+use crate::web::session::{self, CurrentSession};
+use crate::web::{AppState, ClientAddress, PageChrome, WebError};
+
+pub use super::apps::{apps_of, withdraw_router};
+
+#[derive(Template)]
+#[template(path = "oidc/message.html")]
+pub(super) struct MessagePage {
+    pub t: &'static Texts,
+    pub page: PageChrome,
+    pub title: &'static str,
+    pub body: String,
+    pub back: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "oidc/consent.html")]
+struct ConsentPage<'a> {
+    t: &'static Texts,
+    page: PageChrome,
+    csrf: String,
+    client_name: &'a str,
+    scope_lines: Vec<&'static str>,
+    request: &'a str,
+}
+
+/// A page for a request that cannot be answered at the client (RFC 6749 §4.1.2.1).
+fn request_page(
+    state: &AppState,
+    t: &'static Texts,
+    body: &'static str,
+) -> Result<Response, WebError> {
+    let page = MessagePage {
+        t,
+        page: chrome(state, t, "/"),
+        title: t.oidc.request_title,
+        body: body.to_owned(),
+        back: None,
+    };
+    Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
+}
+
+/// A page answer with a CSP that lets its form end at the application's `origin`.
+pub fn with_form_action(response: impl IntoResponse, origin: Option<&str>) -> Response {
+    let mut response = response.into_response();
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'{}; \
+         frame-ancestors 'none'; base-uri 'none'",
+        origin.map(|o| format!(" {o}")).unwrap_or_default()
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+pub async fn authorize_get(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+    ClientAddress(address): ClientAddress,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = query.unwrap_or_default();
+    authorize(&state, &lang, current.0, &address, jar, &query, None).await
+}
+
+/// A POSTed request (Core §3.1.2.1 allows both) continues as a GET with the same
+/// parameters: one code path, and the session cookie (SameSite=Lax) comes along on a GET.
+pub async fn authorize_post(RawForm(body): RawForm) -> Response {
+    match std::str::from_utf8(&body) {
+        Ok(query) => Redirect::to(&format!("/authorize?{query}")).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    csrf: String,
+    request: String,
+    decision: String,
+}
+
+impl CsrfField for ConsentForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn consent(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+    ClientAddress(address): ClientAddress,
+    jar: CookieJar,
+    ProtectedForm(form): ProtectedForm<ConsentForm>,
+) -> Result<Response, WebError> {
+    let decision = Some(form.decision == "allow");
+    authorize(
+        &state,
+        &lang,
+        current.0,
+        &address,
+        jar,
+        &form.request,
+        decision,
+    )
+    .await
+}
+
+/// The whole decision. `consented` is the user's answer on the consent page, if this is it.
+async fn authorize(
+    state: &AppState,
+    lang: &Preferred,
+    session: Option<Session>,
+    address: &str,
+    jar: CookieJar,
+    query: &str,
+    consented: Option<bool>,
+) -> Result<Response, WebError> {
+    let t = lang.texts();
+    let params = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .filter(|_| query.len() <= MAX_QUERY_BYTES)
+        .and_then(Parameters::from_pairs);
+    let Some(params) = params else {
+        return request_page(state, t, t.oidc.unreadable_request);
+    };
+    let (client_id, redirect_uri) = match params.target() {
+        Ok(target) => target,
+        Err(PageError::UnknownClient) => return request_page(state, t, t.oidc.unknown_client),
+        Err(PageError::UnregisteredRedirect) => {
+            return request_page(state, t, t.oidc.unregistered_redirect);
+        }
+    };
+    let Some(client) = state.store.client(client_id).await? else {
+        return request_page(state, t, t.oidc.unknown_client);
+    };
+    // Exact string comparison, no patterns (RFC 9700 §4.1.3).
+    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        return request_page(state, t, t.oidc.unregistered_redirect);
+    }
+    let state_param = params.get("state");
+    let request = match params.authorization_request() {
+        Ok(request) => request,
+        Err(e) => {
+            let mut answer = vec![("error", e.error), ("error_description", e.description)];
+            answer.extend(state_param.map(|s| ("state", s)));
+            return to_client(state, redirect_uri, &answer);
+        }
+    };
+    let refuse = |error: &'static str, description: &'static str| {
+        let mut answer = vec![("error", error), ("error_description", description)];
+        answer.extend(request.state.as_deref().map(|s| ("state", s)));
+        to_client(state, &request.redirect_uri, &answer)
+    };
+    let now = state.clock.now();
+    let waiting = pending::read(state, &jar).filter(|p| p.query == query);
+    let logged_in_after = waiting.as_ref().map_or(0, |p| p.login_after);
+    let complete = session.as_ref().filter(|s| s.stage == LoginStage::Complete);
+    let Some(complete) = complete else {
+        if request.prompt == Prompt::None {
+            return refuse("login_required", "the user is not logged in");
+        }
+        let jar = pending::keep(
+            state,
+            jar,
+            &Pending {
+                login_after: logged_in_after,
+                query: query.to_owned(),
+            },
+        );
+        // A password-only session goes on with its second step; otherwise the login page.
+        let next = match session {
+            Some(_) => "/2fa".to_owned(),
+            None => login_url(&request),
+        };
+        return Ok((jar, Redirect::to(&next)).into_response());
+    };
+    // prompt=login and max_age ask for a login after the request: satisfied once the user
+    // logged in after it was first seen (the waiting cookie's time).
+    let fresh = logged_in_after > 0 && complete.created_at >= logged_in_after;
+    let too_old = request
+        .max_age
+        .is_some_and(|max| now - complete.created_at > max);
+    if !fresh && (request.prompt == Prompt::Login || too_old) {
+        if request.prompt == Prompt::None {
+            return refuse("login_required", "the login is older than max_age");
+        }
+        session::record_end(state, complete, address, "reauthenticate").await?;
+        let jar = session::end(state, jar).await?;
+        let jar = pending::keep(
+            state,
+            jar,
+            &Pending {
+                login_after: now,
+                query: query.to_owned(),
+            },
+        );
+        return Ok((jar, Redirect::to(&login_url(&request))).into_response());
+    }
+    let user = &complete.user;
+    let audit = AuditRecord::new(now, AuditEvent::CodeIssued, Outcome::Success)
+        .user(complete.org.id, user.id, &user.username)
+        .client(address)
+        .detail(client.id.clone());
+    if !client.serves(complete.org.id) {
+        let refused = AuditRecord {
+            outcome: Outcome::Failure,
+            ..audit
+        };
+        state.store.record_audit(&[refused]).await?;
+        return denied_page(state, lang.or_org(complete.org.lang), &client, &request);
+    }
+    if !client.first_party {
+        let remembered = state.store.consent(user.id, &client.id).await?;
+        let remembered = remembered.as_deref().and_then(Scopes::parse);
+        let covered = remembered.is_some_and(|given| request.scopes.within(&given))
+            && request.prompt != Prompt::Consent;
+        match consented {
+            Some(false) => {
+                let jar = pending::clear(state, jar);
+                return Ok((
+                    jar,
+                    refuse("access_denied", "the user did not allow access")?,
+                )
+                    .into_response());
+            }
+            Some(true) => {
+                let scope = remembered
+                    .unwrap_or_default()
+                    .union(&request.scopes)
+                    .to_string();
+                let record = AuditRecord {
+                    event: AuditEvent::ConsentGiven,
+                    ..audit.clone()
+                };
+                state
+                    .store
+                    .give_consent(user.id, &client.id, &scope, now, &record)
+                    .await?;
+            }
+            None if covered => {}
+            None if request.prompt == Prompt::None => {
+                return refuse(
+                    "consent_required",
+                    "the user has not allowed this application yet",
+                );
+            }
+            None => {
+                return consent_page(
+                    state,
+                    lang.or_org(complete.org.lang),
+                    jar,
+                    &client,
+                    &request,
+                    query,
+                );
+            }
+        }
+    }
+    let code = Token::generate(&mut rand::rngs::OsRng);
+    let scope = request.scopes.to_string();
+    let new_code = NewCode {
+        code_hash: code.hash(),
+        client_id: &client.id,
+        user_id: user.id,
+        session_hash: complete.id_hash,
+        redirect_uri: &request.redirect_uri,
+        scope,
+        nonce: request.nonce.as_deref(),
+        code_challenge: &request.code_challenge,
+        auth_time: complete.created_at,
+        expires_at: now + CODE_SECONDS,
+    };
+    state.store.insert_code(&new_code, &audit).await?;
+    let mut answer = vec![("code", code.expose())];
+    answer.extend(request.state.as_deref().map(|s| ("state", s)));
+    let jar = pending::clear(state, jar);
+    Ok((jar, to_client(state, &request.redirect_uri, &answer)?).into_response())
+}
+
+/// The login page, with the username the application suggested, in the language it asked.
+fn login_url(request: &AuthorizationRequest) -> String {
+    let mut login = String::from("/login");
+    if let Some(hint) = &request.login_hint {
+        login.push_str("?username=");
+        login.extend(url::form_urlencoded::byte_serialize(hint.as_bytes()));
+    }
+    match request.ui_locale {
+        Some(lang) => format!(
+            "/lang/{}?next={}",
+            lang.code(),
+            url::form_urlencoded::byte_serialize(login.as_bytes()).collect::<String>()
+        ),
+        None => login,
+    }
+}
+
+fn consent_page(
+    state: &AppState,
+    t: &'static Texts,
+    jar: CookieJar,
+    client: &Client,
+    request: &AuthorizationRequest,
+    query: &str,
+) -> Result<Response, WebError> {
+    let (jar, csrf) = token_for_page(state, jar);
+    let mut scope_lines = Vec::new();
+    for name in request.scopes.extra() {
+        scope_lines.push(match name {
+            "profile" => t.oidc.scope_profile,
+            "email" => t.oidc.scope_email,
+            _ => t.oidc.scope_organization,
+        });
+    }
+    let page = ConsentPage {
+        t,
+        page: chrome(state, t, "/"),
+        csrf,
+        client_name: &client.name,
+        scope_lines,
+        request: query,
+    };
+    let origin = url::Url::parse(&request.redirect_uri)
+        .ok()
+        .map(|u| u.origin().ascii_serialization());
+    Ok(with_form_action(
+        (jar, Html(page.render()?)),
+        origin.as_deref(),
+    ))
+}
+
+/// A client limited to other organizations: a page for the user, `access_denied` for the
+/// application behind its button.
+fn denied_page(
+    state: &AppState,
+    t: &'static Texts,
+    client: &Client,
+    request: &AuthorizationRequest,
+) -> Result<Response, WebError> {
+    let mut answer = vec![
+        ("error", "access_denied"),
+        (
+            "error_description",
+            "the user's organization has no access to this application",
+        ),
+    ];
+    answer.extend(request.state.as_deref().map(|s| ("state", s)));
+    let back = to_client(state, &request.redirect_uri, &answer)?;
+    let href = back
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("/")
+        .to_owned();
+    let page = MessagePage {
+        t,
+        page: chrome(state, t, "/"),
+        title: t.oidc.denied_title,
+        body: t.fill(t.oidc.denied_body, &client.name),
+        back: Some((href, t.fill(t.oidc.back_to_app, &client.name))),
+    };
+    Ok((StatusCode::FORBIDDEN, Html(page.render()?)).into_response())
+}

@@ -1,0 +1,114 @@
+//! Poortwachter as an OpenID Connect provider (OpenID Connect Core 1.0, Discovery 1.0,
+//! RP-Initiated and Back-Channel Logout 1.0; OAuth 2.0 with RFC 7009, 7636, 7662, 9068,
+//! 9207 and the Security BCP, RFC 9700). The rules are in `domain::oidc`, the storage in
+//! `store::OidcStore`; this module is the HTTP layer around them, beside `web`, whose login
+//! pages it sends users through.
+
+mod apps;
+mod authorize;
+pub mod backchannel;
+mod client_auth;
+mod discovery;
+pub mod keys;
+mod logout;
+mod pending;
+mod revocation;
+mod token;
+mod userinfo;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::store::Liveness;
+use crate::web::{AppState, WebError};
+
+pub use authorize::{apps_of, with_form_action, withdraw_router};
+pub use pending::{form_action_origin, resume_target};
+
+/// How long an authorization code can be redeemed (RFC 6749 §4.1.2: short; ten minutes at
+/// most). One minute is plenty for a server-side exchange.
+pub const CODE_SECONDS: i64 = 60;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::configuration),
+        )
+        .route("/oauth2/jwks", get(discovery::jwks))
+        .route(
+            "/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/authorize/consent", post(authorize::consent))
+        .route("/oauth2/token", post(token::token))
+        .route(
+            "/oauth2/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/oauth2/revoke", post(revocation::revoke))
+        .route("/oauth2/introspect", post(revocation::introspect))
+        .route(
+            "/logout/end-session",
+            get(logout::end_session).post(logout::end_session_confirmed),
+        )
+        .merge(withdraw_router())
+}
+
+/// `record` about user `user`, with the organization and username the audit log is searched
+/// by (when the account still exists).
+pub async fn about_user(
+    store: &dyn crate::store::Store,
+    record: crate::domain::audit::AuditRecord,
+    user: crate::store::UserId,
+) -> Result<crate::domain::audit::AuditRecord, crate::store::StoreError> {
+    Ok(match store.person(user).await? {
+        Some(person) => record.user(person.org_id, user, &person.username),
+        None => crate::domain::audit::AuditRecord {
+            user_id: Some(user),
+            ..record
+        },
+    })
+}
+
+/// When a login session counts as live, now.
+pub fn liveness(state: &AppState) -> Liveness {
+    let now = state.clock.now();
+    Liveness {
+        now,
+        idle_cutoff: now - state.settings.session_idle_seconds(),
+    }
+}
+
+/// An OAuth error as JSON (RFC 6749 §5.2), never cached.
+pub fn json_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = json!({ "error": error, "error_description": description });
+    (
+        status,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+/// A redirect back to the client's registered `redirect_uri` with `params` added to its
+/// query, and `iss` (RFC 9207) always.
+pub fn to_client(
+    state: &AppState,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+) -> Result<Response, WebError> {
+    let mut url = url::Url::parse(redirect_uri)
+        .map_err(|e| anyhow::anyhow!("registered redirect URI: {e}"))?;
+    {
+        let mut query = url.query_pairs_mut();
+        for (name, value) in params {
+            query.append_pair(name, value);
+        }
+        query.append_pair("iss", &state.settings.issuer());
+    }
+    Ok(Redirect::to(url.as_str()).into_response())
+}

@@ -1,0 +1,251 @@
+//! What OpenID Connect keeps: clients, signing keys, codes, grants and refresh tokens,
+//! consent, and the back-channel logout queue. Everything that must happen once (redeeming
+//! a code, rotating a refresh token, claiming a logout delivery) is one conditional statement.
+
+use async_trait::async_trait;
+
+use super::{OrgId, StoreResult, UserId};
+use crate::domain::audit::AuditRecord;
+pub use crate::domain::oidc::claims::Person;
+use crate::domain::oidc::client::SigningAlg;
+use crate::domain::token::TokenHash;
+use crate::keyring::Sealed;
+
+/// A registered client (relying party).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    /// `None` for a public client (PKCE, no secret).
+    pub secret_hash: Option<TokenHash>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    /// Needs no consent (Verzuimcoach itself).
+    pub first_party: bool,
+    pub id_token_alg: SigningAlg,
+    /// Organizations whose users it serves; empty: all.
+    pub orgs: Vec<ClientOrg>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOrg {
+    pub id: OrgId,
+    pub slug: String,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    pub fn serves(&self, org: OrgId) -> bool {
+        self.orgs.is_empty() || self.orgs.iter().any(|o| o.id == org)
+    }
+}
+
+/// A signing key as stored: sealed private key, public JWK.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: SigningAlg,
+    pub sealed: Sealed,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub signs_from: i64,
+    pub published_until: Option<i64>,
+}
+
+/// An authorization code as issued.
+pub struct NewCode<'a> {
+    pub code_hash: TokenHash,
+    pub client_id: &'a str,
+    pub user_id: UserId,
+    pub session_hash: TokenHash,
+    pub redirect_uri: &'a str,
+    pub scope: String,
+    pub nonce: Option<&'a str>,
+    pub code_challenge: &'a str,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+/// A redeemed code: what the tokens are issued from.
+#[derive(Debug, Clone)]
+pub struct RedeemedCode {
+    pub user_id: UserId,
+    pub session_hash: TokenHash,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub auth_time: i64,
+}
+
+#[derive(Debug)]
+pub enum Redemption {
+    /// The code was fresh; the grant and its first refresh token are stored.
+    Redeemed(RedeemedCode),
+    /// The code was used before: the grant it started is revoked now.
+    Reused,
+    /// No such code for this client, or expired, or its session has ended.
+    Invalid,
+}
+
+/// A grant as the token, userinfo and introspection endpoints see it.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: UserId,
+    pub session_hash: TokenHash,
+    pub scope: String,
+    pub auth_time: i64,
+}
+
+#[derive(Debug)]
+pub enum Refresh {
+    /// The token was fresh: it is used now, the new one stored.
+    Rotated(Grant),
+    /// The token was used before: its whole grant is revoked now.
+    Reused(Grant),
+    Invalid,
+}
+
+/// A consent as the logged-in page lists it.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    pub client_id: String,
+    pub client_name: String,
+    pub scope: String,
+    pub granted_at: i64,
+}
+
+/// A back-channel logout claimed for delivery.
+#[derive(Debug, Clone)]
+pub struct PendingLogout {
+    pub client_id: String,
+    pub uri: String,
+    pub session_hash: TokenHash,
+    pub user_id: UserId,
+    pub subject: String,
+    pub attempts: i64,
+}
+
+/// When a session counts as live: not past its absolute end, used since `idle_cutoff`.
+#[derive(Debug, Clone, Copy)]
+pub struct Liveness {
+    pub now: i64,
+    pub idle_cutoff: i64,
+}
+
+#[async_trait]
+pub trait OidcStore: Send + Sync + 'static {
+    async fn create_client(&self, client: &Client, audit: &AuditRecord) -> StoreResult<()>;
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
+    async fn clients(&self) -> StoreResult<Vec<Client>>;
+    /// False when there is no such client.
+    async fn set_client_secret(
+        &self,
+        id: &str,
+        secret_hash: &TokenHash,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+    /// Removes the client with its grants, codes, consents and queued logouts.
+    async fn remove_client(&self, id: &str, audit: &AuditRecord) -> StoreResult<bool>;
+
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
+    /// Adds `key`; keys of its algorithm without an end of publication get `retire_until`.
+    async fn add_signing_key(
+        &self,
+        key: &StoredKey,
+        retire_until: Option<i64>,
+        audit: Option<&AuditRecord>,
+    ) -> StoreResult<()>;
+
+    /// The user's `sub`, made from `candidate` at the first call.
+    async fn subject_of(&self, user: UserId, candidate: &str) -> StoreResult<String>;
+    /// What the tokens may say about the user (with the organization and `sub`).
+    async fn person(&self, user: UserId) -> StoreResult<Option<Person>>;
+
+    async fn insert_code(&self, code: &NewCode<'_>, audit: &AuditRecord) -> StoreResult<()>;
+    /// Redeems the code once, if it was issued to `client_id` for `redirect_uri` with the
+    /// PKCE `challenge` (a mismatch leaves the code unused), starting grant `grant_id` with its
+    /// first refresh token, if its login session is still live. A second redemption revokes
+    /// that grant.
+    #[allow(clippy::too_many_arguments)]
+    async fn redeem_code(
+        &self,
+        code_hash: &TokenHash,
+        client_id: &str,
+        redirect_uri: &str,
+        challenge: &str,
+        grant_id: &str,
+        refresh_hash: &TokenHash,
+        live: Liveness,
+        audit: &AuditRecord,
+    ) -> StoreResult<Redemption>;
+    /// Uses the refresh token once and stores `next` in its place, if its grant stands and
+    /// its session is live (and keeps the session alive), recording `audit` for the grant's
+    /// user. A used one revokes the grant.
+    async fn refresh(
+        &self,
+        token_hash: &TokenHash,
+        client_id: &str,
+        next: &TokenHash,
+        live: Liveness,
+        audit: &AuditRecord,
+    ) -> StoreResult<Refresh>;
+    /// A grant that stands and whose session is live.
+    async fn live_grant(&self, id: &str, live: Liveness) -> StoreResult<Option<Grant>>;
+    /// The grant of a refresh token of `client_id` (for revocation and introspection).
+    async fn grant_of_refresh_token(
+        &self,
+        token_hash: &TokenHash,
+        client_id: &str,
+        live: Liveness,
+    ) -> StoreResult<Option<Grant>>;
+    async fn revoke_grant(&self, id: &str, now: i64, audit: &AuditRecord) -> StoreResult<bool>;
+
+    async fn consent(&self, user: UserId, client_id: &str) -> StoreResult<Option<String>>;
+    async fn give_consent(
+        &self,
+        user: UserId,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
+    /// Withdraws the consent and revokes the user's grants of that client.
+    async fn withdraw_consent(
+        &self,
+        user: UserId,
+        client_id: &str,
+        now: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+    async fn consents_of_user(&self, user: UserId) -> StoreResult<Vec<Consent>>;
+
+    /// Ends the grants whose session has ended, and queues a logout for each client with a
+    /// back-channel URI that got tokens in such a session. The number of logouts queued.
+    async fn queue_logouts(&self, live: Liveness) -> StoreResult<u64>;
+    async fn claim_logouts(
+        &self,
+        now: i64,
+        lease_seconds: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<PendingLogout>>;
+    async fn logout_delivered(
+        &self,
+        logout: &PendingLogout,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
+    async fn logout_failed(
+        &self,
+        logout: &PendingLogout,
+        retry_at: i64,
+        error: &str,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
+}

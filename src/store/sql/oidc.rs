@@ -1,0 +1,737 @@
+//! OpenID Connect: clients, keys, codes, grants, refresh tokens, consent, logout queue.
+//! The SQL of [`OidcStore`](crate::store::OidcStore), for both databases.
+
+macro_rules! sql_oidc {
+    ($store:ty, $db:ty, $row:ty) => {
+        /// A login session that still counts: complete, not past its end, not idle. `?1` is
+        /// now, `?2` the idle cut-off; `g` is the grant or code row.
+        const LIVE_SESSION: &str = "EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = g.session_hash \
+             AND s.stage = 'complete' AND s.expires_at > ?1 AND s.last_seen_at > ?2)";
+        const GRANT_COLUMNS: &str = "g.id, g.client_id, g.user_id, g.session_hash, g.scope, g.auth_time";
+
+        fn digest_of(bytes: Vec<u8>, what: &'static str) -> StoreResult<TokenHash> {
+            Ok(TokenHash(bytes.try_into().map_err(|_| StoreError::Corrupt(what.into()))?))
+        }
+
+        fn lines(text: &str) -> Vec<String> {
+            text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+        }
+
+        fn grant_from_row(row: &$row) -> StoreResult<Grant> {
+            Ok(Grant {
+                id: row.try_get("id")?,
+                client_id: row.try_get("client_id")?,
+                user_id: row.try_get("user_id")?,
+                session_hash: digest_of(row.try_get("session_hash")?, "grant session digest")?,
+                scope: row.try_get("scope")?,
+                auth_time: row.try_get("auth_time")?,
+            })
+        }
+
+        fn client_from_row(row: &$row, orgs: Vec<ClientOrg>) -> StoreResult<Client> {
+            let alg: String = row.try_get("id_token_alg")?;
+            let secret: Option<Vec<u8>> = row.try_get("secret_hash")?;
+            Ok(Client {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                secret_hash: secret.map(|s| digest_of(s, "client secret digest")).transpose()?,
+                redirect_uris: lines(&row.try_get::<String, _>("redirect_uris")?),
+                post_logout_redirect_uris: lines(
+                    &row.try_get::<String, _>("post_logout_redirect_uris")?,
+                ),
+                backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
+                first_party: row.try_get("first_party")?,
+                id_token_alg: alg.parse().map_err(StoreError::Corrupt)?,
+                orgs,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        impl $store {
+            async fn client_orgs(&self) -> StoreResult<Vec<(String, ClientOrg)>> {
+                let rows = sqlx::query(
+                    "SELECT co.client_id, o.id, o.slug FROM oidc_client_orgs co \
+                     JOIN organizations o ON o.id = co.org_id ORDER BY o.slug",
+                )
+                .fetch_all(&self.readers)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok((
+                            row.try_get("client_id")?,
+                            ClientOrg { id: row.try_get("id")?, slug: row.try_get("slug")? },
+                        ))
+                    })
+                    .collect()
+            }
+        }
+
+        #[async_trait]
+        impl OidcStore for $store {
+            async fn create_client(&self, client: &Client, audit: &AuditRecord) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_clients (id, name, secret_hash, redirect_uris, \
+                       post_logout_redirect_uris, backchannel_logout_uri, first_party, id_token_alg, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ))
+                .bind(&client.id)
+                .bind(&client.name)
+                .bind(client.secret_hash.as_ref().map(|h| h.0.to_vec()))
+                .bind(client.redirect_uris.join("\n"))
+                .bind(client.post_logout_redirect_uris.join("\n"))
+                .bind(client.backchannel_logout_uri.as_deref())
+                .bind(client.first_party)
+                .bind(client.id_token_alg.as_str())
+                .bind(client.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("client") } else { e.into() })?;
+                for org in &client.orgs {
+                    sqlx::query(&<$store>::sql(
+                        "INSERT INTO oidc_client_orgs (client_id, org_id) VALUES (?, ?)",
+                    ))
+                    .bind(&client.id)
+                    .bind(org.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                commit_with_audit(tx, audit).await
+            }
+
+            async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+                let Some(row) = sqlx::query(&<$store>::sql("SELECT * FROM oidc_clients WHERE id = ?"))
+                    .bind(id)
+                    .fetch_optional(&self.readers)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let rows = sqlx::query(&<$store>::sql(
+                    "SELECT o.id, o.slug FROM oidc_client_orgs co JOIN organizations o ON o.id = co.org_id \
+                     WHERE co.client_id = ? ORDER BY o.slug",
+                ))
+                .bind(id)
+                .fetch_all(&self.readers)
+                .await?;
+                let orgs = rows
+                    .iter()
+                    .map(|r| Ok(ClientOrg { id: r.try_get("id")?, slug: r.try_get("slug")? }))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                Ok(Some(client_from_row(&row, orgs)?))
+            }
+
+            async fn clients(&self) -> StoreResult<Vec<Client>> {
+                let orgs = self.client_orgs().await?;
+                let rows = sqlx::query("SELECT * FROM oidc_clients ORDER BY created_at, id")
+                    .fetch_all(&self.readers)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let id: String = row.try_get("id")?;
+                        let mine = orgs.iter().filter(|(c, _)| *c == id).map(|(_, o)| o.clone()).collect();
+                        client_from_row(row, mine)
+                    })
+                    .collect()
+            }
+
+            async fn set_client_secret(
+                &self,
+                id: &str,
+                secret_hash: &TokenHash,
+                audit: &AuditRecord,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query(&<$store>::sql(
+                    "UPDATE oidc_clients SET secret_hash = ? WHERE id = ? AND secret_hash IS NOT NULL",
+                ))
+                .bind(&secret_hash.0[..])
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed == 0 {
+                    return Ok(false);
+                }
+                commit_with_audit(tx, audit).await?;
+                Ok(true)
+            }
+
+            async fn remove_client(&self, id: &str, audit: &AuditRecord) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let removed = sqlx::query(&<$store>::sql("DELETE FROM oidc_clients WHERE id = ?"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if removed == 0 {
+                    return Ok(false);
+                }
+                commit_with_audit(tx, audit).await?;
+                Ok(true)
+            }
+
+            async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {
+                let rows = sqlx::query("SELECT * FROM oidc_signing_keys ORDER BY signs_from, kid")
+                    .fetch_all(&self.readers)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let alg: String = row.try_get("alg")?;
+                        let version: i32 = row.try_get("key_version")?;
+                        Ok(StoredKey {
+                            kid: row.try_get("kid")?,
+                            alg: alg.parse().map_err(StoreError::Corrupt)?,
+                            sealed: Sealed {
+                                key_version: u8::try_from(version)
+                                    .map_err(|_| StoreError::Corrupt("key version".into()))?,
+                                blob: row.try_get("sealed")?,
+                            },
+                            public_jwk: row.try_get("public_jwk")?,
+                            created_at: row.try_get("created_at")?,
+                            signs_from: row.try_get("signs_from")?,
+                            published_until: row.try_get("published_until")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn add_signing_key(
+                &self,
+                key: &StoredKey,
+                retire_until: Option<i64>,
+                audit: Option<&AuditRecord>,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(until) = retire_until {
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE oidc_signing_keys SET published_until = ? \
+                         WHERE alg = ? AND published_until IS NULL",
+                    ))
+                    .bind(until)
+                    .bind(key.alg.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_signing_keys (kid, alg, key_version, sealed, public_jwk, created_at, \
+                       signs_from, published_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ))
+                .bind(&key.kid)
+                .bind(key.alg.as_str())
+                .bind(i32::from(key.sealed.key_version))
+                .bind(&key.sealed.blob)
+                .bind(&key.public_jwk)
+                .bind(key.created_at)
+                .bind(key.signs_from)
+                .bind(key.published_until)
+                .execute(&mut *tx)
+                .await?;
+                match audit {
+                    Some(audit) => commit_with_audit(tx, audit).await,
+                    None => Ok(tx.commit().await?),
+                }
+            }
+
+            async fn subject_of(&self, user: UserId, candidate: &str) -> StoreResult<String> {
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_subjects (user_id, subject) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
+                ))
+                .bind(user)
+                .bind(candidate)
+                .execute(&self.pool)
+                .await?;
+                Ok(sqlx::query_scalar(&<$store>::sql("SELECT subject FROM oidc_subjects WHERE user_id = ?"))
+                    .bind(user)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn person(&self, user: UserId) -> StoreResult<Option<Person>> {
+                let sql = format!(
+                    "SELECT sub.subject, {USER_COLUMNS}, {ORG_COLUMNS} FROM users u \
+                     JOIN organizations o ON o.id = u.org_id \
+                     JOIN oidc_subjects sub ON sub.user_id = u.id \
+                     WHERE u.id = ? AND u.disabled_at IS NULL"
+                );
+                let Some(row) = sqlx::query(&<$store>::sql(&sql))
+                    .bind(user)
+                    .fetch_optional(&self.readers)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let user = user_from_row(&row)?;
+                let org = org_from_row(&row)?;
+                Ok(Some(Person {
+                    subject: row.try_get("subject")?,
+                    username: user.username,
+                    display_name: user.display_name,
+                    email: user.email,
+                    locale: org.lang.code(),
+                    org_id: org.id,
+                    org_slug: org.slug,
+                    org_name: org.name,
+                }))
+            }
+
+            async fn insert_code(&self, code: &NewCode<'_>, audit: &AuditRecord) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_codes (code_hash, client_id, user_id, session_hash, redirect_uri, \
+                       scope, nonce, code_challenge, auth_time, expires_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ))
+                .bind(&code.code_hash.0[..])
+                .bind(code.client_id)
+                .bind(code.user_id)
+                .bind(&code.session_hash.0[..])
+                .bind(code.redirect_uri)
+                .bind(&code.scope)
+                .bind(code.nonce)
+                .bind(code.code_challenge)
+                .bind(code.auth_time)
+                .bind(code.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                commit_with_audit(tx, audit).await
+            }
+
+            async fn redeem_code(
+                &self,
+                code_hash: &TokenHash,
+                client_id: &str,
+                redirect_uri: &str,
+                challenge: &str,
+                grant_id: &str,
+                refresh_hash: &TokenHash,
+                live: Liveness,
+                audit: &AuditRecord,
+            ) -> StoreResult<Redemption> {
+                let mut tx = self.pool.begin().await?;
+                // Used once: of two parallel redemptions (on any instance) one matches.
+                let sql = format!(
+                    "UPDATE oidc_codes SET used_at = ?1, grant_id = ?3 \
+                     WHERE code_hash = ?4 AND client_id = ?5 AND used_at IS NULL AND expires_at > ?1 \
+                       AND redirect_uri = ?6 AND code_challenge = ?7 \
+                     RETURNING user_id, session_hash, redirect_uri, scope, nonce, code_challenge, auth_time, \
+                       (SELECT COUNT(*) FROM oidc_codes g WHERE g.code_hash = ?4 AND {LIVE_SESSION}) AS live"
+                );
+                let row = sqlx::query(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .bind(grant_id)
+                    .bind(&code_hash.0[..])
+                    .bind(client_id)
+                    .bind(redirect_uri)
+                    .bind(challenge)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else {
+                    // Presented again: what the first redemption issued is revoked
+                    // (RFC 6749 §4.1.2, RFC 9700 §4.5).
+                    let first: Option<Option<String>> = sqlx::query_scalar(&<$store>::sql(
+                        "SELECT grant_id FROM oidc_codes WHERE code_hash = ? AND client_id = ? AND used_at IS NOT NULL",
+                    ))
+                    .bind(&code_hash.0[..])
+                    .bind(client_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    return match first {
+                        Some(grant) => {
+                            if let Some(grant) = grant {
+                                sqlx::query(&<$store>::sql(
+                                    "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                                ))
+                                .bind(live.now)
+                                .bind(grant)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                            tx.commit().await?;
+                            Ok(Redemption::Reused)
+                        }
+                        None => Ok(Redemption::Invalid),
+                    };
+                };
+                let code = RedeemedCode {
+                    user_id: row.try_get("user_id")?,
+                    session_hash: digest_of(row.try_get("session_hash")?, "code session digest")?,
+                    redirect_uri: row.try_get("redirect_uri")?,
+                    scope: row.try_get("scope")?,
+                    nonce: row.try_get("nonce")?,
+                    code_challenge: row.try_get("code_challenge")?,
+                    auth_time: row.try_get("auth_time")?,
+                };
+                if row.try_get::<i64, _>("live")? == 0 {
+                    // The login session ended between the code and its redemption.
+                    tx.commit().await?;
+                    return Ok(Redemption::Invalid);
+                }
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_grants (id, client_id, user_id, session_hash, scope, auth_time, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ))
+                .bind(grant_id)
+                .bind(client_id)
+                .bind(code.user_id)
+                .bind(&code.session_hash.0[..])
+                .bind(&code.scope)
+                .bind(code.auth_time)
+                .bind(live.now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES (?, ?, ?)",
+                ))
+                .bind(&refresh_hash.0[..])
+                .bind(grant_id)
+                .bind(live.now)
+                .execute(&mut *tx)
+                .await?;
+                commit_with_audit(tx, audit).await?;
+                Ok(Redemption::Redeemed(code))
+            }
+
+            async fn refresh(
+                &self,
+                token_hash: &TokenHash,
+                client_id: &str,
+                next: &TokenHash,
+                live: Liveness,
+                audit: &AuditRecord,
+            ) -> StoreResult<Refresh> {
+                let mut tx = self.pool.begin().await?;
+                let sql = format!(
+                    "UPDATE oidc_refresh_tokens SET used_at = ?1 \
+                     WHERE token_hash = ?3 AND used_at IS NULL AND grant_id IN \
+                       (SELECT g.id FROM oidc_grants g WHERE g.client_id = ?4 AND g.revoked_at IS NULL \
+                        AND {LIVE_SESSION}) \
+                     RETURNING grant_id"
+                );
+                let rotated: Option<String> = sqlx::query_scalar(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .bind(&token_hash.0[..])
+                    .bind(client_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let sql = format!(
+                    "SELECT {GRANT_COLUMNS}, t.used_at, g.revoked_at FROM oidc_refresh_tokens t \
+                     JOIN oidc_grants g ON g.id = t.grant_id WHERE t.token_hash = ? AND g.client_id = ?"
+                );
+                let Some(row) = sqlx::query(&<$store>::sql(&sql))
+                    .bind(&token_hash.0[..])
+                    .bind(client_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                else {
+                    return Ok(Refresh::Invalid);
+                };
+                let grant = grant_from_row(&row)?;
+                if rotated.is_some() {
+                    sqlx::query(&<$store>::sql(
+                        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES (?, ?, ?)",
+                    ))
+                    .bind(&next.0[..])
+                    .bind(&grant.id)
+                    .bind(live.now)
+                    .execute(&mut *tx)
+                    .await?;
+                    // The application is in use: its login session is too (as in Keycloak).
+                    sqlx::query(&<$store>::sql("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?"))
+                        .bind(live.now)
+                        .bind(&grant.session_hash.0[..])
+                        .execute(&mut *tx)
+                        .await?;
+                    let user = sqlx::query(&<$store>::sql("SELECT org_id, username FROM users WHERE id = ?"))
+                        .bind(grant.user_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let mut record = audit.clone();
+                    record.org_id = Some(user.try_get("org_id")?);
+                    record.user_id = Some(grant.user_id);
+                    record.username = Some(user.try_get("username")?);
+                    commit_with_audit(tx, &record).await?;
+                    return Ok(Refresh::Rotated(grant));
+                }
+                let used: Option<i64> = row.try_get("used_at")?;
+                let revoked: Option<i64> = row.try_get("revoked_at")?;
+                if used.is_some() && revoked.is_none() {
+                    // A used token again: stolen, or its rotation lost. Either way the whole
+                    // family goes (RFC 9700 §4.14.2).
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                    ))
+                    .bind(live.now)
+                    .bind(&grant.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(Refresh::Reused(grant));
+                }
+                Ok(Refresh::Invalid)
+            }
+
+            async fn live_grant(&self, id: &str, live: Liveness) -> StoreResult<Option<Grant>> {
+                let sql = format!(
+                    "SELECT {GRANT_COLUMNS} FROM oidc_grants g \
+                     WHERE g.id = ?3 AND g.revoked_at IS NULL AND {LIVE_SESSION}"
+                );
+                let row = sqlx::query(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .bind(id)
+                    .fetch_optional(&self.readers)
+                    .await?;
+                row.as_ref().map(grant_from_row).transpose()
+            }
+
+            async fn grant_of_refresh_token(
+                &self,
+                token_hash: &TokenHash,
+                client_id: &str,
+                live: Liveness,
+            ) -> StoreResult<Option<Grant>> {
+                let sql = format!(
+                    "SELECT {GRANT_COLUMNS} FROM oidc_refresh_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
+                     WHERE t.token_hash = ?3 AND g.client_id = ?4 AND t.used_at IS NULL \
+                       AND g.revoked_at IS NULL AND {LIVE_SESSION}"
+                );
+                let row = sqlx::query(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .bind(&token_hash.0[..])
+                    .bind(client_id)
+                    .fetch_optional(&self.readers)
+                    .await?;
+                row.as_ref().map(grant_from_row).transpose()
+            }
+
+            async fn revoke_grant(&self, id: &str, now: i64, audit: &AuditRecord) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let revoked = sqlx::query(&<$store>::sql(
+                    "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                ))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                commit_with_audit(tx, audit).await?;
+                Ok(revoked > 0)
+            }
+
+            async fn consent(&self, user: UserId, client_id: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar(&<$store>::sql(
+                    "SELECT scope FROM oidc_consents WHERE user_id = ? AND client_id = ?",
+                ))
+                .bind(user)
+                .bind(client_id)
+                .fetch_optional(&self.readers)
+                .await?)
+            }
+
+            async fn give_consent(
+                &self,
+                user: UserId,
+                client_id: &str,
+                scope: &str,
+                now: i64,
+                audit: &AuditRecord,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_consents (user_id, client_id, scope, granted_at) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, \
+                       granted_at = excluded.granted_at",
+                ))
+                .bind(user)
+                .bind(client_id)
+                .bind(scope)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                commit_with_audit(tx, audit).await
+            }
+
+            async fn withdraw_consent(
+                &self,
+                user: UserId,
+                client_id: &str,
+                now: i64,
+                audit: &AuditRecord,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let removed = sqlx::query(&<$store>::sql(
+                    "DELETE FROM oidc_consents WHERE user_id = ? AND client_id = ?",
+                ))
+                .bind(user)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if removed == 0 {
+                    return Ok(false);
+                }
+                sqlx::query(&<$store>::sql(
+                    "UPDATE oidc_grants SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL",
+                ))
+                .bind(now)
+                .bind(user)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+                commit_with_audit(tx, audit).await?;
+                Ok(true)
+            }
+
+            async fn consents_of_user(&self, user: UserId) -> StoreResult<Vec<Consent>> {
+                let rows = sqlx::query(&<$store>::sql(
+                    "SELECT c.client_id, k.name, c.scope, c.granted_at FROM oidc_consents c \
+                     JOIN oidc_clients k ON k.id = c.client_id WHERE c.user_id = ? ORDER BY k.name",
+                ))
+                .bind(user)
+                .fetch_all(&self.readers)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(Consent {
+                            client_id: row.try_get("client_id")?,
+                            client_name: row.try_get("name")?,
+                            scope: row.try_get("scope")?,
+                            granted_at: row.try_get("granted_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn queue_logouts(&self, live: Liveness) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let sql = format!(
+                    "INSERT INTO oidc_logouts (client_id, session_hash, user_id, created_at, next_attempt_at) \
+                     SELECT DISTINCT g.client_id, g.session_hash, g.user_id, ?1, ?1 FROM oidc_grants g \
+                     JOIN oidc_clients c ON c.id = g.client_id \
+                     WHERE g.ended_at IS NULL AND c.backchannel_logout_uri IS NOT NULL AND NOT {LIVE_SESSION} \
+                     ON CONFLICT DO NOTHING"
+                );
+                let queued = sqlx::query(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let sql = format!(
+                    "UPDATE oidc_grants SET ended_at = ?1, revoked_at = COALESCE(revoked_at, ?1) \
+                     WHERE id IN (SELECT g.id FROM oidc_grants g WHERE g.ended_at IS NULL AND NOT {LIVE_SESSION})"
+                );
+                sqlx::query(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .execute(&mut *tx)
+                    .await?;
+                // Codes live a minute; kept a day after, so a late second use is still seen
+                // as reuse. Ended grants are kept a day for the same reason.
+                sqlx::query(&<$store>::sql("DELETE FROM oidc_codes WHERE expires_at < ?"))
+                    .bind(live.now - 86400)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&<$store>::sql("DELETE FROM oidc_grants WHERE ended_at < ?"))
+                    .bind(live.now - 86400)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(queued)
+            }
+
+            async fn claim_logouts(
+                &self,
+                now: i64,
+                lease_seconds: i64,
+                limit: i64,
+            ) -> StoreResult<Vec<PendingLogout>> {
+                let sql = format!(
+                    "UPDATE oidc_logouts SET lease_until = ?, attempts = attempts + 1 \
+                     WHERE (client_id, session_hash) IN (SELECT client_id, session_hash FROM oidc_logouts \
+                       WHERE next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) \
+                       ORDER BY created_at LIMIT ? {}) \
+                     RETURNING client_id, session_hash, user_id, attempts",
+                    <$store>::SKIP_LOCKED
+                );
+                let rows = sqlx::query(&<$store>::sql(&sql))
+                    .bind(now + lease_seconds)
+                    .bind(now)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut claimed = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let client_id: String = row.try_get("client_id")?;
+                    let user_id: UserId = row.try_get("user_id")?;
+                    let details = sqlx::query(&<$store>::sql(
+                        "SELECT c.backchannel_logout_uri, s.subject FROM oidc_clients c, oidc_subjects s \
+                         WHERE c.id = ? AND s.user_id = ?",
+                    ))
+                    .bind(&client_id)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let Some(details) = details else { continue };
+                    let Some(uri) = details.try_get::<Option<String>, _>("backchannel_logout_uri")? else {
+                        continue;
+                    };
+                    let attempts: i32 = row.try_get("attempts")?;
+                    claimed.push(PendingLogout {
+                        client_id,
+                        uri,
+                        session_hash: digest_of(row.try_get("session_hash")?, "logout session digest")?,
+                        user_id,
+                        subject: details.try_get("subject")?,
+                        attempts: i64::from(attempts),
+                    });
+                }
+                Ok(claimed)
+            }
+
+            async fn logout_delivered(
+                &self,
+                logout: &PendingLogout,
+                audit: &AuditRecord,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(&<$store>::sql(
+                    "DELETE FROM oidc_logouts WHERE client_id = ? AND session_hash = ?",
+                ))
+                .bind(&logout.client_id)
+                .bind(&logout.session_hash.0[..])
+                .execute(&mut *tx)
+                .await?;
+                commit_with_audit(tx, audit).await
+            }
+
+            async fn logout_failed(
+                &self,
+                logout: &PendingLogout,
+                retry_at: i64,
+                error: &str,
+                audit: &AuditRecord,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(&<$store>::sql(
+                    "UPDATE oidc_logouts SET next_attempt_at = ?, lease_until = NULL, last_error = ? \
+                     WHERE client_id = ? AND session_hash = ?",
+                ))
+                .bind(retry_at)
+                .bind(error)
+                .bind(&logout.client_id)
+                .bind(&logout.session_hash.0[..])
+                .execute(&mut *tx)
+                .await?;
+                commit_with_audit(tx, audit).await
+            }
+        }
+    };
+}
+
+pub(crate) use sql_oidc;
