@@ -146,6 +146,11 @@ impl App {
         self.admin.clone()
     }
 
+    /// The signing keys this instance uses (tests reload them after a rotation).
+    pub fn keys(&self) -> Arc<Keys> {
+        self.state.keys.clone()
+    }
+
     pub fn store(&self) -> Arc<dyn Store> {
         self.state.store.clone()
     }

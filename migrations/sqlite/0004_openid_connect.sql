@@ -35,7 +35,7 @@ CREATE TABLE oidc_subjects (
 CREATE TABLE oidc_signing_keys (
     kid             TEXT     PRIMARY KEY,
     alg             TEXT     NOT NULL CHECK (alg IN ('ES256', 'RS256')),
-    key_version     INTEGER NOT NULL,
+    key_version     INTEGER  NOT NULL,
     sealed          BLOB    NOT NULL,
     public_jwk      TEXT     NOT NULL,
     created_at      INTEGER   NOT NULL,

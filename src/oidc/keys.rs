@@ -262,6 +262,11 @@ impl Keys {
         if loaded.elapsed() < RELOAD_AFTER {
             return Ok(set);
         }
+        self.reload().await
+    }
+
+    /// Reads the keys from the store now (another process may have rotated them).
+    pub async fn reload(&self) -> Result<Arc<KeySet>, KeyError> {
         let fresh = Arc::new(load(self.store.as_ref(), &self.keyring).await?);
         *self.cache.write().expect("key cache lock") = (Instant::now(), fresh.clone());
         Ok(fresh)

@@ -48,6 +48,7 @@ pub struct TestApp {
     pub address: String,
     pub admin: Admin,
     pub store: Arc<dyn Store>,
+    pub signing_keys: Arc<poortwachter::oidc::keys::Keys>,
     pub clock: Arc<ManualClock>,
     pub smtp: SmtpSink,
     pub client: Client,
@@ -293,11 +294,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://{}", app.local_addr());
     let admin = app.admin();
     let store = app.store();
+    let keys = app.keys();
     tokio::spawn(app.run());
     TestApp {
         address,
         admin,
         store,
+        signing_keys: keys,
         clock,
         smtp,
         client: browser(),
