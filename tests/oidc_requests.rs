@@ -29,7 +29,10 @@ fn authorize_path(client: &str, extra: &[(&str, &str)]) -> String {
             params.push((name, value));
         }
     }
-    format!("/authorize?{}", serde_urlencoded::to_string(&params).unwrap())
+    format!(
+        "/authorize?{}",
+        serde_urlencoded::to_string(&params).unwrap()
+    )
 }
 
 store_tests! {
@@ -193,11 +196,22 @@ async fn third_party_clients_ask_consent_once_and_users_can_withdraw_it() {
 async fn browser_login_code(app: &TestApp, rp: &Rp, username: &str) -> String {
     let login = start_login(rp, &[]);
     app.clock.advance(30);
-    app.log_in_at_application(&browser(), &login, username, GOOD).await
+    app.log_in_at_application(&browser(), &login, username, GOOD)
+        .await
 }
 
 /// The (unescaped) attribute value that follows `prefix` in a page.
 fn attribute_after(html: &str, prefix: &str) -> String {
-    let value = html.split(prefix).nth(1).expect(prefix).split('"').next().unwrap();
-    value.replace("&#38;", "&").replace("&amp;", "&").replace("&#39;", "'").replace("&#34;", "\"")
+    let value = html
+        .split(prefix)
+        .nth(1)
+        .expect(prefix)
+        .split('"')
+        .next()
+        .unwrap();
+    value
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
 }

@@ -102,10 +102,11 @@ async fn redeem(
         .await?;
     let code = match redemption {
         Redemption::Redeemed(code) => code,
-        Redemption::Reused => {
+        Redemption::Reused { user_id } => {
             let record = AuditRecord::new(live.now, AuditEvent::TokenReused, Outcome::Replayed)
                 .client(address)
                 .detail(format!("{} authorization_code", client.id));
+            let record = super::about_user(state.store.as_ref(), record, user_id).await?;
             state.store.record_audit(&[record]).await?;
             return Ok(invalid_grant(
                 "the code was used before; what it issued is revoked",
@@ -134,8 +135,37 @@ async fn refresh(
     params: &Parameters,
     address: &str,
 ) -> Result<Response, WebError> {
-    let Some(presented) = params.get("refresh_token").and_then(Token::parse) else {
+    let Some(presented) = params.get("refresh_token") else {
         return Ok(invalid_request("refresh_token is required"));
+    };
+    let Some(presented) = Token::parse(presented) else {
+        return Ok(invalid_grant("the refresh token is not valid"));
+    };
+    // A narrower scope may be asked for (RFC 6749 §6), never a wider one: checked before
+    // the token is used, so a refused request does not spend it.
+    let narrower = match params.get("scope") {
+        None => None,
+        Some(asked) => {
+            let live = liveness(state);
+            let grant = state
+                .store
+                .grant_of_refresh_token(&presented.hash(), &client.id, live)
+                .await?;
+            let granted = grant
+                .as_ref()
+                .and_then(|g| Scopes::parse(&g.scope))
+                .unwrap_or_default();
+            match Scopes::parse(asked).filter(|s| s.within(&granted)) {
+                Some(narrower) => Some(narrower.to_string()),
+                None => {
+                    return Ok(json_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_scope",
+                        "the scope is wider than the one granted",
+                    ));
+                }
+            }
+        }
     };
     let next = Token::generate(&mut rand::rngs::OsRng);
     let live = liveness(state);
@@ -148,19 +178,8 @@ async fn refresh(
         .await?
     {
         Refresh::Rotated(mut grant) => {
-            // A narrower scope may be asked for (RFC 6749 §6), never a wider one.
-            if let Some(asked) = params.get("scope") {
-                let granted = Scopes::parse(&grant.scope).unwrap_or_default();
-                match Scopes::parse(asked).filter(|s| s.within(&granted)) {
-                    Some(narrower) => grant.scope = narrower.to_string(),
-                    None => {
-                        return Ok(json_error(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_scope",
-                            "the scope is wider than the one granted",
-                        ));
-                    }
-                }
+            if let Some(scope) = narrower {
+                grant.scope = scope;
             }
             tokens(state, client, &grant, None, &next).await
         }
@@ -168,10 +187,7 @@ async fn refresh(
             let record = AuditRecord::new(live.now, AuditEvent::TokenReused, Outcome::Replayed)
                 .client(address)
                 .detail(format!("{} refresh_token", client.id));
-            let record = AuditRecord {
-                user_id: Some(grant.user_id),
-                ..record
-            };
+            let record = super::about_user(state.store.as_ref(), record, grant.user_id).await?;
             state.store.record_audit(&[record]).await?;
             Ok(invalid_grant(
                 "the refresh token was used before; its whole grant is revoked",

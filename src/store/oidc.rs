@@ -88,7 +88,7 @@ pub enum Redemption {
     /// The code was fresh; the grant and its first refresh token are stored.
     Redeemed(RedeemedCode),
     /// The code was used before: the grant it started is revoked now.
-    Reused,
+    Reused { user_id: UserId },
     /// No such code for this client, or expired, or its session has ended.
     Invalid,
 }

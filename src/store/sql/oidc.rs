@@ -47,6 +47,20 @@ macro_rules! sql_oidc {
             })
         }
 
+        /// `audit` about `user`, with the organization and username it is searched by.
+        async fn audit_about(
+            tx: &mut Transaction<'_, $db>,
+            audit: &AuditRecord,
+            user: UserId,
+        ) -> StoreResult<AuditRecord> {
+            let row = sqlx::query(&<$store>::sql("SELECT org_id, username FROM users WHERE id = ?"))
+                .bind(user)
+                .fetch_one(&mut **tx)
+                .await?;
+            let username: String = row.try_get("username")?;
+            Ok(audit.clone().user(row.try_get("org_id")?, user, &username))
+        }
+
         impl $store {
             async fn client_orgs(&self) -> StoreResult<Vec<(String, ClientOrg)>> {
                 let rows = sqlx::query(
@@ -330,15 +344,17 @@ macro_rules! sql_oidc {
                 let Some(row) = row else {
                     // Presented again: what the first redemption issued is revoked
                     // (RFC 6749 §4.1.2, RFC 9700 §4.5).
-                    let first: Option<Option<String>> = sqlx::query_scalar(&<$store>::sql(
-                        "SELECT grant_id FROM oidc_codes WHERE code_hash = ? AND client_id = ? AND used_at IS NOT NULL",
+                    let first = sqlx::query(&<$store>::sql(
+                        "SELECT grant_id, user_id FROM oidc_codes WHERE code_hash = ? AND client_id = ? AND used_at IS NOT NULL",
                     ))
                     .bind(&code_hash.0[..])
                     .bind(client_id)
                     .fetch_optional(&mut *tx)
                     .await?;
                     return match first {
-                        Some(grant) => {
+                        Some(first) => {
+                            let grant: Option<String> = first.try_get("grant_id")?;
+                            let user_id: UserId = first.try_get("user_id")?;
                             if let Some(grant) = grant {
                                 sqlx::query(&<$store>::sql(
                                     "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
@@ -349,7 +365,7 @@ macro_rules! sql_oidc {
                                 .await?;
                             }
                             tx.commit().await?;
-                            Ok(Redemption::Reused)
+                            Ok(Redemption::Reused { user_id })
                         }
                         None => Ok(Redemption::Invalid),
                     };
@@ -389,7 +405,8 @@ macro_rules! sql_oidc {
                 .bind(live.now)
                 .execute(&mut *tx)
                 .await?;
-                commit_with_audit(tx, audit).await?;
+                let record = audit_about(&mut tx, audit, code.user_id).await?;
+                commit_with_audit(tx, &record).await?;
                 Ok(Redemption::Redeemed(code))
             }
 
@@ -444,14 +461,7 @@ macro_rules! sql_oidc {
                         .bind(&grant.session_hash.0[..])
                         .execute(&mut *tx)
                         .await?;
-                    let user = sqlx::query(&<$store>::sql("SELECT org_id, username FROM users WHERE id = ?"))
-                        .bind(grant.user_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let mut record = audit.clone();
-                    record.org_id = Some(user.try_get("org_id")?);
-                    record.user_id = Some(grant.user_id);
-                    record.username = Some(user.try_get("username")?);
+                    let record = audit_about(&mut tx, audit, grant.user_id).await?;
                     commit_with_audit(tx, &record).await?;
                     return Ok(Refresh::Rotated(grant));
                 }
