@@ -102,10 +102,7 @@ impl LogoutSender {
             Outcome::Success,
         )
         .detail(logout.client_id.clone());
-        let record = AuditRecord {
-            user_id: Some(logout.user_id),
-            ..record
-        };
+        let record = super::about_user(self.store.as_ref(), record, logout.user_id).await?;
         // Back-Channel Logout §2.8: 200 (or 204) is success; anything else is tried again.
         let failure = match sent {
             Ok(response) if response.status().is_success() => None,

@@ -251,3 +251,88 @@ impl TestApp {
             .expect("tokens")
     }
 }
+
+/// An application's back-channel logout endpoint: records every logout token it receives;
+/// the first `failures` requests are answered 500 (an application that is down).
+pub struct LogoutReceiver {
+    pub uri: String,
+    tokens: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LogoutReceiver {
+    pub async fn start(failures: usize) -> LogoutReceiver {
+        use axum::extract::State;
+        type Shared = (
+            std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+            std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        );
+        let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let left = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(failures));
+        let receive =
+            |State((tokens, left)): State<Shared>,
+             axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| async move {
+                use std::sync::atomic::Ordering;
+                if left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                tokens
+                    .lock()
+                    .unwrap()
+                    .push(form.get("logout_token").cloned().unwrap_or_default());
+                StatusCode::OK
+            };
+        let router = axum::Router::new()
+            .route("/backchannel", axum::routing::post(receive))
+            .with_state((tokens.clone(), left));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let uri = format!("http://{}/backchannel", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        LogoutReceiver { uri, tokens }
+    }
+
+    /// The logout tokens received so far, waiting up to five seconds for `count` of them.
+    pub async fn tokens(&self, count: usize) -> Vec<String> {
+        for _ in 0..100 {
+            if self.tokens.lock().unwrap().len() >= count {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.tokens.lock().unwrap().clone()
+    }
+}
+
+/// The claims of a logout token, after checking its signature against the provider's JWKS
+/// with the `openidconnect` crate's key implementation (not the provider's own code).
+pub fn verified_logout_claims(metadata: &Metadata, token: &str) -> serde_json::Value {
+    use openidconnect::JsonWebKey;
+    use openidconnect::core::CoreJwsSigningAlgorithm;
+    let decode = |part: &str| {
+        data_encoding::BASE64URL_NOPAD
+            .decode(part.as_bytes())
+            .unwrap()
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let header: serde_json::Value = serde_json::from_slice(&decode(parts[0])).unwrap();
+    assert_eq!(header["typ"], "logout+jwt");
+    let kid = header["kid"].as_str().unwrap();
+    let key = metadata
+        .jwks()
+        .keys()
+        .iter()
+        .find(|k| k.key_id().map(|id| id.as_str()) == Some(kid))
+        .expect("the signing key is published");
+    let alg = match header["alg"].as_str().unwrap() {
+        "ES256" => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        "RS256" => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        other => panic!("unexpected alg {other}"),
+    };
+    let message = format!("{}.{}", parts[0], parts[1]);
+    key.verify_signature(&alg, message.as_bytes(), &decode(parts[2]))
+        .expect("a valid signature");
+    serde_json::from_slice(&decode(parts[1])).unwrap()
+}
