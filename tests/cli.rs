@@ -265,3 +265,163 @@ fn administrator_unlocks_disables_ends_sessions_and_reads_the_audit_log() {
     let bad_since = poortwachter(&dir, &["audit", "--since", "yesterday"]);
     assert!(String::from_utf8_lossy(&bad_since.stderr).contains("--since"));
 }
+
+#[test]
+fn administrator_registers_applications_and_rotates_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&poortwachter(
+        &dir,
+        &["org", "create", "--slug", "acme", "--name", "Acme B.V."],
+    ));
+    let created = stdout(&poortwachter(
+        &dir,
+        &[
+            "client",
+            "create",
+            "--name",
+            "Verzuimcoach",
+            "--redirect-uri",
+            "https://app.example.nl/callback",
+            "--redirect-uri",
+            "http://localhost:3000/cb",
+            "--post-logout-redirect-uri",
+            "https://app.example.nl/",
+            "--backchannel-logout-uri",
+            "https://app.example.nl/backchannel",
+            "--first-party",
+            "--org",
+            "acme",
+        ],
+    ));
+    let line = |name: &str| {
+        created
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("{name} line in {created}"))
+            .to_owned()
+    };
+    let id = line("client_id");
+    let secret = line("client_secret");
+    assert_eq!(secret.len(), 43, "256 random bits");
+    assert!(
+        created.contains("discovery: https://login.example.nl/.well-known/openid-configuration")
+    );
+    // Only the hash is kept: the secret appears nowhere in the database file.
+    let db = std::fs::read(dir.path().join("data/poortwachter.db")).unwrap();
+    assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()));
+
+    let public = stdout(&poortwachter(
+        &dir,
+        &[
+            "client",
+            "create",
+            "--name",
+            "App",
+            "--redirect-uri",
+            "https://m.example.nl/cb",
+            "--public",
+            "--id-token-alg",
+            "RS256",
+        ],
+    ));
+    assert!(
+        public.contains("client_id: ") && !public.contains("client_secret"),
+        "{public}"
+    );
+
+    let list = stdout(&poortwachter(&dir, &["client", "list"]));
+    assert!(
+        list.contains(&id) && list.contains("confidential*") && list.contains("acme"),
+        "{list}"
+    );
+    assert!(list.contains("public") && list.contains("RS256"), "{list}");
+    let shown = stdout(&poortwachter(&dir, &["client", "show", &id]));
+    assert!(
+        shown.contains("redirect_uri:              http://localhost:3000/cb"),
+        "{shown}"
+    );
+    assert!(shown.contains("backchannel_logout_uri:    https://app.example.nl/backchannel"));
+
+    let rotated = stdout(&poortwachter(&dir, &["client", "rotate-secret", &id]));
+    assert!(rotated.starts_with("client_secret: ") && !rotated.contains(&secret));
+
+    for (args, message) in [
+        (
+            vec![
+                "client",
+                "create",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "http://app.example.nl/cb",
+            ],
+            "only https",
+        ),
+        (
+            vec![
+                "client",
+                "create",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "https://app.example.nl/*",
+            ],
+            "",
+        ),
+        (
+            vec![
+                "client",
+                "create",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "https://a.example.nl/cb#x",
+            ],
+            "fragment",
+        ),
+        (
+            vec![
+                "client",
+                "create",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "https://a.example.nl/cb",
+                "--org",
+                "nope",
+            ],
+            "no organization",
+        ),
+        (vec!["client", "show", "nope"], "no client"),
+    ] {
+        let output = poortwachter(&dir, &args);
+        if message.is_empty() {
+            // A literal `*` is a valid path character: it is registered and compared exactly.
+            assert!(output.status.success());
+            continue;
+        }
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+
+    let keys = stdout(&poortwachter(
+        &dir,
+        &["keys", "rotate", "--overlap-hours", "2"],
+    ));
+    assert!(
+        keys.contains("ES256 key ") && keys.contains("RS256 key "),
+        "{keys}"
+    );
+    stdout(&poortwachter(&dir, &["client", "remove", &id]));
+    assert!(!stdout(&poortwachter(&dir, &["client", "list"])).contains(&id));
+    let audit = stdout(&poortwachter(&dir, &["audit"]));
+    for event in [
+        "client_created",
+        "client_secret_rotated",
+        "client_removed",
+        "signing_key_added",
+    ] {
+        assert!(audit.contains(event), "{event} in {audit}");
+    }
+}

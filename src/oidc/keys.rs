@@ -241,7 +241,9 @@ impl Keys {
     ) -> Result<Keys, KeyError> {
         let stored = store.signing_keys().await?;
         for alg in SigningAlg::ALL {
-            if !stored.iter().any(|k| k.alg == alg) {
+            // None yet, or only next keys (`keys rotate` before the first start): one that
+            // signs now.
+            if !stored.iter().any(|k| k.alg == alg && k.signs_from <= now) {
                 add_key(store.as_ref(), &keyring, alg, now, now, None, None).await?;
             }
         }
