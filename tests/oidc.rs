@@ -12,8 +12,7 @@ use openidconnect::{
     AccessTokenHash, CsrfToken, LogoutRequest, OAuth2TokenResponse, PostLogoutRedirectUrl,
     RequestTokenError, TokenResponse,
 };
-use poortwachter::admin::ClientRegistration;
-use poortwachter::domain::audit::{AuditEvent, Outcome};
+use poortwachter::domain::audit::AuditEvent;
 use reqwest::StatusCode;
 
 const GOOD: &str = "Fiets-Sleutel-2024!";
