@@ -103,7 +103,7 @@ async fn a_failing_logout_endpoint_is_tried_again_until_it_accepts() {
     app.admin.end_sessions("acme", "jan").await.unwrap();
     // Two refusals, each followed by a wait (5 s, then 10 s): nothing is dropped.
     for wait in [5, 10] {
-        for _ in 0..100 {
+        for _ in 0..300 {
             let events = app.admin.audit_log(Some("acme"), Some("jan"), None, 1000).await.unwrap();
             let failures = events.iter().filter(|e| e.event == AuditEvent::BackchannelLogout && e.outcome == Outcome::Failure).count();
             if failures == wait / 5 {

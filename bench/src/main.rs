@@ -7,6 +7,7 @@
 //! `cargo run --release -p poortwachter-bench` (add `-- --smoke` for the short CI run).
 
 mod load;
+mod oidc;
 mod seed;
 mod server;
 
@@ -60,6 +61,7 @@ struct Run {
     share_503: f64,
     journeys: u64,
     journeys_per_s: f64,
+    oidc: oidc::Figures,
 }
 
 #[derive(Serialize)]
@@ -74,6 +76,7 @@ struct Report {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    poortwachter::startup::install_tls_provider();
     let options = Options::parse();
     let sizes = options.users.clone().unwrap_or(if options.smoke {
         vec![1_000, 10_000]
@@ -236,6 +239,11 @@ async fn measure(
         .as_secs() as i64;
     let probes_needed = (2.0 * phase.as_secs_f64() / 0.02) as u64 + 50;
     let sessions = seed::half_sessions(&sqlite, 0, probes_needed.min(users), now).await?;
+    let logged_in: Vec<String> = seed::sessions(&sqlite, 0, 64.min(users), now, "complete")
+        .await?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
     eprintln!(
         "\n{users} users seeded in {:.1} s",
         seeding.elapsed().as_secs_f64()
@@ -272,6 +280,17 @@ async fn measure(
         Arc::new(settings.clone()),
         Arc::new(SystemClock),
     ));
+    // OpenID Connect: the code exchange alone and under a login flood, then throughput.
+    let application = oidc::Application::register(&admin, &address, logged_in).await?;
+    let exchange_idle = oidc::exchange_latency(&application, interval, phase).await?;
+    let (_, exchange_under_flood) = tokio::join!(
+        load::closed_loop(&address, users, concurrency, phase),
+        oidc::exchange_latency(&application, interval, phase),
+    );
+    let mut oidc_figures = oidc::throughput(&application, phase).await?;
+    oidc_figures.exchange_idle = exchange_idle;
+    oidc_figures.exchange_under_flood = exchange_under_flood?;
+    eprintln!("OpenID Connect: {oidc_figures:?}");
     let journey_address = address.clone();
     let (journeys, journeys_per_s) = load::journeys(pool.workers * 2, phase, move |n| {
         let (admin, address, sqlite) = (admin.clone(), journey_address.clone(), sqlite.clone());
@@ -302,6 +321,7 @@ async fn measure(
         past_saturation: past,
         journeys,
         journeys_per_s,
+        oidc: oidc_figures,
     })
 }
 
@@ -483,6 +503,25 @@ fn print_table(report: &Report) {
     row("full journeys (/s)", &|r| {
         format!("{:.2}", r.journeys_per_s)
     });
+    row("OIDC code exchanges at saturation (/s)", &|r| {
+        format!("{:.0}", r.oidc.code_exchanges_per_s)
+    });
+    row("OIDC refresh-token requests at saturation (/s)", &|r| {
+        format!("{:.0}", r.oidc.refresh_per_s)
+    });
+    row("OIDC userinfo at saturation (/s)", &|r| {
+        format!("{:.0}", r.oidc.userinfo_per_s)
+    });
+    row("OIDC JWKS at saturation (/s)", &|r| {
+        format!("{:.0}", r.oidc.jwks_per_s)
+    });
+    row("OIDC code exchange p50 / p99 idle (ms)", &|r| {
+        p(&r.oidc.exchange_idle)
+    });
+    row(
+        "OIDC code exchange p50 / p99 under login saturation (ms)",
+        &|r| p(&r.oidc.exchange_under_flood),
+    );
     row("resident memory idle / peak (MiB)", &|r| {
         format!("{:.1} / {:.1}", r.rss_idle_mib, r.rss_peak_mib)
     });

@@ -1,4 +1,4 @@
-//! The fast bulk path: users, their authenticator credentials and half-logged-in sessions
+//! The fast bulk path: users, their authenticator credentials and sessions
 //! written straight into the database, so a million users take seconds, not days of HTTP.
 //! Every user gets the same password hash (computed once with the real parameters): what
 //! scales with the number of users is the lookup, and that is what is measured.
@@ -91,6 +91,17 @@ pub async fn half_sessions(
     count: u64,
     now: i64,
 ) -> anyhow::Result<Vec<(u64, String)>> {
+    sessions(pool, first, count, now, "second_factor").await
+}
+
+/// Sessions of users `first..first + count` at login `stage` (`complete`: logged in).
+pub async fn sessions(
+    pool: &SqlitePool,
+    first: u64,
+    count: u64,
+    now: i64,
+    stage: &str,
+) -> anyhow::Result<Vec<(u64, String)>> {
     let mut rng = rand::rngs::OsRng;
     let sessions: Vec<(u64, Token)> = (first..first + count)
         .map(|i| (i, Token::generate(&mut rng)))
@@ -101,7 +112,7 @@ pub async fn half_sessions(
     insert.push_values(&sessions, |mut row, (i, token)| {
         row.push_bind(token.hash().0.to_vec())
             .push_bind(*i as i64 + 1)
-            .push_bind("second_factor")
+            .push_bind(stage)
             .push_bind(now)
             .push_bind(now)
             .push_bind(now + 3600);

@@ -76,8 +76,35 @@ fn credentials(
     }
 }
 
+/// The parameters of a form body, each at most once; `None` when it cannot be read.
+fn form_parameters(body: &[u8]) -> Option<Parameters> {
+    let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).ok()?;
+    Parameters::from_pairs(pairs)
+}
+
+/// A request to the token, revocation or introspection endpoint: its form and the calling
+/// client, or the answer to give instead (`invalid_request`, `invalid_client`).
+pub async fn authenticated_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    address: &str,
+    callers: Callers,
+) -> Result<Result<(Parameters, Client), Response>, WebError> {
+    let Some(params) = form_parameters(body) else {
+        return Ok(Err(json_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body is not a form, or a parameter is repeated or too long",
+        )));
+    };
+    Ok(authenticate(state, headers, &params, address, callers)
+        .await?
+        .map(|client| (params, client)))
+}
+
 /// The calling client, or the answer to give instead (RFC 6749 §5.2 `invalid_client`).
-pub async fn authenticate(
+async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     params: &Parameters,

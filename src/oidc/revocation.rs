@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::client_auth::{Callers, authenticate};
-use super::token::{check_access_token, form_parameters};
+use super::client_auth::{Callers, authenticated_request};
+use super::token::check_access_token;
 use super::{json_error, liveness};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::token::Token;
@@ -43,15 +43,9 @@ pub async fn revoke(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, WebError> {
-    let Some(params) = form_parameters(&body) else {
-        return Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "unreadable form",
-        ));
-    };
-    let client = match authenticate(&state, &headers, &params, &address, Callers::Any).await? {
-        Ok(client) => client,
+    let request = authenticated_request(&state, &headers, &body, &address, Callers::Any).await?;
+    let (params, client) = match request {
+        Ok(request) => request,
         Err(refused) => return Ok(refused),
     };
     let Some(token) = params.get("token") else {
@@ -83,18 +77,12 @@ pub async fn introspect(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, WebError> {
-    let Some(params) = form_parameters(&body) else {
-        return Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "unreadable form",
-        ));
+    let request =
+        authenticated_request(&state, &headers, &body, &address, Callers::Confidential).await?;
+    let (params, client) = match request {
+        Ok(request) => request,
+        Err(refused) => return Ok(refused),
     };
-    let client =
-        match authenticate(&state, &headers, &params, &address, Callers::Confidential).await? {
-            Ok(client) => client,
-            Err(refused) => return Ok(refused),
-        };
     let Some(token) = params.get("token") else {
         return Ok(json_error(
             StatusCode::BAD_REQUEST,

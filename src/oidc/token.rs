@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::client_auth::{Callers, authenticate};
+use super::client_auth::{Callers, authenticated_request};
 use super::{json_error, liveness};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::oidc::claims::{self, Issued, Person, session_id};
@@ -19,25 +19,15 @@ use crate::domain::token::Token;
 use crate::store::{Client, Grant, Redemption, Refresh, UserId};
 use crate::web::{AppState, ClientAddress, WebError};
 
-/// The parameters of a form body, each at most once; `None` when it cannot be read.
-pub fn form_parameters(body: &[u8]) -> Option<Parameters> {
-    let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).ok()?;
-    Parameters::from_pairs(pairs)
-}
-
 pub async fn token(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, WebError> {
-    let Some(params) = form_parameters(&body) else {
-        return Ok(invalid_request(
-            "the body is not a form, or a parameter is repeated or too long",
-        ));
-    };
-    let client = match authenticate(&state, &headers, &params, &address, Callers::Any).await? {
-        Ok(client) => client,
+    let request = authenticated_request(&state, &headers, &body, &address, Callers::Any).await?;
+    let (params, client) = match request {
+        Ok(request) => request,
         Err(refused) => return Ok(refused),
     };
     match params.get("grant_type") {
@@ -201,6 +191,10 @@ async fn refresh(
 
 /// The user as the tokens describe them, with the stable `sub` made at the first login.
 pub(super) async fn person(state: &AppState, user: UserId) -> Result<Option<Person>, WebError> {
+    // A read on every later request; the write only at the user's first token.
+    if let Some(person) = state.store.person(user).await? {
+        return Ok(Some(person));
+    }
     let candidate = Token::generate(&mut rand::rngs::OsRng);
     // 128 bits of the random value are plenty for an identifier and keep `sub` short.
     let candidate = &candidate.expose()[..22];

@@ -218,7 +218,10 @@ pub async fn postgres_schema() -> (String, String) {
         .unwrap();
     admin.close().await;
     let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    // The schema's name is also the connections' application name, so that dropping it can
+    // end connections of a server still running (see drop_schema).
+    let url =
+        format!("{base}{separator}options=-c%20search_path%3D{schema}&application_name={schema}");
     (schema, url)
 }
 
@@ -234,6 +237,14 @@ pub fn drop_schema(schema: String) {
             .unwrap();
         runtime.block_on(async {
             if let Ok(pool) = sqlx::PgPool::connect(&base).await {
+                // The test's server may still hold a transaction open (its tasks run on the
+                // test's runtime, which waits here): end its connections first.
+                let _ = sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                )
+                .bind(&schema)
+                .execute(&pool)
+                .await;
                 let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
                     .execute(&pool)
                     .await;

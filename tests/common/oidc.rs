@@ -293,9 +293,10 @@ impl LogoutReceiver {
         LogoutReceiver { uri, tokens }
     }
 
-    /// The logout tokens received so far, waiting up to five seconds for `count` of them.
+    /// The logout tokens received so far, waiting up to 15 seconds for `count` of them (a
+    /// loaded machine: CI runs tests in parallel).
     pub async fn tokens(&self, count: usize) -> Vec<String> {
-        for _ in 0..100 {
+        for _ in 0..300 {
             if self.tokens.lock().unwrap().len() >= count {
                 break;
             }

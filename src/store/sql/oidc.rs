@@ -62,6 +62,187 @@ macro_rules! sql_oidc {
         }
 
         impl $store {
+            /// [`OidcStore::redeem_code`] on the relaxed writer (see `relaxed_writer`): a power
+            /// cut may lose the last moment's redemptions and rotations, which the client
+            /// then repeats or answers with a new login; never half of one.
+            #[allow(clippy::too_many_arguments)]
+            async fn redeem_code_on(
+                &self,
+                writer: &mut sqlx::pool::PoolConnection<$db>,
+                code_hash: &TokenHash,
+                client_id: &str,
+                redirect_uri: &str,
+                challenge: &str,
+                grant_id: &str,
+                refresh_hash: &TokenHash,
+                live: Liveness,
+                audit: &AuditRecord,
+            ) -> StoreResult<Redemption> {
+                let mut tx = begin_relaxed(writer).await?;
+                // Used once: of two parallel redemptions (on any instance) one matches.
+                let sql = format!(
+                    "UPDATE oidc_codes SET used_at = ?1, grant_id = ?3 \
+                     WHERE code_hash = ?4 AND client_id = ?5 AND used_at IS NULL AND expires_at > ?1 \
+                       AND redirect_uri = ?6 AND code_challenge = ?7 \
+                     RETURNING user_id, session_hash, redirect_uri, scope, nonce, code_challenge, auth_time, \
+                       (SELECT COUNT(*) FROM oidc_codes g WHERE g.code_hash = ?4 AND {LIVE_SESSION}) AS live"
+                );
+                let row = sqlx::query(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .bind(grant_id)
+                    .bind(&code_hash.0[..])
+                    .bind(client_id)
+                    .bind(redirect_uri)
+                    .bind(challenge)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else {
+                    // Presented again: what the first redemption issued is revoked
+                    // (RFC 6749 §4.1.2, RFC 9700 §4.5).
+                    let first = sqlx::query(&<$store>::sql(
+                        "SELECT grant_id, user_id FROM oidc_codes WHERE code_hash = ? AND client_id = ? AND used_at IS NOT NULL",
+                    ))
+                    .bind(&code_hash.0[..])
+                    .bind(client_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    return match first {
+                        Some(first) => {
+                            let grant: Option<String> = first.try_get("grant_id")?;
+                            let user_id: UserId = first.try_get("user_id")?;
+                            if let Some(grant) = grant {
+                                sqlx::query(&<$store>::sql(
+                                    "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                                ))
+                                .bind(live.now)
+                                .bind(grant)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                            tx.commit().await?;
+                            Ok(Redemption::Reused { user_id })
+                        }
+                        None => Ok(Redemption::Invalid),
+                    };
+                };
+                let code = RedeemedCode {
+                    user_id: row.try_get("user_id")?,
+                    session_hash: digest_of(row.try_get("session_hash")?, "code session digest")?,
+                    redirect_uri: row.try_get("redirect_uri")?,
+                    scope: row.try_get("scope")?,
+                    nonce: row.try_get("nonce")?,
+                    code_challenge: row.try_get("code_challenge")?,
+                    auth_time: row.try_get("auth_time")?,
+                };
+                if row.try_get::<i64, _>("live")? == 0 {
+                    // The login session ended between the code and its redemption.
+                    tx.commit().await?;
+                    return Ok(Redemption::Invalid);
+                }
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_grants (id, client_id, user_id, session_hash, scope, auth_time, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ))
+                .bind(grant_id)
+                .bind(client_id)
+                .bind(code.user_id)
+                .bind(&code.session_hash.0[..])
+                .bind(&code.scope)
+                .bind(code.auth_time)
+                .bind(live.now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES (?, ?, ?)",
+                ))
+                .bind(&refresh_hash.0[..])
+                .bind(grant_id)
+                .bind(live.now)
+                .execute(&mut *tx)
+                .await?;
+                let record = audit_about(&mut tx, audit, code.user_id).await?;
+                commit_with_audit(tx, &record).await?;
+                Ok(Redemption::Redeemed(code))
+                        }
+            /// [`OidcStore::refresh`] on the relaxed writer (see `relaxed_writer`): a power
+            /// cut may lose the last moment's redemptions and rotations, which the client
+            /// then repeats or answers with a new login; never half of one.
+            #[allow(clippy::too_many_arguments)]
+            async fn refresh_on(
+                &self,
+                writer: &mut sqlx::pool::PoolConnection<$db>,
+                token_hash: &TokenHash,
+                client_id: &str,
+                next: &TokenHash,
+                live: Liveness,
+                audit: &AuditRecord,
+            ) -> StoreResult<Refresh> {
+                let mut tx = begin_relaxed(writer).await?;
+                let sql = format!(
+                    "UPDATE oidc_refresh_tokens SET used_at = ?1 \
+                     WHERE token_hash = ?3 AND used_at IS NULL AND grant_id IN \
+                       (SELECT g.id FROM oidc_grants g WHERE g.client_id = ?4 AND g.revoked_at IS NULL \
+                        AND {LIVE_SESSION}) \
+                     RETURNING grant_id"
+                );
+                let rotated: Option<String> = sqlx::query_scalar(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .bind(&token_hash.0[..])
+                    .bind(client_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let sql = format!(
+                    "SELECT {GRANT_COLUMNS}, t.used_at, g.revoked_at FROM oidc_refresh_tokens t \
+                     JOIN oidc_grants g ON g.id = t.grant_id WHERE t.token_hash = ? AND g.client_id = ?"
+                );
+                let Some(row) = sqlx::query(&<$store>::sql(&sql))
+                    .bind(&token_hash.0[..])
+                    .bind(client_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                else {
+                    return Ok(Refresh::Invalid);
+                };
+                let grant = grant_from_row(&row)?;
+                if rotated.is_some() {
+                    sqlx::query(&<$store>::sql(
+                        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES (?, ?, ?)",
+                    ))
+                    .bind(&next.0[..])
+                    .bind(&grant.id)
+                    .bind(live.now)
+                    .execute(&mut *tx)
+                    .await?;
+                    // The application is in use: its login session is too (as in Keycloak).
+                    sqlx::query(&<$store>::sql("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?"))
+                        .bind(live.now)
+                        .bind(&grant.session_hash.0[..])
+                        .execute(&mut *tx)
+                        .await?;
+                    let record = audit_about(&mut tx, audit, grant.user_id).await?;
+                    commit_with_audit(tx, &record).await?;
+                    return Ok(Refresh::Rotated(grant));
+                }
+                let used: Option<i64> = row.try_get("used_at")?;
+                let revoked: Option<i64> = row.try_get("revoked_at")?;
+                if used.is_some() && revoked.is_none() {
+                    // A used token again: stolen, or its rotation lost. Either way the whole
+                    // family goes (RFC 9700 §4.14.2).
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                    ))
+                    .bind(live.now)
+                    .bind(&grant.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(Refresh::Reused(grant));
+                }
+                Ok(Refresh::Invalid)
+                        }
+
             async fn client_orgs(&self) -> StoreResult<Vec<(String, ClientOrg)>> {
                 let rows = sqlx::query(
                     "SELECT co.client_id, o.id, o.slug FROM oidc_client_orgs co \
@@ -322,92 +503,10 @@ macro_rules! sql_oidc {
                 live: Liveness,
                 audit: &AuditRecord,
             ) -> StoreResult<Redemption> {
-                let mut tx = self.pool.begin().await?;
-                // Used once: of two parallel redemptions (on any instance) one matches.
-                let sql = format!(
-                    "UPDATE oidc_codes SET used_at = ?1, grant_id = ?3 \
-                     WHERE code_hash = ?4 AND client_id = ?5 AND used_at IS NULL AND expires_at > ?1 \
-                       AND redirect_uri = ?6 AND code_challenge = ?7 \
-                     RETURNING user_id, session_hash, redirect_uri, scope, nonce, code_challenge, auth_time, \
-                       (SELECT COUNT(*) FROM oidc_codes g WHERE g.code_hash = ?4 AND {LIVE_SESSION}) AS live"
-                );
-                let row = sqlx::query(&<$store>::sql(&sql))
-                    .bind(live.now)
-                    .bind(live.idle_cutoff)
-                    .bind(grant_id)
-                    .bind(&code_hash.0[..])
-                    .bind(client_id)
-                    .bind(redirect_uri)
-                    .bind(challenge)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(row) = row else {
-                    // Presented again: what the first redemption issued is revoked
-                    // (RFC 6749 §4.1.2, RFC 9700 §4.5).
-                    let first = sqlx::query(&<$store>::sql(
-                        "SELECT grant_id, user_id FROM oidc_codes WHERE code_hash = ? AND client_id = ? AND used_at IS NOT NULL",
-                    ))
-                    .bind(&code_hash.0[..])
-                    .bind(client_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    return match first {
-                        Some(first) => {
-                            let grant: Option<String> = first.try_get("grant_id")?;
-                            let user_id: UserId = first.try_get("user_id")?;
-                            if let Some(grant) = grant {
-                                sqlx::query(&<$store>::sql(
-                                    "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                                ))
-                                .bind(live.now)
-                                .bind(grant)
-                                .execute(&mut *tx)
-                                .await?;
-                            }
-                            tx.commit().await?;
-                            Ok(Redemption::Reused { user_id })
-                        }
-                        None => Ok(Redemption::Invalid),
-                    };
-                };
-                let code = RedeemedCode {
-                    user_id: row.try_get("user_id")?,
-                    session_hash: digest_of(row.try_get("session_hash")?, "code session digest")?,
-                    redirect_uri: row.try_get("redirect_uri")?,
-                    scope: row.try_get("scope")?,
-                    nonce: row.try_get("nonce")?,
-                    code_challenge: row.try_get("code_challenge")?,
-                    auth_time: row.try_get("auth_time")?,
-                };
-                if row.try_get::<i64, _>("live")? == 0 {
-                    // The login session ended between the code and its redemption.
-                    tx.commit().await?;
-                    return Ok(Redemption::Invalid);
-                }
-                sqlx::query(&<$store>::sql(
-                    "INSERT INTO oidc_grants (id, client_id, user_id, session_hash, scope, auth_time, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ))
-                .bind(grant_id)
-                .bind(client_id)
-                .bind(code.user_id)
-                .bind(&code.session_hash.0[..])
-                .bind(&code.scope)
-                .bind(code.auth_time)
-                .bind(live.now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(&<$store>::sql(
-                    "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES (?, ?, ?)",
-                ))
-                .bind(&refresh_hash.0[..])
-                .bind(grant_id)
-                .bind(live.now)
-                .execute(&mut *tx)
-                .await?;
-                let record = audit_about(&mut tx, audit, code.user_id).await?;
-                commit_with_audit(tx, &record).await?;
-                Ok(Redemption::Redeemed(code))
+                let mut writer = relaxed_writer(&self.pool).await?;
+                let outcome = self.redeem_code_on(&mut writer, code_hash, client_id, redirect_uri, challenge, grant_id, refresh_hash, live, audit).await;
+                restore_writer(writer).await?;
+                outcome
             }
 
             async fn refresh(
@@ -418,69 +517,10 @@ macro_rules! sql_oidc {
                 live: Liveness,
                 audit: &AuditRecord,
             ) -> StoreResult<Refresh> {
-                let mut tx = self.pool.begin().await?;
-                let sql = format!(
-                    "UPDATE oidc_refresh_tokens SET used_at = ?1 \
-                     WHERE token_hash = ?3 AND used_at IS NULL AND grant_id IN \
-                       (SELECT g.id FROM oidc_grants g WHERE g.client_id = ?4 AND g.revoked_at IS NULL \
-                        AND {LIVE_SESSION}) \
-                     RETURNING grant_id"
-                );
-                let rotated: Option<String> = sqlx::query_scalar(&<$store>::sql(&sql))
-                    .bind(live.now)
-                    .bind(live.idle_cutoff)
-                    .bind(&token_hash.0[..])
-                    .bind(client_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let sql = format!(
-                    "SELECT {GRANT_COLUMNS}, t.used_at, g.revoked_at FROM oidc_refresh_tokens t \
-                     JOIN oidc_grants g ON g.id = t.grant_id WHERE t.token_hash = ? AND g.client_id = ?"
-                );
-                let Some(row) = sqlx::query(&<$store>::sql(&sql))
-                    .bind(&token_hash.0[..])
-                    .bind(client_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                else {
-                    return Ok(Refresh::Invalid);
-                };
-                let grant = grant_from_row(&row)?;
-                if rotated.is_some() {
-                    sqlx::query(&<$store>::sql(
-                        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES (?, ?, ?)",
-                    ))
-                    .bind(&next.0[..])
-                    .bind(&grant.id)
-                    .bind(live.now)
-                    .execute(&mut *tx)
-                    .await?;
-                    // The application is in use: its login session is too (as in Keycloak).
-                    sqlx::query(&<$store>::sql("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?"))
-                        .bind(live.now)
-                        .bind(&grant.session_hash.0[..])
-                        .execute(&mut *tx)
-                        .await?;
-                    let record = audit_about(&mut tx, audit, grant.user_id).await?;
-                    commit_with_audit(tx, &record).await?;
-                    return Ok(Refresh::Rotated(grant));
-                }
-                let used: Option<i64> = row.try_get("used_at")?;
-                let revoked: Option<i64> = row.try_get("revoked_at")?;
-                if used.is_some() && revoked.is_none() {
-                    // A used token again: stolen, or its rotation lost. Either way the whole
-                    // family goes (RFC 9700 §4.14.2).
-                    sqlx::query(&<$store>::sql(
-                        "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                    ))
-                    .bind(live.now)
-                    .bind(&grant.id)
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    return Ok(Refresh::Reused(grant));
-                }
-                Ok(Refresh::Invalid)
+                let mut writer = relaxed_writer(&self.pool).await?;
+                let outcome = self.refresh_on(&mut writer, token_hash, client_id, next, live, audit).await;
+                restore_writer(writer).await?;
+                outcome
             }
 
             async fn live_grant(&self, id: &str, live: Liveness) -> StoreResult<Option<Grant>> {
