@@ -34,6 +34,22 @@ fn policy(c: &mut Criterion) {
     });
 }
 
+fn signing(c: &mut Criterion) {
+    use poortwachter::domain::oidc::client::SigningAlg;
+    use poortwachter::oidc::keys::SigningKey;
+    let claims = serde_json::json!({ "sub": "x", "aud": "app", "exp": 1_900_000_000 });
+    for alg in SigningAlg::ALL {
+        let (key, _) = SigningKey::generate(alg);
+        let token = key.sign("at+jwt", &claims);
+        c.bench_function(&format!("jwt: sign {alg}"), |b| {
+            b.iter(|| key.sign("at+jwt", black_box(&claims)))
+        });
+        c.bench_function(&format!("jwt: verify {alg}"), |b| {
+            b.iter(|| key.verify("at+jwt", black_box(&token)))
+        });
+    }
+}
+
 fn tokens(c: &mut Criterion) {
     let mut rng = rand::rngs::OsRng;
     c.bench_function("token: generate (OS random)", |b| {
@@ -45,5 +61,5 @@ fn tokens(c: &mut Criterion) {
     });
 }
 
-criterion_group!(rules, totp, policy, tokens);
+criterion_group!(rules, signing, totp, policy, tokens);
 criterion_main!(rules);

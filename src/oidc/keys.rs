@@ -1,16 +1,22 @@
 //! Token-signing keys: made at first start, kept in the database sealed with the keyring
 //! (so every instance signs with the same key), published as a JWKS, rotated with an
 //! overlap. JWS compact serialization (RFC 7515) is written here: it is three base64url
-//! parts joined by dots, and doing it ourselves keeps the signing on the RustCrypto crates
-//! already used for the keys, with no second JOSE stack beside them.
+//! parts joined by dots, and a JOSE library would bring a second crypto stack. ES256 is
+//! signed and checked with `ring` (already here through rustls): it is five to ten times
+//! faster than the pure-Rust P-256, and every token response and userinfo call pays it.
+//! RS256 keys are made and used with RustCrypto's `rsa` (ring cannot generate RSA keys).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use p256::ecdsa::signature::{Signer, Verifier};
 use rand::rngs::OsRng;
+use ring::signature::{
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
+    UnparsedPublicKey,
+};
+use rsa::signature::{Signer, Verifier};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rsa::signature::SignatureEncoding;
 use rsa::traits::PublicKeyParts;
@@ -26,7 +32,7 @@ use crate::store::{Store, StoreError, StoredKey};
 const RELOAD_AFTER: Duration = Duration::from_secs(30);
 
 enum Material {
-    Es256(p256::ecdsa::SigningKey),
+    Es256(EcdsaKeyPair),
     Rs256(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
 }
 
@@ -38,13 +44,16 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
-    /// A new key, and its private part (PKCS#8 DER for RSA, the scalar for P-256) to seal.
+    /// A new key, and its private part (PKCS#8 DER) to seal.
     pub fn generate(alg: SigningAlg) -> (SigningKey, Vec<u8>) {
         let (material, private) = match alg {
             SigningAlg::Es256 => {
-                let key = p256::ecdsa::SigningKey::random(&mut OsRng);
-                let bytes = key.to_bytes().to_vec();
-                (Material::Es256(key), bytes)
+                let rng = ring::rand::SystemRandom::new();
+                let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .expect("P-256 key generation");
+                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .expect("a key ring just made");
+                (Material::Es256(pair), pkcs8.as_ref().to_vec())
             }
             SigningAlg::Rs256 => {
                 let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA key generation");
@@ -71,7 +80,10 @@ impl SigningKey {
     pub fn from_private(kid: &str, alg: SigningAlg, private: &[u8]) -> Option<SigningKey> {
         let material = match alg {
             SigningAlg::Es256 => {
-                Material::Es256(p256::ecdsa::SigningKey::from_slice(private).ok()?)
+                let rng = ring::rand::SystemRandom::new();
+                let pair =
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, private, &rng).ok()?;
+                Material::Es256(pair)
             }
             SigningAlg::Rs256 => Material::Rs256(Box::new(rsa::pkcs1v15::SigningKey::new(
                 rsa::RsaPrivateKey::from_pkcs8_der(private).ok()?,
@@ -87,13 +99,14 @@ impl SigningKey {
     /// The public key's required members, in the order RFC 7638 hashes them.
     fn public_jwk_members(&self) -> Value {
         match &self.material {
-            Material::Es256(key) => {
-                let point = key.verifying_key().to_encoded_point(false);
+            Material::Es256(pair) => {
+                // The uncompressed point: 0x04, then X and Y of 32 bytes each.
+                let point = pair.public_key().as_ref();
                 json!({
                     "crv": "P-256",
                     "kty": "EC",
-                    "x": URL_SAFE_NO_PAD.encode(point.x().expect("uncompressed point")),
-                    "y": URL_SAFE_NO_PAD.encode(point.y().expect("uncompressed point")),
+                    "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                    "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
                 })
             }
             Material::Rs256(key) => {
@@ -124,10 +137,10 @@ impl SigningKey {
         token.push('.');
         token.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
         let signature = match &self.material {
-            Material::Es256(key) => {
+            Material::Es256(pair) => {
                 // JWS ES256 is the fixed 64-byte R || S, not DER (RFC 7518 §3.4).
-                let signature: p256::ecdsa::Signature = key.sign(token.as_bytes());
-                signature.to_bytes().to_vec()
+                let rng = ring::rand::SystemRandom::new();
+                pair.sign(&rng, token.as_bytes()).expect("ECDSA signing").as_ref().to_vec()
             }
             Material::Rs256(key) => key.sign(token.as_bytes()).to_vec(),
         };
@@ -149,9 +162,8 @@ impl SigningKey {
         }
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
         let valid = match &self.material {
-            Material::Es256(key) => {
-                let signature = p256::ecdsa::Signature::from_slice(&signature).ok()?;
-                key.verifying_key()
+            Material::Es256(pair) => {
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
                     .verify(signed.as_bytes(), &signature)
                     .is_ok()
             }

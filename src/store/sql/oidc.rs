@@ -181,9 +181,9 @@ macro_rules! sql_oidc {
                 let mut tx = begin_relaxed(writer).await?;
                 let sql = format!(
                     "UPDATE oidc_refresh_tokens SET used_at = ?1 \
-                     WHERE token_hash = ?3 AND used_at IS NULL AND grant_id IN \
-                       (SELECT g.id FROM oidc_grants g WHERE g.client_id = ?4 AND g.revoked_at IS NULL \
-                        AND {LIVE_SESSION}) \
+                     WHERE token_hash = ?3 AND used_at IS NULL AND EXISTS \
+                       (SELECT 1 FROM oidc_grants g WHERE g.id = oidc_refresh_tokens.grant_id \
+                        AND g.client_id = ?4 AND g.revoked_at IS NULL AND {LIVE_SESSION}) \
                      RETURNING grant_id"
                 );
                 let rotated: Option<String> = sqlx::query_scalar(&<$store>::sql(&sql))
@@ -657,6 +657,19 @@ macro_rules! sql_oidc {
             }
 
             async fn queue_logouts(&self, live: Liveness) -> StoreResult<u64> {
+                // Looked for on a reader first: most rounds find nothing, and then the one
+                // writer is not held for the scan.
+                let sql = format!(
+                    "SELECT 1 FROM oidc_grants g WHERE g.ended_at IS NULL AND NOT {LIVE_SESSION} LIMIT 1"
+                );
+                let ended: Option<i32> = sqlx::query_scalar(&<$store>::sql(&sql))
+                    .bind(live.now)
+                    .bind(live.idle_cutoff)
+                    .fetch_optional(&self.readers)
+                    .await?;
+                if ended.is_none() {
+                    return Ok(0);
+                }
                 let mut tx = self.pool.begin().await?;
                 let sql = format!(
                     "INSERT INTO oidc_logouts (client_id, session_hash, user_id, created_at, next_attempt_at) \
@@ -678,16 +691,6 @@ macro_rules! sql_oidc {
                 sqlx::query(&<$store>::sql(&sql))
                     .bind(live.now)
                     .bind(live.idle_cutoff)
-                    .execute(&mut *tx)
-                    .await?;
-                // Codes live a minute; kept a day after, so a late second use is still seen
-                // as reuse. Ended grants are kept a day for the same reason.
-                sqlx::query(&<$store>::sql("DELETE FROM oidc_codes WHERE expires_at < ?"))
-                    .bind(live.now - 86400)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(&<$store>::sql("DELETE FROM oidc_grants WHERE ended_at < ?"))
-                    .bind(live.now - 86400)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;

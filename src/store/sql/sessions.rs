@@ -117,6 +117,16 @@ macro_rules! sql_sessions {
                 .bind(now - 24 * 60 * 60)
                 .execute(&self.pool)
                 .await?;
+                // Codes live a minute, ended grants are done: both are kept a day, so that a
+                // late second use is still recognised as reuse.
+                sqlx::query(&<$store>::sql("DELETE FROM oidc_codes WHERE expires_at < ?"))
+                    .bind(now - 24 * 60 * 60)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query(&<$store>::sql("DELETE FROM oidc_grants WHERE ended_at < ?"))
+                    .bind(now - 24 * 60 * 60)
+                    .execute(&self.pool)
+                    .await?;
                 let audit_rows = sqlx::query(&<$store>::sql("DELETE FROM audit_log WHERE at < ?"))
                     .bind(audit_since)
                     .execute(&self.pool)
