@@ -174,11 +174,12 @@ describe('Poortwachter in front of Verzuimcoach', () => {
 
   test('consent, connected apps, refused requests and the logout question', async () => {
     const page = await newPage();
+    // A second application; its callback stands in at the demo's front page.
     const created = await server.cli('client', 'create', '--name', 'Planner Pro',
-      '--redirect-uri', `${demoUrl}/elsewhere`);
+      '--redirect-uri', `${demoUrl}/`);
     const planner = field(created, 'client_id');
     const authorize = (client, extra = '') => `${server.url}/authorize?client_id=${client}`
-      + `&redirect_uri=${encodeURIComponent(`${demoUrl}/elsewhere`)}&response_type=code`
+      + `&redirect_uri=${encodeURIComponent(`${demoUrl}/`)}&response_type=code`
       + `&scope=openid%20profile%20email&state=s&code_challenge=${CHALLENGE}&code_challenge_method=S256${extra}`;
 
     // A request that cannot be sent back: a page.
@@ -193,8 +194,11 @@ describe('Poortwachter in front of Verzuimcoach', () => {
     const listed = await page.locator('ul.scopes li').allTextContents();
     assert.ok(listed.includes('je e-mailadres') && listed.includes('je naam en gebruikersnaam'), listed.join('; '));
     await capture(page, 'oidc-consent');
+    // On to the application with a code (a form-action CSP that left the application out
+    // would have stopped the browser here).
     await page.getByRole('button', { name: 'TOESTAAN' }).click();
-    await page.waitForURL((url) => url.pathname === '/elsewhere' && url.searchParams.has('code'));
+    await page.waitForURL((url) => url.origin === demoUrl && url.searchParams.has('code'));
+    assert.equal(new URL(page.url()).searchParams.get('iss'), server.url);
 
     // Listed under Gekoppelde apps, and withdrawn there.
     await page.goto(`${server.url}/`);
