@@ -3,16 +3,20 @@
 // at a desktop and a phone width into e2e/screenshots/ for a reviewer.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const screenshots = resolve(import.meta.dirname, '..', 'screenshots');
-// Each run starts from an empty folder, so every file there is from this run.
-rmSync(screenshots, { recursive: true, force: true });
+// Each test file (node --test runs each in its own process) names its screenshots after
+// itself and removes its own earlier ones, so every file there is from the latest run.
+const prefix = basename(process.argv[1] ?? 'suite').replace(/\.test\.mjs$/, '');
 mkdirSync(screenshots, { recursive: true });
+for (const file of readdirSync(screenshots)) {
+  if (file.startsWith(`${prefix}-`)) rmSync(join(screenshots, file));
+}
 
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 375, height: 740 };
@@ -39,7 +43,7 @@ let counter = 0;
 export async function capture(page, name) {
   await assertAccessible(page, name);
   counter += 1;
-  const base = `${String(counter).padStart(2, '0')}-${name}`;
+  const base = `${prefix}-${String(counter).padStart(2, '0')}-${name}`;
   for (const [label, size] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     await page.setViewportSize(size);
     await page.screenshot({ path: join(screenshots, `${base}-${label}.png`), fullPage: true });
