@@ -198,4 +198,42 @@ async fn a_password_only_session_never_yields_a_code() {
     let params = callback(&location(&app.visit(&browser, &url).await));
     assert_eq!(params["error"], "login_required");
 }
+
+async fn rs256_clients_get_rs256_id_tokens_and_max_age_asks_for_a_new_login() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let (id, secret) = app
+        .register(poortwachter::admin::ClientRegistration {
+            name: "Oud Systeem".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            first_party: true,
+            id_token_alg: "RS256".parse().unwrap(),
+            ..Default::default()
+        })
+        .await;
+    let rp = app.rp(&app.discover().await, &id, secret.as_deref());
+    let browser = browser();
+    let login = start_login(&rp, &[]);
+    let code = app.log_in_at_application(&browser, &login, "jan", GOOD).await;
+    let tokens = app.exchange(&rp, &code, login.verifier).await;
+    let id_token = tokens.id_token().unwrap();
+    let verifier = rp.id_token_verifier().set_time_fn(app.verifier_time());
+    id_token.claims(&verifier, &login.nonce).expect("an RS256 ID token the crate verifies");
+    assert_eq!(
+        id_token.signing_alg().unwrap(),
+        &openidconnect::core::CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+    );
+
+    // A login older than max_age: the user logs in again before a code is given.
+    app.clock.advance(120);
+    let fresh = start_login(&rp, &[]);
+    let url = format!("{}&max_age=60", fresh.url);
+    assert!(location(&app.visit(&browser, &url).await).starts_with("/login"));
+    let next = app.full_login_with(&browser, "jan", GOOD).await;
+    let params = callback(&location(&app.visit(&browser, &next).await));
+    assert!(params.contains_key("code"));
+    // Within max_age: straight on.
+    let again = format!("{}&max_age=60", start_login(&rp, &[]).url);
+    assert!(callback(&location(&app.visit(&browser, &again).await)).contains_key("code"));
+}
 }

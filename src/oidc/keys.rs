@@ -16,9 +16,9 @@ use ring::signature::{
     ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
     UnparsedPublicKey,
 };
-use rsa::signature::{Signer, Verifier};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rsa::signature::SignatureEncoding;
+use rsa::signature::{Signer, Verifier};
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -51,8 +51,12 @@ impl SigningKey {
                 let rng = ring::rand::SystemRandom::new();
                 let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                     .expect("P-256 key generation");
-                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-                    .expect("a key ring just made");
+                let pair = EcdsaKeyPair::from_pkcs8(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    pkcs8.as_ref(),
+                    &rng,
+                )
+                .expect("a key ring just made");
                 (Material::Es256(pair), pkcs8.as_ref().to_vec())
             }
             SigningAlg::Rs256 => {
@@ -82,7 +86,8 @@ impl SigningKey {
             SigningAlg::Es256 => {
                 let rng = ring::rand::SystemRandom::new();
                 let pair =
-                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, private, &rng).ok()?;
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, private, &rng)
+                        .ok()?;
                 Material::Es256(pair)
             }
             SigningAlg::Rs256 => Material::Rs256(Box::new(rsa::pkcs1v15::SigningKey::new(
@@ -140,7 +145,10 @@ impl SigningKey {
             Material::Es256(pair) => {
                 // JWS ES256 is the fixed 64-byte R || S, not DER (RFC 7518 §3.4).
                 let rng = ring::rand::SystemRandom::new();
-                pair.sign(&rng, token.as_bytes()).expect("ECDSA signing").as_ref().to_vec()
+                pair.sign(&rng, token.as_bytes())
+                    .expect("ECDSA signing")
+                    .as_ref()
+                    .to_vec()
             }
             Material::Rs256(key) => key.sign(token.as_bytes()).to_vec(),
         };
