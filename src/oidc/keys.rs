@@ -32,7 +32,7 @@ use crate::store::{Store, StoreError, StoredKey};
 const RELOAD_AFTER: Duration = Duration::from_secs(30);
 
 enum Material {
-    Es256(EcdsaKeyPair),
+    Es256(Box<EcdsaKeyPair>),
     Rs256(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
 }
 
@@ -57,7 +57,7 @@ impl SigningKey {
                     &rng,
                 )
                 .expect("a key ring just made");
-                (Material::Es256(pair), pkcs8.as_ref().to_vec())
+                (Material::Es256(Box::new(pair)), pkcs8.as_ref().to_vec())
             }
             SigningAlg::Rs256 => {
                 let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA key generation");
@@ -88,7 +88,7 @@ impl SigningKey {
                 let pair =
                     EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, private, &rng)
                         .ok()?;
-                Material::Es256(pair)
+                Material::Es256(Box::new(pair))
             }
             SigningAlg::Rs256 => Material::Rs256(Box::new(rsa::pkcs1v15::SigningKey::new(
                 rsa::RsaPrivateKey::from_pkcs8_der(private).ok()?,
