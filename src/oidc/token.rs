@@ -16,7 +16,7 @@ use crate::domain::oidc::pkce;
 use crate::domain::oidc::request::Parameters;
 use crate::domain::oidc::scope::Scopes;
 use crate::domain::token::Token;
-use crate::store::{Client, Grant, Redemption, Refresh, UserId};
+use crate::store::{Client, CodeRedemption, Grant, Redemption, Refresh, UserId};
 use crate::web::{AppState, ClientAddress, WebError};
 
 pub async fn token(
@@ -77,19 +77,16 @@ async fn redeem(
     let audit = AuditRecord::new(live.now, AuditEvent::TokensIssued, Outcome::Success)
         .client(address)
         .detail(format!("{} authorization_code", client.id));
-    let redemption = state
-        .store
-        .redeem_code(
-            &code.hash(),
-            &client.id,
-            redirect_uri,
-            &pkce::challenge_of(verifier),
-            grant_id.expose(),
-            &refresh_token.hash(),
-            live,
-            &audit,
-        )
-        .await?;
+    let challenge = pkce::challenge_of(verifier);
+    let redemption = CodeRedemption {
+        code_hash: code.hash(),
+        client_id: &client.id,
+        redirect_uri,
+        challenge: &challenge,
+        grant_id: grant_id.expose(),
+        refresh_hash: refresh_token.hash(),
+    };
+    let redemption = state.store.redeem_code(&redemption, live, &audit).await?;
     let code = match redemption {
         Redemption::Redeemed(code) => code,
         Redemption::Reused { user_id } => {

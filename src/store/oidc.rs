@@ -71,6 +71,17 @@ pub struct NewCode<'a> {
     pub expires_at: i64,
 }
 
+/// A code presented at the token endpoint, and the grant its redemption starts.
+pub struct CodeRedemption<'a> {
+    pub code_hash: TokenHash,
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    /// The S256 challenge of the presented verifier.
+    pub challenge: &'a str,
+    pub grant_id: &'a str,
+    pub refresh_hash: TokenHash,
+}
+
 /// A redeemed code: what the tokens are issued from.
 #[derive(Debug, Clone)]
 pub struct RedeemedCode {
@@ -170,19 +181,13 @@ pub trait OidcStore: Send + Sync + 'static {
     async fn person(&self, user: UserId) -> StoreResult<Option<Person>>;
 
     async fn insert_code(&self, code: &NewCode<'_>, audit: &AuditRecord) -> StoreResult<()>;
-    /// Redeems the code once, if it was issued to `client_id` for `redirect_uri` with the
-    /// PKCE `challenge` (a mismatch leaves the code unused), starting grant `grant_id` with its
-    /// first refresh token, if its login session is still live. A second redemption revokes
-    /// that grant.
-    #[allow(clippy::too_many_arguments)]
+    /// Redeems the code once, if it was issued to the client for the redirect URI with the
+    /// PKCE challenge (a mismatch leaves the code unused), starting the grant with its first
+    /// refresh token, if its login session is still live. A second redemption revokes that
+    /// grant.
     async fn redeem_code(
         &self,
-        code_hash: &TokenHash,
-        client_id: &str,
-        redirect_uri: &str,
-        challenge: &str,
-        grant_id: &str,
-        refresh_hash: &TokenHash,
+        redemption: &CodeRedemption<'_>,
         live: Liveness,
         audit: &AuditRecord,
     ) -> StoreResult<Redemption>;

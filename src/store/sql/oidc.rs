@@ -65,19 +65,15 @@ macro_rules! sql_oidc {
             /// [`OidcStore::redeem_code`] on the relaxed writer (see `relaxed_writer`): a power
             /// cut may lose the last moment's redemptions and rotations, which the client
             /// then repeats or answers with a new login; never half of one.
-            #[allow(clippy::too_many_arguments)]
             async fn redeem_code_on(
                 &self,
                 writer: &mut sqlx::pool::PoolConnection<$db>,
-                code_hash: &TokenHash,
-                client_id: &str,
-                redirect_uri: &str,
-                challenge: &str,
-                grant_id: &str,
-                refresh_hash: &TokenHash,
+                redemption: &CodeRedemption<'_>,
                 live: Liveness,
                 audit: &AuditRecord,
             ) -> StoreResult<Redemption> {
+                let CodeRedemption { code_hash, client_id, redirect_uri, challenge, grant_id, refresh_hash } =
+                    redemption;
                 let mut tx = begin_relaxed(writer).await?;
                 // Used once: of two parallel redemptions (on any instance) one matches.
                 let sql = format!(
@@ -168,7 +164,6 @@ macro_rules! sql_oidc {
             /// [`OidcStore::refresh`] on the relaxed writer (see `relaxed_writer`): a power
             /// cut may lose the last moment's redemptions and rotations, which the client
             /// then repeats or answers with a new login; never half of one.
-            #[allow(clippy::too_many_arguments)]
             async fn refresh_on(
                 &self,
                 writer: &mut sqlx::pool::PoolConnection<$db>,
@@ -494,17 +489,12 @@ macro_rules! sql_oidc {
 
             async fn redeem_code(
                 &self,
-                code_hash: &TokenHash,
-                client_id: &str,
-                redirect_uri: &str,
-                challenge: &str,
-                grant_id: &str,
-                refresh_hash: &TokenHash,
+                redemption: &CodeRedemption<'_>,
                 live: Liveness,
                 audit: &AuditRecord,
             ) -> StoreResult<Redemption> {
                 let mut writer = relaxed_writer(&self.pool).await?;
-                let outcome = self.redeem_code_on(&mut writer, code_hash, client_id, redirect_uri, challenge, grant_id, refresh_hash, live, audit).await;
+                let outcome = self.redeem_code_on(&mut writer, redemption, live, audit).await;
                 restore_writer(writer).await?;
                 outcome
             }
