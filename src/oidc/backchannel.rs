@@ -1,6 +1,6 @@
 //! Back-channel logout (OpenID Connect Back-Channel Logout 1.0): when a login session ends
 //! for any reason, every application that got tokens in it receives a signed logout token
-//! at its registered URI. The queue is in the database (`OidcStore::queue_logouts` finds
+//! at its registered URI. The queue is in the database (`GrantStore::queue_logouts` finds
 //! ended sessions, whatever ended them), claimed with a lease, and retried with back-off
 //! like mail until the application accepts it: never fire-and-forget.
 

@@ -1,7 +1,7 @@
 //! Poortwachter as an OpenID Connect provider (OpenID Connect Core 1.0, Discovery 1.0,
 //! RP-Initiated and Back-Channel Logout 1.0; OAuth 2.0 with RFC 7009, 7636, 7662, 9068,
 //! 9207 and the Security BCP, RFC 9700). The rules are in `domain::oidc`, the storage in
-//! `store::OidcStore`; this module is the HTTP layer around them, beside `web`, whose login
+//! `store::{ClientStore, GrantStore}`; this module is the HTTP layer around them, beside `web`, whose login
 //! pages it sends users through.
 
 mod apps;

@@ -106,7 +106,8 @@ pub trait Store:
     + TwoStepStore
     + MailStore
     + SecurityStore
-    + OidcStore
+    + ClientStore
+    + GrantStore
     + Send
     + Sync
     + 'static
@@ -119,7 +120,8 @@ impl<T> Store for T where
         + TwoStepStore
         + MailStore
         + SecurityStore
-        + OidcStore
+        + ClientStore
+        + GrantStore
         + Send
         + Sync
         + 'static

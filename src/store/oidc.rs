@@ -1,6 +1,7 @@
-//! What OpenID Connect keeps: clients, signing keys, codes, grants and refresh tokens,
-//! consent, and the back-channel logout queue. Everything that must happen once (redeeming
-//! a code, rotating a refresh token, claiming a logout delivery) is one conditional statement.
+//! What OpenID Connect keeps, in two traits: clients with their signing keys, subjects and
+//! consent; grants with their codes, refresh tokens and the back-channel logout queue.
+//! Everything that must happen once (redeeming a code, rotating a refresh token, claiming a
+//! logout delivery) is one conditional statement.
 
 use async_trait::async_trait;
 
@@ -151,8 +152,9 @@ pub struct Liveness {
     pub idle_cutoff: i64,
 }
 
+/// Registered clients, their signing keys, the users' `sub` and consent.
 #[async_trait]
-pub trait OidcStore: Send + Sync + 'static {
+pub trait ClientStore: Send + Sync + 'static {
     async fn create_client(&self, client: &Client, audit: &AuditRecord) -> StoreResult<()>;
     async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
     async fn clients(&self) -> StoreResult<Vec<Client>>;
@@ -180,6 +182,29 @@ pub trait OidcStore: Send + Sync + 'static {
     /// What the tokens may say about the user (with the organization and `sub`).
     async fn person(&self, user: UserId) -> StoreResult<Option<Person>>;
 
+    async fn consent(&self, user: UserId, client_id: &str) -> StoreResult<Option<String>>;
+    async fn give_consent(
+        &self,
+        user: UserId,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
+    /// Withdraws the consent and revokes the user's grants of that client.
+    async fn withdraw_consent(
+        &self,
+        user: UserId,
+        client_id: &str,
+        now: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+    async fn consents_of_user(&self, user: UserId) -> StoreResult<Vec<Consent>>;
+}
+
+/// Codes, grants and refresh tokens, and the back-channel logout queue.
+#[async_trait]
+pub trait GrantStore: Send + Sync + 'static {
     async fn insert_code(&self, code: &NewCode<'_>, audit: &AuditRecord) -> StoreResult<()>;
     /// Redeems the code once, if it was issued to the client for the redirect URI with the
     /// PKCE challenge (a mismatch leaves the code unused), starting the grant with its first
@@ -212,25 +237,6 @@ pub trait OidcStore: Send + Sync + 'static {
         live: Liveness,
     ) -> StoreResult<Option<Grant>>;
     async fn revoke_grant(&self, id: &str, now: i64, audit: &AuditRecord) -> StoreResult<bool>;
-
-    async fn consent(&self, user: UserId, client_id: &str) -> StoreResult<Option<String>>;
-    async fn give_consent(
-        &self,
-        user: UserId,
-        client_id: &str,
-        scope: &str,
-        now: i64,
-        audit: &AuditRecord,
-    ) -> StoreResult<()>;
-    /// Withdraws the consent and revokes the user's grants of that client.
-    async fn withdraw_consent(
-        &self,
-        user: UserId,
-        client_id: &str,
-        now: i64,
-        audit: &AuditRecord,
-    ) -> StoreResult<bool>;
-    async fn consents_of_user(&self, user: UserId) -> StoreResult<Vec<Consent>>;
 
     /// Ends the grants whose session has ended, and queues a logout for each client with a
     /// back-channel URI that got tokens in such a session. The number of logouts queued.

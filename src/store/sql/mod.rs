@@ -10,8 +10,9 @@
 //! mapping, the outbox and audit inserts, and the throttle statement.
 
 pub mod accounts;
+pub mod clients;
+pub mod grants;
 pub mod mail;
-pub mod oidc;
 pub mod security;
 pub mod sessions;
 pub mod two_step;
@@ -279,7 +280,8 @@ macro_rules! sql_store {
         super::sql::two_step::sql_two_step!($store, $db, $row);
         super::sql::mail::sql_mail!($store, $db, $row);
         super::sql::security::sql_security!($store, $db, $row);
-        super::sql::oidc::sql_oidc!($store, $db, $row);
+        super::sql::clients::sql_clients!($store, $db, $row);
+        super::sql::grants::sql_grants!($store, $db, $row);
     };
 }
 
