@@ -431,6 +431,64 @@ async fn usernames_are_case_insensitive_and_passwords_unicode_normalised() {
         StatusCode::SEE_OTHER
     );
 }
+
+/// `%FF`, `%FE` and U+FFFD used to decode to the same password; invalid UTF-8 is now an
+/// unreadable form, and a password holds only characters that can be typed, everywhere.
+async fn invalid_utf8_is_refused_and_passwords_hold_only_typable_characters() {
+    let app = spawn_app().await;
+    app.create_org("acme", Lang::Nl, PasswordPolicy::default())
+        .await;
+    let invited = app.invite("acme", "jan").await;
+    let path = &invited.link[PUBLIC_URL.len()..];
+    let client = browser();
+    let raw_post = |action: &str, body: String| {
+        client
+            .post(app.url(action))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let html = app.get_with(&client, path).await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    for byte in ["%FF", "%FE"] {
+        let body = format!(
+            "csrf={csrf}&password=Fiets-Sleutel-{byte}&password_repeat=Fiets-Sleutel-{byte}"
+        );
+        let response = raw_post(path, body).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{byte}");
+        assert!(response.text().await.unwrap().contains("Formulier niet leesbaar"));
+    }
+    for untypable in ["Fiets-Sleutel-\u{FFFD}", "Fiets-Sleutel-\0-2024", "Fiets\nSleutel-2024"] {
+        let response = app.activate(path, untypable).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("niet getypt kan worden"), "{untypable:?}");
+    }
+    let hash: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'jan'")
+            .fetch_one(&app.db().await)
+            .await
+            .unwrap();
+    assert_eq!(hash, None, "no password was set");
+
+    assert_eq!(
+        app.activate(path, GOOD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let html = app.get_with(&client, "/login").await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let broken = format!("csrf={csrf}&username=jan&password=Fiets-Sleutel-2024%FF");
+    assert_eq!(
+        raw_post("/login", broken).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let with_nul = format!("csrf={csrf}&username=jan&password=Fiets-Sleutel-2024!%00");
+    assert_eq!(
+        raw_post("/login", with_nul).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.login("jan", GOOD).await.status(), StatusCode::SEE_OTHER);
+}
 }
 
 /// Admission control: with every hashing worker busy and the queue full, a login is answered

@@ -4,6 +4,13 @@
 //! normalised (NFKC) so the same password typed on another keyboard still matches, nothing is
 //! truncated, long passwords are allowed but capped so hashing cannot be abused, and common or
 //! breached passwords are refused.
+//!
+//! What a password may contain (NIST: "all printing ASCII and Unicode characters"): any
+//! Unicode character that can be typed. Refused are control characters (C0, DEL, C1: a NUL
+//! or a line break is a sign of a broken client, never of a user's choice), noncharacters,
+//! and U+FFFD, which only appears where something upstream lost bytes it could not decode.
+//! The rule is the same at activation, change and login, so no password can be set that
+//! cannot be typed again.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -26,18 +33,35 @@ const MIN_PERSONAL_PART: usize = 3;
 pub struct Password(SecretString);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("password longer than {HARD_MAX_CHARS} characters")]
-pub struct PasswordTooLong;
+pub enum PasswordError {
+    #[error("password longer than {HARD_MAX_CHARS} characters")]
+    TooLong,
+    #[error("password contains a character that cannot be typed")]
+    Untypable,
+}
+
+impl PasswordError {
+    /// The requirement a new password that cannot even be read broke, for the form's answer.
+    pub fn broken(self, policy: &PasswordPolicy) -> Requirement {
+        match self {
+            PasswordError::TooLong => Requirement::MaxLength(policy.max_length),
+            PasswordError::Untypable => Requirement::Typable,
+        }
+    }
+}
 
 impl Password {
-    pub fn parse(raw: &str) -> Result<Password, PasswordTooLong> {
+    pub fn parse(raw: &str) -> Result<Password, PasswordError> {
         // A character is at most 4 bytes in UTF-8; anything longer cannot be within the cap.
         if raw.len() > HARD_MAX_CHARS * 4 {
-            return Err(PasswordTooLong);
+            return Err(PasswordError::TooLong);
+        }
+        if !raw.chars().all(is_typable) {
+            return Err(PasswordError::Untypable);
         }
         let normalized: String = raw.nfkc().collect();
         if normalized.chars().count() > HARD_MAX_CHARS {
-            return Err(PasswordTooLong);
+            return Err(PasswordError::TooLong);
         }
         Ok(Password(SecretString::from(normalized)))
     }
@@ -45,6 +69,13 @@ impl Password {
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
+}
+
+/// See the module's documentation. NFKC never turns a typable character into one of these,
+/// so checking before normalising is enough.
+fn is_typable(c: char) -> bool {
+    let noncharacter = matches!(c as u32, 0xFDD0..=0xFDEF) || (c as u32 & 0xFFFE) == 0xFFFE;
+    !c.is_control() && !noncharacter && c != char::REPLACEMENT_CHARACTER
 }
 
 impl std::fmt::Debug for Password {
@@ -109,6 +140,8 @@ pub enum Requirement {
     Symbol,
     NotPersonal,
     NotCommon,
+    /// Only characters that can be typed (never listed: only typed passwords break it).
+    Typable,
 }
 
 impl PasswordPolicy {
@@ -191,6 +224,7 @@ impl PasswordPolicy {
                     word.chars().count() >= MIN_PERSONAL_PART && lowered.contains(&word)
                 }),
                 Requirement::NotCommon => blocklist::is_common(text),
+                Requirement::Typable => false,
             })
             .collect()
     }
@@ -320,12 +354,46 @@ mod tests {
     fn passwords_over_the_hard_cap_are_refused_before_anything_else() {
         assert_eq!(
             Password::parse(&"x".repeat(HARD_MAX_CHARS + 1)).unwrap_err(),
-            PasswordTooLong
+            PasswordError::TooLong
         );
         assert!(Password::parse(&"x".repeat(1_000_000)).is_err());
         // 128 four-byte characters are allowed; one more is not.
         assert!(Password::parse(&"😀".repeat(HARD_MAX_CHARS)).is_ok());
         assert!(Password::parse(&"😀".repeat(HARD_MAX_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn only_typable_characters_are_accepted() {
+        for untypable in [
+            "geheim\0wachtwoord",
+            "geheim\nwachtwoord",
+            "geheim\twachtwoord",
+            "geheim\u{7F}wachtwoord",
+            "geheim\u{85}wachtwoord",
+            "geheim\u{FFFD}wachtwoord",
+            "geheim\u{FDD0}wachtwoord",
+            "geheim\u{1FFFF}wachtwoord",
+        ] {
+            assert_eq!(
+                Password::parse(untypable).unwrap_err(),
+                PasswordError::Untypable,
+                "{untypable:?}"
+            );
+        }
+        // Spaces, accents, other scripts, emoji (with joiners) and private-use are typable.
+        for typable in [
+            "een zin met spaties",
+            "ĳsje-café-ß",
+            "пароль-密码-كلمة",
+            "👩\u{200D}💻 en 🇳🇱",
+            "\u{E000}\u{00A0}x",
+        ] {
+            assert!(Password::parse(typable).is_ok(), "{typable:?}");
+        }
+        assert_eq!(
+            PasswordError::Untypable.broken(&PasswordPolicy::default()),
+            Requirement::Typable
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::texts::Texts;
 use crate::web::csrf::{CsrfField, ProtectedForm, token_for_page};
 use crate::web::lang::{Preferred, chrome};
 use crate::web::session::{self, CurrentSession};
-use crate::web::{AppState, ClientAddress, PageChrome, WebError};
+use crate::web::{AppState, ClientAddress, PageChrome, WebError, form};
 
 pub use super::apps::{apps_of, withdraw_router};
 
@@ -146,7 +146,7 @@ async fn authorize(
     consented: Option<bool>,
 ) -> Result<Response, WebError> {
     let t = lang.texts();
-    let params = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+    let params = form::pairs(query.as_bytes())
         .ok()
         .filter(|_| query.len() <= MAX_QUERY_BYTES)
         .and_then(Parameters::from_pairs);

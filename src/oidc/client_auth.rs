@@ -15,7 +15,7 @@ use crate::domain::oidc::request::Parameters;
 use crate::domain::throttle::Subject;
 use crate::domain::token::Token;
 use crate::store::{Client, ThrottleCheck};
-use crate::web::{AppState, WebError};
+use crate::web::{AppState, WebError, form};
 
 /// Who may call: any registered client, or only confidential ones (introspection).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -51,13 +51,8 @@ fn credentials(
                 .split_once(':')
                 .ok_or("malformed Basic credentials")?;
             // RFC 6749 §2.3.1: both parts are form-urlencoded before they are joined.
-            let decode = |s: &str| {
-                url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
-            };
-            let client_id = decode(id);
+            let decode = |s: &str| form::decode(s.as_bytes());
+            let client_id = decode(id).map_err(|_| "malformed Basic credentials")?;
             if params
                 .get("client_id")
                 .is_some_and(|body| body != client_id)
@@ -66,7 +61,7 @@ fn credentials(
             }
             Ok(Some(Credentials {
                 client_id,
-                secret: Some(decode(secret)),
+                secret: Some(decode(secret).map_err(|_| "malformed Basic credentials")?),
             }))
         }
         None => Ok(params.get("client_id").map(|id| Credentials {
@@ -78,7 +73,7 @@ fn credentials(
 
 /// The parameters of a form body, each at most once; `None` when it cannot be read.
 fn form_parameters(body: &[u8]) -> Option<Parameters> {
-    let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).ok()?;
+    let pairs = form::pairs(body).ok()?;
     Parameters::from_pairs(pairs)
 }
 

@@ -21,7 +21,7 @@ use crate::texts::Texts;
 use crate::web::csrf::{CsrfField, ProtectedForm, token_for_page};
 use crate::web::lang::{Preferred, chrome};
 use crate::web::session::{self, CurrentSession};
-use crate::web::{AppState, ClientAddress, PageChrome, WebError};
+use crate::web::{AppState, ClientAddress, PageChrome, WebError, form};
 
 #[derive(Template)]
 #[template(path = "oidc/logout.html")]
@@ -61,7 +61,7 @@ async fn check(
     state: &AppState,
     query: &str,
 ) -> Result<Result<LogoutRequest, &'static str>, WebError> {
-    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query).ok();
+    let pairs = form::pairs(query.as_bytes()).ok();
     let Some(params) = pairs.and_then(Parameters::from_pairs) else {
         return Ok(Err("unreadable"));
     };

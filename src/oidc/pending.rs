@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::domain::oidc::request::Parameters;
-use crate::web::AppState;
+use crate::web::{AppState, form};
 
 /// Longest request kept (a cookie holds about 4 KiB).
 pub const MAX_QUERY_BYTES: usize = 3000;
@@ -68,7 +68,7 @@ pub fn resume_target(state: &AppState, jar: &CookieJar) -> Option<String> {
 /// directive along the redirects that follow a form).
 pub async fn form_action_origin(state: &AppState, jar: &CookieJar) -> Option<String> {
     let pending = read(state, jar)?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&pending.query).ok()?;
+    let pairs = form::pairs(pending.query.as_bytes()).ok()?;
     let params = Parameters::from_pairs(pairs)?;
     let (client_id, redirect_uri) = params.target().ok()?;
     let client = state.store.client(client_id).await.ok()??;

@@ -5,14 +5,15 @@
 //! 2. Double-submit token: a random token in an HttpOnly SameSite=Strict cookie must equal the
 //!    hidden `csrf` field of the form. A cross-site page cannot read the cookie to copy it.
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::HeaderMap;
-use axum::http::header::ORIGIN;
+use axum::http::header::{CONTENT_TYPE, ORIGIN};
+use axum::http::{HeaderMap, StatusCode};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::SameSite;
 use serde::de::DeserializeOwned;
 
-use super::{AppState, WebError};
+use super::{AppState, WebError, form};
 use crate::domain::token::Token;
 
 /// A form with the hidden CSRF field.
@@ -67,9 +68,23 @@ where
             .get(state.cookies.csrf)
             .and_then(|c| Token::parse(c.value()))
             .ok_or(WebError::Csrf)?;
-        let axum::Form(form) = axum::Form::<T>::from_request(req, state)
+        let is_form = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                mime.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(WebError::BadForm(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        }
+        let body = Bytes::from_request(req, state)
             .await
             .map_err(|rejection| WebError::BadForm(rejection.status()))?;
+        let form: T = form::deserialize(&body)
+            .map_err(|form::Unreadable| WebError::BadForm(StatusCode::BAD_REQUEST))?;
         if !expected.matches(form.csrf()) {
             return Err(WebError::Csrf);
         }

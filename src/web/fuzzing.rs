@@ -1,6 +1,6 @@
 //! Entry points for the fuzz targets in `fuzz/` (built only under `cargo fuzz`, which sets
 //! `--cfg fuzzing`): the form bodies every handler parses (log-in, activation, code, password
-//! change, buttons), through the same deserializer axum's `Form` uses, and on into the domain
+//! change, buttons), through the same strict deserializer the handlers use, and on into the domain
 //! rules that read the fields.
 
 use super::csrf::CsrfOnly;
@@ -14,12 +14,12 @@ use crate::domain::totp::TotpCode;
 
 /// Parses `body` as each form of the service. Must never panic, whatever the bytes.
 pub fn parse_forms(body: &[u8]) {
-    if let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(body) {
+    if let Ok(form) = super::form::deserialize::<LoginForm>(body) {
         let _ = Username::parse(&form.username);
         let _ = Password::parse(&form.password);
         let _ = form.csrf.len();
     }
-    if let Ok(form) = serde_urlencoded::from_bytes::<ActivateForm>(body)
+    if let Ok(form) = super::form::deserialize::<ActivateForm>(body)
         && let Ok(password) = Password::parse(&form.password)
     {
         let broken = PasswordPolicy::default().broken_by(&password, &["jan", "jan.jansen"]);
@@ -29,15 +29,15 @@ pub fn parse_forms(body: &[u8]) {
             form.csrf.len(),
         );
     }
-    if let Ok(form) = serde_urlencoded::from_bytes::<CodeForm>(body) {
+    if let Ok(form) = super::form::deserialize::<CodeForm>(body) {
         let _ = (TotpCode::parse(&form.code), form.csrf.len());
     }
-    if let Ok(form) = serde_urlencoded::from_bytes::<ChangeForm>(body) {
+    if let Ok(form) = super::form::deserialize::<ChangeForm>(body) {
         let _ = (
             Password::parse(&form.current),
             Password::parse(&form.password),
         );
         let _ = (form.password_repeat.len(), form.csrf.len());
     }
-    let _ = serde_urlencoded::from_bytes::<CsrfOnly>(body);
+    let _ = super::form::deserialize::<CsrfOnly>(body);
 }

@@ -190,7 +190,7 @@ async fn activate(
             let errors = policy.broken_by(&password, &personal);
             (Some(password), errors)
         }
-        Err(_) => (None, vec![Requirement::MaxLength(policy.max_length())]),
+        Err(unreadable) => (None, vec![unreadable.broken(&policy)]),
     };
     let mismatch = form.password != form.password_repeat;
     let password = match password {

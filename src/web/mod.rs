@@ -6,6 +6,7 @@ pub(crate) mod attempts;
 pub(crate) mod csrf;
 mod devmail;
 mod error;
+pub(crate) mod form;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 

@@ -122,10 +122,12 @@ async fn change(
         user.username.as_str(),
         user.email.split('@').next().unwrap_or(""),
     ];
-    let new = Password::parse(&form.password).ok();
-    let errors = match &new {
-        Some(new) => session.org.policy.broken_by(new, &personal),
-        None => vec![Requirement::MaxLength(session.org.policy.max_length())],
+    let (new, errors) = match Password::parse(&form.password) {
+        Ok(new) => {
+            let errors = session.org.policy.broken_by(&new, &personal);
+            (Some(new), errors)
+        }
+        Err(unreadable) => (None, vec![unreadable.broken(&session.org.policy)]),
     };
     let mismatch = form.password != form.password_repeat;
     let Some(new) = new.filter(|_| errors.is_empty() && !mismatch) else {
