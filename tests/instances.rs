@@ -145,7 +145,7 @@ async fn two_instances_share_everything_that_must_be_exactly_once_or_counted() {
         again.headers()["location"]
             .to_str()
             .unwrap()
-            .starts_with("/2fa/app?wait=")
+            .starts_with("/2fa/app?notice=wait")
     );
 }
 

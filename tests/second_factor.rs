@@ -164,6 +164,31 @@ async fn nieuwe_code_replaces_the_secret_and_is_rate_limited() {
     assert_eq!((status, target.as_str()), (StatusCode::SEE_OTHER, "/"));
 }
 
+/// The wait shown after "Nieuwe code" is worked out on the server: a link cannot choose it.
+async fn the_waiting_time_comes_from_the_server_not_the_link() {
+    let app = spawn_app().await;
+    let client = begin_setup(&app, "jan").await;
+    app.setup_mail_after("jan", 1).await;
+    for forged in ["/2fa/app?wait=9223372036854775807", "/2fa/app?wait=-5"] {
+        let page = app.get_with(&client, forged).await.text().await.unwrap();
+        assert!(!page.contains("weer een nieuwe code aanvragen"), "{forged}: {page}");
+    }
+    let page = app
+        .get_with(&client, "/2fa/app?notice=wait&wait=600")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Je kunt over 60 seconden weer een nieuwe code aanvragen."));
+    // The real wait, 60 s after the first mail, counts down with the clock.
+    app.clock.advance(20);
+    let page = app.get_with(&client, "/2fa/app?notice=wait").await.text().await.unwrap();
+    assert!(page.contains("Je kunt over 40 seconden weer een nieuwe code aanvragen."));
+    app.clock.advance(41);
+    let page = app.get_with(&client, "/2fa/app?notice=wait").await.text().await.unwrap();
+    assert!(!page.contains("weer een nieuwe code aanvragen"), "no wait is left");
+}
+
 async fn at_most_five_setup_mails_an_hour() {
     let app = spawn_app().await;
     let client = begin_setup(&app, "jan").await;

@@ -194,6 +194,8 @@ pub trait SessionStore: Send + Sync + 'static {
 #[async_trait]
 pub trait TwoStepStore: Send + Sync + 'static {
     async fn totp_credential(&self, user: UserId) -> StoreResult<Option<TotpCredential>>;
+    /// When the user's set-up mails after `since` were sent (for the "Nieuwe code" wait).
+    async fn setup_mails_since(&self, user: UserId, since: i64) -> StoreResult<Vec<i64>>;
     /// Replaces a pending secret (never an active one) and queues its set-up mail, if the
     /// set-up mail rate limit allows, all in one transaction.
     async fn start_totp_setup(

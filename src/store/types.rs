@@ -138,9 +138,7 @@ pub struct NewTotpSetup<'a> {
 pub enum SetupOutcome {
     Started,
     /// The rate limit refused it; these are the earlier sends that count.
-    RateLimited {
-        recent_sends: Vec<i64>,
-    },
+    RateLimited,
     /// The user already has active two-step verification: set-up cannot restart.
     AlreadyActive,
 }

@@ -338,8 +338,8 @@ impl Texts {
             1 => "1 second".into(),
             s @ 2..=90 if nl => format!("{s} seconden"),
             s @ 2..=90 => format!("{s} seconds"),
-            s if nl => format!("{} minuten", (s + 59) / 60),
-            s => format!("{} minutes", (s + 59) / 60),
+            s if nl => format!("{} minuten", s.saturating_add(59) / 60),
+            s => format!("{} minutes", s.saturating_add(59) / 60),
         }
     }
 }

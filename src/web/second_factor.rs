@@ -132,7 +132,7 @@ async fn start_setup(
     let outcome = state.store.start_totp_setup(&setup, &limits(state)).await?;
     let audited = match outcome {
         SetupOutcome::Started => Outcome::Success,
-        SetupOutcome::RateLimited { .. } => Outcome::RateLimited,
+        SetupOutcome::RateLimited => Outcome::RateLimited,
         SetupOutcome::AlreadyActive => return Ok(outcome),
     };
     if outcome == SetupOutcome::Started {
@@ -165,12 +165,8 @@ async fn choose_app(
     };
     if needs_mail {
         // The page itself says the e-mail was sent: no extra notice the first time.
-        return Ok(setup_redirect(
-            &state,
-            start_setup(&state, &session, &client, "first").await?,
-            now,
-            "/2fa/app",
-        ));
+        let outcome = start_setup(&state, &session, &client, "first").await?;
+        return Ok(setup_redirect(outcome, "/2fa/app"));
     }
     Ok(Redirect::to("/2fa/app").into_response())
 }
@@ -184,21 +180,32 @@ fn limits(state: &AppState) -> [RateWindow; 2] {
 }
 
 /// Where to go after a set-up mail was requested; `on_sent` is the page when it went out.
-fn setup_redirect(state: &AppState, outcome: SetupOutcome, now: i64, on_sent: &str) -> Response {
+/// A refusal only says "wait": the page works out how long from the store, so no link can
+/// make it show a waiting time of its choosing.
+fn setup_redirect(outcome: SetupOutcome, on_sent: &str) -> Response {
     match outcome {
         SetupOutcome::Started => Redirect::to(on_sent).into_response(),
-        SetupOutcome::RateLimited { recent_sends } => {
-            let at = next_allowed_at(&recent_sends, now, &limits(state)).unwrap_or(now + 1);
-            Redirect::to(&format!("/2fa/app?wait={}", at - now)).into_response()
-        }
+        SetupOutcome::RateLimited => Redirect::to("/2fa/app?notice=wait").into_response(),
         SetupOutcome::AlreadyActive => Redirect::to("/2fa/app").into_response(),
     }
+}
+
+/// Seconds until "Nieuwe code" may send again; `None` when it may now.
+async fn new_code_wait(state: &AppState, user: crate::store::UserId, now: i64) -> Result<Option<i64>, WebError> {
+    let limits = limits(state);
+    let longest = limits.iter().map(|w| w.seconds).max().unwrap_or(0);
+    let sent = state
+        .store
+        .setup_mails_since(user, now.saturating_sub(longest))
+        .await?;
+    Ok(next_allowed_at(&sent, now, &limits)
+        .and_then(|at| at.checked_sub(now))
+        .filter(|seconds| *seconds > 0))
 }
 
 #[derive(Deserialize)]
 struct CodePageQuery {
     notice: Option<String>,
-    wait: Option<i64>,
 }
 
 async fn code_page(
@@ -212,12 +219,14 @@ async fn code_page(
         return Ok(Redirect::to("/2fa").into_response());
     };
     let t = lang.or_org(session.org.lang);
-    let notice = match (query.notice.as_deref(), query.wait) {
-        (_, Some(seconds)) => Some(t.fill(t.new_code_wait, t.wait_time(seconds))),
-        (Some("sent"), _) if !credential.active => Some(t.new_code_sent.to_owned()),
+    let now = state.clock.now();
+    let notice = match query.notice.as_deref() {
+        Some("wait") => new_code_wait(&state, session.user.id, now)
+            .await?
+            .map(|seconds| t.fill(t.new_code_wait, t.wait_time(seconds))),
+        Some("sent") if !credential.active => Some(t.new_code_sent.to_owned()),
         _ => None,
     };
-    let now = state.clock.now();
     let error = (!credential.active && !is_pending_and_usable(&credential, now))
         .then(|| t.setup_expired.to_owned());
     let (jar, csrf) = token_for_page(&state, jar);
@@ -425,11 +434,6 @@ async fn new_code(
     if credential.is_some_and(|c| c.active) {
         return Ok(Redirect::to("/2fa/app").into_response());
     }
-    let now = state.clock.now();
-    Ok(setup_redirect(
-        &state,
-        start_setup(&state, &session, &client, "new_code").await?,
-        now,
-        "/2fa/app?notice=sent",
-    ))
+    let outcome = start_setup(&state, &session, &client, "new_code").await?;
+    Ok(setup_redirect(outcome, "/2fa/app?notice=sent"))
 }

@@ -29,6 +29,16 @@ macro_rules! sql_two_step {
                 .transpose()
             }
 
+            async fn setup_mails_since(&self, user: UserId, since: i64) -> StoreResult<Vec<i64>> {
+                Ok(sqlx::query_scalar(&<$store>::sql(
+                    "SELECT sent_at FROM totp_setup_mails WHERE user_id = ? AND sent_at > ?"),
+                )
+                .bind(user)
+                .bind(since)
+                .fetch_all(&self.readers)
+                .await?)
+            }
+
             async fn start_totp_setup(
                 &self,
                 setup: &NewTotpSetup<'_>,
@@ -57,15 +67,7 @@ macro_rules! sql_two_step {
                     .execute(&mut *tx)
                     .await?;
                 if recorded.rows_affected() == 0 {
-                    let longest = limits.iter().map(|w| w.seconds).max().unwrap_or(0);
-                    let recent_sends = sqlx::query_scalar(&<$store>::sql(
-                        "SELECT sent_at FROM totp_setup_mails WHERE user_id = ? AND sent_at > ?"),
-                    )
-                    .bind(setup.user_id)
-                    .bind(setup.now - longest)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    return Ok(SetupOutcome::RateLimited { recent_sends });
+                    return Ok(SetupOutcome::RateLimited);
                 }
                 let replaced = sqlx::query(&<$store>::sql(
                     "INSERT INTO totp_credentials (user_id, key_version, sealed, state, created_at, expires_at) \
