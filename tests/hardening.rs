@@ -248,8 +248,24 @@ async fn a_disabled_invited_user_cannot_activate() {
     app.create_org("acme", Lang::Nl, PasswordPolicy::default()).await;
     let invited = app.invite("acme", "jan").await;
     app.admin.set_disabled("acme", "jan", true).await.unwrap();
-    let response = app.activate(&invited.link[PUBLIC_URL.len()..], GOOD).await;
-    assert_ne!(response.status(), StatusCode::SEE_OTHER);
+    let path = &invited.link[PUBLIC_URL.len()..];
+    // The link says what is true, no more than a login would: not "already used".
+    let page = app.get(path).await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Dit account is niet beschikbaar"), "{html}");
+    assert!(html.contains("Neem contact op met je werkgever"));
+    assert!(!html.contains("OPSLAAN") && !html.contains("al gebruikt"));
+    // A form posted anyway (with a token from another page) is refused the same way.
+    let response = app
+        .submit(
+            "/login",
+            path,
+            &[("password", GOOD), ("password_repeat", GOOD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("niet beschikbaar"));
     let hash: Option<String> =
         sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'jan'")
             .fetch_one(&app.db().await)

@@ -249,6 +249,13 @@ async fn over_https_cookies_are_secure_and_host_prefixed() {
     );
     assert!(!cookie.contains("Domain="), "{cookie}");
     assert!(response.headers().contains_key("strict-transport-security"));
+    // Every cookie, the language choice too.
+    let switched = app.get("/lang/en?next=/login").await;
+    let cookies = set_cookies(switched.headers());
+    assert!(!cookies.is_empty());
+    for cookie in cookies {
+        assert!(cookie.contains("; Secure"), "{cookie}");
+    }
 }
 
 async fn sessions_end_after_idle_and_absolute_timeouts() {

@@ -163,11 +163,17 @@ pub enum InvitationStatus {
     /// A newer invitation was sent for the same account; only that one works.
     Superseded,
     Expired,
+    /// The account was disabled: nothing can be done with the link, whatever else is true
+    /// of it (and nothing more is said than a login would say).
+    AccountUnavailable,
 }
 
 impl InvitationRecord {
-    pub fn status(&self, now: i64) -> InvitationStatus {
-        if self.used_at.is_some() {
+    /// The link's status for an account in `account` state.
+    pub fn status(&self, account: AccountState, now: i64) -> InvitationStatus {
+        if account == AccountState::Disabled {
+            InvitationStatus::AccountUnavailable
+        } else if self.used_at.is_some() {
             InvitationStatus::Used
         } else if self.superseded_at.is_some() {
             InvitationStatus::Superseded
@@ -262,23 +268,30 @@ mod tests {
     }
 
     #[test]
-    fn invitation_status_checks_use_then_supersede_then_expiry() {
+    fn invitation_status_checks_account_then_use_then_supersede_then_expiry() {
+        let invited = AccountState::Invited;
         let fresh = InvitationRecord {
             expires_at: 100,
             used_at: None,
             superseded_at: None,
         };
-        assert_eq!(fresh.status(99), InvitationStatus::Usable);
-        assert_eq!(fresh.status(100), InvitationStatus::Expired);
+        assert_eq!(fresh.status(invited, 99), InvitationStatus::Usable);
+        assert_eq!(fresh.status(invited, 100), InvitationStatus::Expired);
         let used = InvitationRecord {
             used_at: Some(50),
             ..fresh
         };
-        assert_eq!(used.status(200), InvitationStatus::Used);
+        assert_eq!(used.status(AccountState::Active, 200), InvitationStatus::Used);
         let superseded = InvitationRecord {
             superseded_at: Some(60),
             ..fresh
         };
-        assert_eq!(superseded.status(10), InvitationStatus::Superseded);
+        assert_eq!(superseded.status(invited, 10), InvitationStatus::Superseded);
+        for record in [fresh, used, superseded] {
+            assert_eq!(
+                record.status(AccountState::Disabled, 10),
+                InvitationStatus::AccountUnavailable
+            );
+        }
     }
 }

@@ -55,6 +55,7 @@ enum LinkProblem {
     Superseded,
     Expired,
     Invalid,
+    Unavailable,
 }
 
 /// The invitation behind `text`, if it can still be used.
@@ -68,8 +69,12 @@ async fn usable_invitation(
     let Some(invitation) = state.store.invitation(&token.hash()).await? else {
         return Ok(Err((LinkProblem::Invalid, None)));
     };
-    let problem = match invitation.record.status(state.clock.now()) {
+    let status = invitation
+        .record
+        .status(invitation.user.state, state.clock.now());
+    let problem = match status {
         InvitationStatus::Usable => return Ok(Ok((token, invitation))),
+        InvitationStatus::AccountUnavailable => LinkProblem::Unavailable,
         InvitationStatus::Used => LinkProblem::Used,
         InvitationStatus::Superseded => LinkProblem::Superseded,
         InvitationStatus::Expired => LinkProblem::Expired,
@@ -99,6 +104,11 @@ fn problem_page(
             StatusCode::NOT_FOUND,
             t.link_invalid_title,
             t.link_invalid_body,
+        ),
+        LinkProblem::Unavailable => (
+            StatusCode::FORBIDDEN,
+            t.link_unavailable_title,
+            t.link_unavailable_body,
         ),
     };
     let page = MessagePage {
@@ -226,7 +236,11 @@ async fn activate(
             state.store.record_audit(&records).await?;
             Ok(Redirect::to("/login?notice=activated").into_response())
         }
-        // Another request used the link between our check and our update: it won.
-        None => problem_page(&state, &lang, LinkProblem::Used, Some(&invitation)),
+        // The link changed between our check and our update (another request used it, or
+        // the account was disabled): say what is true now.
+        None => match usable_invitation(&state, &text).await? {
+            Err((problem, now)) => problem_page(&state, &lang, problem, now.as_ref()),
+            Ok(_) => problem_page(&state, &lang, LinkProblem::Used, Some(&invitation)),
+        },
     }
 }

@@ -2,12 +2,12 @@
 //! else the browser's Accept-Language, else the organization's language, else Dutch.
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::SameSite;
 use serde::Deserialize;
 
 use super::{AppState, PageChrome};
@@ -69,6 +69,7 @@ struct Next {
 }
 
 async fn switch(
+    State(state): State<AppState>,
     Path(code): Path<String>,
     Query(next): Query<Next>,
     jar: CookieJar,
@@ -80,12 +81,11 @@ async fn switch(
     let Ok(lang) = code.parse::<Lang>() else {
         return (jar, Redirect::to(&target));
     };
-    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::days(365))
-        .build();
+    // Secure under an https public URL, like every cookie of ours.
+    let mut cookie = state
+        .cookies
+        .cookie(LANG_COOKIE, lang.code().to_owned(), SameSite::Lax);
+    cookie.set_max_age(time::Duration::days(365));
     (jar.add(cookie), Redirect::to(&target))
 }
 
