@@ -293,6 +293,8 @@ async fn log_out_everywhere_ends_every_session_of_the_user() {
 async fn users_see_their_sessions_and_log_out_everywhere_themselves() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;
+    // 25 November 2026, 19:41 UTC: 20:41 in Amsterdam (winter time).
+    app.clock.set(1_795_635_660);
     let (laptop, phone, stranger) = (browser(), browser(), browser());
     app.full_login_with(&laptop, "jan", GOOD).await;
     app.clock.advance(30);
@@ -301,7 +303,10 @@ async fn users_see_their_sessions_and_log_out_everywhere_themselves() {
     app.login_with(&stranger, "jan", GOOD).await;
 
     let home = app.get_with(&laptop, "/").await.text().await.unwrap();
-    assert_eq!(home.matches("<li>ingelogd ").count(), 3, "{home}");
+    assert_eq!(home.matches("<li>ingelogd op ").count(), 3, "{home}");
+    // Dutch local time in Dutch notation, never UTC.
+    assert_eq!(home.matches("ingelogd op 25 november 2026 om 20:41").count(), 3);
+    assert!(!home.contains("UTC"));
     assert_eq!(home.matches("(dit apparaat)").count(), 1);
     assert_eq!(home.matches("(alleen het wachtwoord, nog zonder code)").count(), 1);
 

@@ -4,6 +4,7 @@
 
 mod oidc;
 mod password;
+mod time;
 
 pub use oidc::OidcTexts;
 
@@ -206,7 +207,7 @@ pub static NL: Texts = Texts {
     changed_subject: "Je wachtwoord is gewijzigd",
     changed_body: "Het wachtwoord van je account {} is zojuist gewijzigd en je bent op je andere apparaten uitgelogd. Was jij dit niet? Neem dan direct contact op met je beheerder.",
     sessions_heading: "Waar je bent ingelogd",
-    session_line: "ingelogd {}",
+    session_line: "ingelogd op {}",
     this_device: "dit apparaat",
     password_only: "alleen het wachtwoord, nog zonder code",
     logout_everywhere: "OVERAL UITLOGGEN",
@@ -308,7 +309,7 @@ pub static EN: Texts = Texts {
     changed_subject: "Your password was changed",
     changed_body: "The password of your account {} has just been changed and you have been logged out on your other devices. Was this not you? Then contact your administrator at once.",
     sessions_heading: "Where you are logged in",
-    session_line: "logged in {}",
+    session_line: "logged in on {}",
     this_device: "this device",
     password_only: "password only, no code yet",
     logout_everywhere: "LOG OUT EVERYWHERE",

@@ -233,7 +233,7 @@ async fn home(
         .await?
         .into_iter()
         .map(|app| AppLine {
-            since: utc_minute(app.granted_at),
+            since: t.moment(app.granted_at),
             client_id: app.client_id,
             name: app.client_name,
         })
@@ -244,7 +244,7 @@ async fn home(
         .await?
         .into_iter()
         .map(|s| SessionLine {
-            started: utc_minute(s.created_at),
+            started: t.moment(s.created_at),
             this_device: s.id_hash == session.id_hash,
             password_only: s.stage == LoginStage::SecondFactor,
         })
@@ -275,15 +275,6 @@ struct SessionLine {
     started: String,
     this_device: bool,
     password_only: bool,
-}
-
-/// "2026-11-25 14:03 UTC".
-fn utc_minute(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|at| at.format(&format).ok())
-        .unwrap_or_default()
 }
 
 /// Ends every session of the user, this one too (ASVS V3.3.4).
