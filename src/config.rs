@@ -37,6 +37,10 @@ pub struct Settings {
     /// the development mailbox at `/dev/mail`.
     #[serde(serialize_with = "serialize_redacted")]
     pub smtp_url: Option<SecretString>,
+    /// Without `smtp_url` every e-mail, TOTP set-up keys included, is readable at
+    /// `/dev/mail` by anyone who can reach the server. That is refused on any `bind` other
+    /// than loopback unless this is set: an explicit "yes, this is a development server".
+    pub dev_mode: bool,
     /// The From header of every e-mail.
     pub mail_from: String,
     /// Name shown in pages and e-mails.
@@ -112,6 +116,7 @@ impl Default for Settings {
             database_max_connections: 8,
             database_timeout_seconds: 5,
             smtp_url: None,
+            dev_mode: false,
             mail_from: "Poortwachter <noreply@localhost>".into(),
             service_name: "Poortwachter".into(),
             // OWASP Password Storage Cheat Sheet: Argon2id, m=19 MiB, t=2, p=1.
@@ -233,6 +238,17 @@ impl Settings {
             if !matches!(parsed.scheme(), "smtp" | "smtps") {
                 return Err(invalid("smtp_url", "must start with smtp:// or smtps://"));
             }
+        }
+        if self.smtp_url.is_none() && !self.bind.ip().is_loopback() && !self.dev_mode {
+            return Err(invalid(
+                "smtp_url",
+                format!(
+                    "not set, so every e-mail (TOTP set-up keys too) would be shown at /dev/mail \
+                     to anyone who can reach {}; set smtp_url, bind to 127.0.0.1, or set \
+                     dev_mode = true if this really is a development server",
+                    self.bind
+                ),
+            ));
         }
         if let Some(db) = &self.database_url
             && !["sqlite:", "postgres:", "postgresql:"]
@@ -484,6 +500,19 @@ mod tests {
             let message = load(toml, &[]).unwrap_err().to_string();
             assert!(message.contains(setting), "{toml}: {message}");
         }
+    }
+
+    #[test]
+    fn the_dev_mailbox_is_refused_off_loopback_without_dev_mode() {
+        let message = load("bind = \"0.0.0.0:8080\"", &[]).unwrap_err().to_string();
+        assert!(
+            message.contains("smtp_url") && message.contains("dev_mode"),
+            "{message}"
+        );
+        assert!(load("bind = \"[::]:8080\"", &[]).is_err());
+        assert!(load("bind = \"0.0.0.0:8080\"\ndev_mode = true", &[]).is_ok());
+        assert!(load("bind = \"0.0.0.0:8080\"\nsmtp_url = \"smtp://mail:25\"", &[]).is_ok());
+        assert!(load("bind = \"[::1]:8080\"", &[]).is_ok());
     }
 
     #[test]

@@ -160,7 +160,9 @@ impl App {
         let addr = self.local_addr();
         if self.state.dev_mailbox {
             tracing::warn!(
-                "no smtp_url configured: mail goes to the development mailbox at {}",
+                dev_mode = self.state.settings.dev_mode,
+                "development mode: no smtp_url, so mail goes to the development mailbox at {}, \
+                 readable by anyone who can reach {addr}",
                 self.state.settings.link("/dev/mail")
             );
         }

@@ -144,6 +144,29 @@ fn mistakes_get_a_clear_message_and_a_failing_exit_code() {
     assert!(String::from_utf8_lossy(&missing_file.stderr).contains("nope.toml"));
 }
 
+/// The development mailbox shows every e-mail (TOTP set-up keys too) to whoever can reach
+/// the server: on anything but loopback the server will not start with it by accident.
+#[test]
+fn the_dev_mailbox_is_not_served_beyond_loopback_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let exposed = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env("POORTWACHTER_BIND", "0.0.0.0:0")
+        .output()
+        .unwrap();
+    assert_eq!(exposed.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&exposed.stderr);
+    assert!(
+        message.contains("smtp_url") && message.contains("dev_mode"),
+        "{message}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "refused before anything was created"
+    );
+}
+
 #[test]
 fn a_database_that_cannot_be_opened_is_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -150,7 +150,15 @@ async fn without_smtp_mail_goes_to_the_dev_mailbox_page() {
             .unwrap()
             .contains("sandbox")
     );
-    assert!(html.text().await.unwrap().contains(">HIER</a>"));
+    let html = html.text().await.unwrap();
+    assert!(html.contains(">HIER</a>"));
+    assert!(!html.contains("dev-band"), "the mail is shown as it was sent");
+    // Every page of a development server says so, error pages too.
+    for page in ["/login", "/dev/mail", "/does/not/exist", &invited.link[PUBLIC_URL.len()..]] {
+        let html = app.get(page).await.text().await.unwrap();
+        assert!(html.contains("id=\"dev-band\""), "{page}");
+        assert!(html.contains("Ontwikkelmodus") && html.contains("Development mode"));
+    }
     assert_eq!(
         app.get("/dev/mail/99").await.status(),
         StatusCode::NOT_FOUND
@@ -161,5 +169,7 @@ async fn without_smtp_mail_goes_to_the_dev_mailbox_page() {
 async fn with_smtp_configured_there_is_no_dev_mailbox() {
     let app = spawn_app().await;
     assert_eq!(app.get("/dev/mail").await.status(), StatusCode::NOT_FOUND);
+    let login = app.get("/login").await.text().await.unwrap();
+    assert!(!login.contains("dev-band"));
 }
 }

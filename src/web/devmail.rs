@@ -132,7 +132,10 @@ async fn html_body(
     // Mail HTML is untrusted: no scripts, only our own images, framed only by our own page.
     let policy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
                   frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox";
-    Ok(([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response())
+    // The mail is shown as it was sent: the development band stays on the page around it.
+    let mut response = ([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response();
+    response.extensions_mut().insert(super::dev_band::AsSent);
+    Ok(response)
 }
 
 async fn raw(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {

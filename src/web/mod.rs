@@ -4,6 +4,7 @@
 mod assets;
 pub(crate) mod attempts;
 pub(crate) mod csrf;
+mod dev_band;
 mod devmail;
 mod error;
 pub(crate) mod form;
@@ -106,8 +107,14 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         )
     });
-    app.fallback(|| async { WebError::NotFound })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    let dev_mailbox = state.dev_mailbox;
+    let app = app.fallback(|| async { WebError::NotFound });
+    let app = if dev_mailbox {
+        app.layer(axum::middleware::from_fn(dev_band::add_band))
+    } else {
+        app
+    };
+    app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
