@@ -123,6 +123,62 @@ impl PasswordHasher {
     }
 }
 
+/// What a login learns from checking its password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    Wrong,
+    Right,
+    /// Right, and the stored hash was made with other Argon2 settings than today's: this is
+    /// the password hashed anew with today's, to be stored with the login step.
+    RightAndRehashed(String),
+}
+
+impl Verified {
+    pub fn is_right(&self) -> bool {
+        !matches!(self, Verified::Wrong)
+    }
+}
+
+impl PasswordHasher {
+    /// [`verify`](Self::verify), and when the password is right but its hash was made with
+    /// other settings (raised after an upgrade, say), a new hash with today's settings, made
+    /// in the same job on the hashing pool: raising the settings upgrades each account at
+    /// its next login, and nobody has to reset a password.
+    pub async fn verify_and_upgrade(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<Verified, HashError> {
+        self.run(move |inner| {
+            let phc = stored.as_deref().unwrap_or(&inner.dummy_hash);
+            let matches = verify_now(phc, &password);
+            match stored {
+                Some(phc) if matches => match is_current(&phc, &inner.params) {
+                    true => Ok(Verified::Right),
+                    false => hash_now(&inner.params, &password).map(Verified::RightAndRehashed),
+                },
+                _ => Ok(Verified::Wrong),
+            }
+        })
+        .await?
+        .map_err(HashError::Failed)
+    }
+}
+
+/// True when `phc` is an Argon2id v1.3 hash with exactly these settings.
+fn is_current(phc: &str, params: &Params) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let stored = Params::try_from(&parsed);
+    Algorithm::try_from(parsed.algorithm) == Ok(Algorithm::Argon2id)
+        && parsed.version == Some(Version::V0x13.into())
+        && stored.is_ok_and(|stored| {
+            (stored.m_cost(), stored.t_cost(), stored.p_cost())
+                == (params.m_cost(), params.t_cost(), params.p_cost())
+        })
+}
+
 /// Hashing threads yield to the request-serving threads (Linux: per-thread nice 19, weight 15
 /// against 1024 for a normal thread), so a flood of logins cannot make pages, code checks or
 /// health checks slow; idle CPU still goes to hashing. Measured (README, Performance): nice 10
@@ -225,6 +281,46 @@ mod tests {
 
     fn cheap() -> PasswordHasher {
         PasswordHasher::new(Params::new(1024, 1, 1, None).unwrap(), SIZE).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_right_password_with_old_settings_is_hashed_anew_with_todays() {
+        let old = cheap();
+        let stored = old.hash(Password::parse("correct horse").unwrap()).await.unwrap();
+        assert_eq!(
+            old.verify_and_upgrade(Password::parse("correct horse").unwrap(), Some(stored.clone()))
+                .await
+                .unwrap(),
+            Verified::Right,
+            "same settings: nothing to do"
+        );
+        let raised = PasswordHasher::new(Params::new(2048, 2, 1, None).unwrap(), SIZE).unwrap();
+        let wrong = raised
+            .verify_and_upgrade(Password::parse("correct horsE").unwrap(), Some(stored.clone()))
+            .await
+            .unwrap();
+        assert_eq!(wrong, Verified::Wrong, "a wrong password is never rehashed");
+        let Verified::RightAndRehashed(new) = raised
+            .verify_and_upgrade(Password::parse("correct horse").unwrap(), Some(stored))
+            .await
+            .unwrap()
+        else {
+            panic!("expected a new hash");
+        };
+        assert!(new.starts_with("$argon2id$v=19$m=2048,t=2,p=1$"), "{new}");
+        assert!(
+            raised
+                .verify(Password::parse("correct horse").unwrap(), Some(new))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            raised
+                .verify_and_upgrade(Password::parse("x").unwrap(), None)
+                .await
+                .unwrap(),
+            Verified::Wrong
+        );
     }
 
     #[tokio::test]

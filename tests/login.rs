@@ -496,6 +496,50 @@ async fn invalid_utf8_is_refused_and_passwords_hold_only_typable_characters() {
     );
     assert_eq!(app.login("jan", GOOD).await.status(), StatusCode::SEE_OTHER);
 }
+
+/// Raised Argon2 settings reach each account at its next successful login, with the login
+/// step; a wrong password changes nothing.
+async fn a_login_rehashes_the_password_when_the_argon2_settings_were_raised() {
+    let app = spawn_app_with(|s| {
+        s.argon2_memory_kib = 2048;
+        s.argon2_iterations = 2;
+    })
+    .await;
+    app.active_user("acme", "jan", GOOD).await;
+    // The hash an older release (m=1024, t=1) stored.
+    let older = poortwachter::hashing::PasswordHasher::new(
+        argon2::Params::new(1024, 1, 1, None).unwrap(),
+        poortwachter::hashing::PoolSize { workers: 1, queue: 1 },
+    )
+    .unwrap();
+    let old_hash = older
+        .hash(poortwachter::domain::password::Password::parse(GOOD).unwrap())
+        .await
+        .unwrap();
+    let db = app.db().await;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE username = 'jan'")
+        .bind(&old_hash)
+        .execute(&db)
+        .await
+        .unwrap();
+    let stored = async || -> String {
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'jan'")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+
+    assert_eq!(app.login("jan", "Verkeerd-Wachtwoord-1").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(stored().await, old_hash, "a wrong password changes nothing");
+
+    assert_eq!(location(&app.login_with(&browser(), "jan", GOOD).await), "/2fa");
+    let new_hash = stored().await;
+    assert_ne!(new_hash, old_hash);
+    assert!(new_hash.starts_with("$argon2id$v=19$m=2048,t=2,p=1$"), "{new_hash}");
+    // The new hash is the same password, and is not made again at the next login.
+    assert_eq!(location(&app.login_with(&browser(), "jan", GOOD).await), "/2fa");
+    assert_eq!(stored().await, new_hash);
+}
 }
 
 /// Admission control: with every hashing worker busy and the queue full, a login is answered

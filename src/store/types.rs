@@ -173,7 +173,18 @@ pub struct Settlement<'a> {
     pub mail: Option<&'a OutgoingMail>,
     /// A session to start (after a login step), replacing the browser's previous one.
     pub session: Option<(NewSession, Option<TokenHash>)>,
+    /// A password hash made anew with today's Argon2 settings (see [`Rehash`]).
+    pub rehash: Option<Rehash>,
     pub now: i64,
+}
+
+/// Replaces `user`'s password hash `old` by `new`, unless it changed since `old` was read
+/// (a password change in between wins).
+#[derive(Debug, Clone)]
+pub struct Rehash {
+    pub user: UserId,
+    pub old: String,
+    pub new: String,
 }
 
 /// Which audit lines to read.

@@ -21,6 +21,8 @@ use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::{AccountState, LoginStage, Username};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::Password;
+use crate::hashing::Verified;
+use crate::store::Rehash;
 use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
@@ -134,9 +136,9 @@ async fn login(
         Admitted::Yes(_) => user.and_then(|c| c.password_hash.clone()),
         Admitted::No { .. } => None,
     };
-    let valid = match Password::parse(&form.password) {
-        Ok(password) => match state.hasher.verify(password, stored_hash).await {
-            Ok(valid) => valid,
+    let verified = match Password::parse(&form.password) {
+        Ok(password) => match state.hasher.verify_and_upgrade(password, stored_hash).await {
+            Ok(verified) => verified,
             Err(busy) => {
                 // Not checked (the hashing queue is full): the attempt gives its places back,
                 // so a flood of 503s does not lock anyone out.
@@ -150,9 +152,11 @@ async fn login(
                 return Err(busy.into());
             }
         },
-        // Longer than any password we accept: refused before hashing, whoever the user is.
-        Err(_) => false,
+        // Longer than any password we accept, or untypable: refused before hashing,
+        // whoever the user is.
+        Err(_) => Verified::Wrong,
     };
+    let valid = verified.is_right();
     let now = state.clock.now();
     let mut record =
         AuditRecord::new(now, AuditEvent::LoginPassword, Outcome::Failure).client(&client);
@@ -169,6 +173,16 @@ async fn login(
                 let mut settlement = attempt.succeeded(false, now);
                 settlement.audit.push(record);
                 settlement.session = Some(next);
+                // Hashed anew with raised Argon2 settings: stored with the login step.
+                if let (Verified::RightAndRehashed(new), Some(old)) =
+                    (verified, c.password_hash.clone())
+                {
+                    settlement.rehash = Some(Rehash {
+                        user: c.user.id,
+                        old,
+                        new,
+                    });
+                }
                 state.store.settle_attempt(&settlement).await?;
                 return Ok((jar, Redirect::to("/2fa")).into_response());
             }

@@ -221,6 +221,16 @@ macro_rules! sql_common {
         if let Some((session, replacing)) = &settlement.session {
             insert_session(tx, session, replacing.as_ref()).await?;
         }
+        if let Some(rehash) = &settlement.rehash {
+            sqlx::query(&<$store>::sql(
+                "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+            ))
+            .bind(&rehash.new)
+            .bind(rehash.user)
+            .bind(&rehash.old)
+            .execute(&mut **tx)
+            .await?;
+        }
             Ok(())
         }
 
