@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod audit;
+mod backup;
 mod client;
 mod keys;
 mod org;
@@ -53,6 +54,8 @@ enum Command {
     /// The keys that sign ID and access tokens.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Write a consistent copy of the SQLite database (safe while the server runs).
+    Backup(backup::BackupArgs),
 }
 
 pub async fn main() -> ExitCode {
@@ -105,8 +108,10 @@ fn init_logging(settings: &Settings, serving: bool) {
 }
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
-    if let Command::Serve = command {
-        return App::build(settings).await?.run().await;
+    match command {
+        Command::Serve => return App::build(settings).await?.run().await,
+        Command::Backup(args) => return backup::run(&settings, args).await,
+        _ => {}
     }
     let admin = Admin::new(
         open_store(&settings).await?,
@@ -114,7 +119,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Arc::new(SystemClock),
     );
     match command {
-        Command::Serve => unreachable!("handled above"),
+        Command::Serve | Command::Backup(_) => unreachable!("handled above"),
         Command::Org(command) => org::run(&admin, command).await,
         Command::User(command) => user::run(&admin, command).await,
         Command::Audit(args) => audit::run(&admin, args).await,

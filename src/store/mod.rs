@@ -2,6 +2,7 @@
 //! each database is an implementation of it. Everything that must happen once (using a link,
 //! claiming a mail) is decided by the database in one statement, never by a read-then-write.
 
+pub mod backup;
 mod oidc;
 mod postgres;
 mod sql;
