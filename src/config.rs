@@ -85,6 +85,8 @@ pub struct Settings {
     pub audit_retention_days: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// At SIGTERM: how long requests in flight may take to finish before the server stops.
+    pub shutdown_grace_seconds: u64,
     /// OpenID Connect: how long access tokens and ID tokens are valid.
     pub access_token_minutes: u32,
     /// `keys rotate`: how long the next signing key is published before it signs, so that
@@ -140,6 +142,7 @@ impl Default for Settings {
             session_absolute_hours: 12,
             audit_retention_days: 365,
             log_format: "text".into(),
+            shutdown_grace_seconds: 20,
             access_token_minutes: 5,
             signing_key_overlap_hours: 24,
             client_ip_header: None,
@@ -504,14 +507,22 @@ mod tests {
 
     #[test]
     fn the_dev_mailbox_is_refused_off_loopback_without_dev_mode() {
-        let message = load("bind = \"0.0.0.0:8080\"", &[]).unwrap_err().to_string();
+        let message = load("bind = \"0.0.0.0:8080\"", &[])
+            .unwrap_err()
+            .to_string();
         assert!(
             message.contains("smtp_url") && message.contains("dev_mode"),
             "{message}"
         );
         assert!(load("bind = \"[::]:8080\"", &[]).is_err());
         assert!(load("bind = \"0.0.0.0:8080\"\ndev_mode = true", &[]).is_ok());
-        assert!(load("bind = \"0.0.0.0:8080\"\nsmtp_url = \"smtp://mail:25\"", &[]).is_ok());
+        assert!(
+            load(
+                "bind = \"0.0.0.0:8080\"\nsmtp_url = \"smtp://mail:25\"",
+                &[]
+            )
+            .is_ok()
+        );
         assert!(load("bind = \"[::1]:8080\"", &[]).is_ok());
     }
 

@@ -286,17 +286,26 @@ mod tests {
     #[tokio::test]
     async fn a_right_password_with_old_settings_is_hashed_anew_with_todays() {
         let old = cheap();
-        let stored = old.hash(Password::parse("correct horse").unwrap()).await.unwrap();
+        let stored = old
+            .hash(Password::parse("correct horse").unwrap())
+            .await
+            .unwrap();
         assert_eq!(
-            old.verify_and_upgrade(Password::parse("correct horse").unwrap(), Some(stored.clone()))
-                .await
-                .unwrap(),
+            old.verify_and_upgrade(
+                Password::parse("correct horse").unwrap(),
+                Some(stored.clone())
+            )
+            .await
+            .unwrap(),
             Verified::Right,
             "same settings: nothing to do"
         );
         let raised = PasswordHasher::new(Params::new(2048, 2, 1, None).unwrap(), SIZE).unwrap();
         let wrong = raised
-            .verify_and_upgrade(Password::parse("correct horsE").unwrap(), Some(stored.clone()))
+            .verify_and_upgrade(
+                Password::parse("correct horsE").unwrap(),
+                Some(stored.clone()),
+            )
             .await
             .unwrap();
         assert_eq!(wrong, Verified::Wrong, "a wrong password is never rehashed");

@@ -17,6 +17,7 @@ use crate::mail::outbox::OutboxWorker;
 use crate::mail::transport::MailTransport;
 use crate::oidc::backchannel::LogoutSender;
 use crate::oidc::keys::Keys;
+use crate::shutdown;
 use crate::store::Store;
 use crate::web::{self, AppState, StateParts};
 
@@ -155,38 +156,91 @@ impl App {
         self.state.store.clone()
     }
 
-    /// Serves until SIGINT or SIGTERM; in-flight requests finish first.
+    /// Serves until SIGINT or SIGTERM, then stops without losing anything (see
+    /// [`crate::shutdown`]).
     pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(shutdown::signal()).await
+    }
+
+    /// Serves until `stop` resolves, then: no new connections; requests in flight finish
+    /// (for at most `shutdown_grace_seconds`); the outbox finishes the mail it is sending and
+    /// hands back the rest; the other workers end.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let addr = self.local_addr();
+        let settings = self.state.settings.clone();
         if self.state.dev_mailbox {
             tracing::warn!(
-                dev_mode = self.state.settings.dev_mode,
+                dev_mode = settings.dev_mode,
                 "development mode: no smtp_url, so mail goes to the development mailbox at {}, \
                  readable by anyone who can reach {addr}",
-                self.state.settings.link("/dev/mail")
+                settings.link("/dev/mail")
             );
         }
-        tracing::info!(%addr, public_url = %self.state.settings.public_url, "listening");
-        let worker = tokio::spawn(self.worker.run());
-        let logouts = tokio::spawn(self.logouts.run());
+        tracing::info!(%addr, public_url = %settings.public_url, "listening");
+        let (trigger, shutdown) = shutdown::channel();
+        let worker = tokio::spawn(self.worker.run(shutdown.clone()));
+        let logouts = tokio::spawn(self.logouts.run(shutdown.clone()));
         let sweeper = tokio::spawn(sweep_regularly(
             self.state.store.clone(),
-            self.state.settings.clone(),
+            settings.clone(),
             self.state.clock.clone(),
         ));
         let router = web::router(self.state);
-        let served = axum::serve(
+        let draining = shutdown.clone();
+        let server = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
-        worker.abort();
-        logouts.abort();
+        .with_graceful_shutdown(async move { draining.requested().await })
+        .into_future();
+        let mut server = tokio::spawn(server);
+        let served = tokio::select! {
+            served = &mut server => Some(served),
+            _ = stop => None,
+        };
+        trigger.fire();
+        let grace = Duration::from_secs(settings.shutdown_grace_seconds);
+        let served = match served {
+            Some(served) => served,
+            None => {
+                tracing::info!(
+                    grace_seconds = grace.as_secs(),
+                    "shutting down: no new connections, finishing requests in flight"
+                );
+                match tokio::time::timeout(grace, &mut server).await {
+                    Ok(served) => served,
+                    Err(_) => {
+                        tracing::warn!(
+                            "requests still running after the grace period; stopping them"
+                        );
+                        server.abort();
+                        Ok(Ok(()))
+                    }
+                }
+            }
+        };
+        // The workers end their current step; one stuck on a dead mail server is cut off
+        // (its mail keeps its lease and is sent when that runs out).
+        for (name, task) in [("outbox", worker), ("back-channel logout", logouts)] {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(WORKER_STOP, task).await.is_err() {
+                tracing::warn!(worker = name, "did not stop in time; stopped");
+                abort.abort();
+            }
+        }
         sweeper.abort();
-        served.context("server stopped with an error")
+        tracing::info!("stopped");
+        served
+            .context("server task failed")?
+            .context("server stopped with an error")
     }
 }
+
+/// How long a background worker may take to finish its current step at shutdown.
+const WORKER_STOP: Duration = Duration::from_secs(10);
 
 /// Removes what has run out (sessions, throttle rows, old audit lines) every few minutes.
 /// Nothing depends on it for correctness (an expired session is refused when presented);
@@ -206,26 +260,4 @@ async fn sweep_regularly(store: Arc<dyn Store>, settings: Arc<Settings>, clock: 
             Err(e) => tracing::warn!(error = %e, "clean-up failed; will try again"),
         }
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

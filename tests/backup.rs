@@ -27,7 +27,11 @@ async fn a_backup_taken_under_login_load_restores_to_a_working_service() {
     for worker in 0..4 {
         let (app, stop, answered) = (app.clone(), stop.clone(), answered.clone());
         flood.push(tokio::spawn(async move {
-            let password = if worker % 2 == 0 { GOOD } else { "Verkeerd-1234" };
+            let password = if worker % 2 == 0 {
+                GOOD
+            } else {
+                "Verkeerd-1234"
+            };
             while !stop.load(Ordering::Relaxed) {
                 let response = app.login_with(&browser(), "piet", password).await;
                 assert!(
@@ -75,7 +79,10 @@ async fn a_backup_taken_under_login_load_restores_to_a_working_service() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("2 users, integrity check ok"), "{stdout}");
-    assert!(stdout.contains("totp.key"), "names the key to keep: {stdout}");
+    assert!(
+        stdout.contains("totp.key"),
+        "names the key to keep: {stdout}"
+    );
     assert!(after > during, "logins went on while the backup ran");
 
     // A second backup to the same file is refused: a backup never overwrites.
@@ -103,10 +110,7 @@ async fn a_backup_taken_under_login_load_restores_to_a_working_service() {
     restored.keys.lock().unwrap().insert("jan".into(), key);
     // A later period than the code the original server last accepted.
     restored.clock.set(app.clock.now() + 60);
-    assert_eq!(
-        restored.full_login_with(&browser(), "jan", GOOD).await,
-        "/"
-    );
+    assert_eq!(restored.full_login_with(&browser(), "jan", GOOD).await, "/");
     assert_eq!(
         location(&restored.login_with(&browser(), "piet", GOOD).await),
         "/2fa"

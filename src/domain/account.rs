@@ -281,7 +281,10 @@ mod tests {
             used_at: Some(50),
             ..fresh
         };
-        assert_eq!(used.status(AccountState::Active, 200), InvitationStatus::Used);
+        assert_eq!(
+            used.status(AccountState::Active, 200),
+            InvitationStatus::Used
+        );
         let superseded = InvitationRecord {
             superseded_at: Some(60),
             ..fresh

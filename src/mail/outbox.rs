@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use super::transport::MailTransport;
 use crate::clock::SharedClock;
+use crate::shutdown::Shutdown;
 use crate::store::Store;
 
 /// How long a claimed mail belongs to one sender before another may try it.
@@ -40,9 +41,11 @@ pub struct OutboxWorker {
 }
 
 impl OutboxWorker {
-    pub async fn run(self) {
-        loop {
-            match self.drain_once().await {
+    /// Delivers until `shutdown`; then ends after the mail it is sending (see
+    /// [`drain_once`](Self::drain_once)).
+    pub async fn run(self, shutdown: Shutdown) {
+        while !shutdown.is_requested() {
+            match self.drain_once(&shutdown).await {
                 // A full batch: there may be more waiting.
                 Ok(count) if count as i64 == BATCH => continue,
                 Ok(_) => {}
@@ -51,15 +54,28 @@ impl OutboxWorker {
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.poll) => {}
+                _ = shutdown.requested() => {}
             }
         }
     }
 
-    /// Claims and delivers one batch of due mail; returns how many were claimed.
-    pub async fn drain_once(&self) -> anyhow::Result<usize> {
+    /// Claims and delivers one batch of due mail; returns how many were claimed. When
+    /// `shutdown` comes mid-batch, the mail being sent is finished and the rest handed back
+    /// (lease lifted, attempt not counted) for another instance, or the next start, to send
+    /// at once.
+    pub async fn drain_once(&self, shutdown: &Shutdown) -> anyhow::Result<usize> {
         let now = self.clock.now();
         let batch = self.store.claim_mail(now, LEASE_SECONDS, BATCH).await?;
-        for queued in &batch {
+        for (done, queued) in batch.iter().enumerate() {
+            if shutdown.is_requested() {
+                let unsent: Vec<i64> = batch[done..].iter().map(|q| q.id).collect();
+                self.store.release_mail(&unsent).await?;
+                tracing::info!(
+                    count = unsent.len(),
+                    "outbox: shutting down, unsent mail handed back"
+                );
+                break;
+            }
             match self.transport.deliver(&queued.mail).await {
                 Ok(()) => {
                     self.store.mail_delivered(queued.id).await?;

@@ -38,7 +38,9 @@ fn backoff(attempts: i64) -> i64 {
 }
 
 impl LogoutSender {
-    pub async fn run(self) {
+    /// Sends until `shutdown`; a round under way is finished (or cut off by the caller's
+    /// bound), and what it did not reach stays queued for the next round anywhere.
+    pub async fn run(self, shutdown: crate::shutdown::Shutdown) {
         crate::startup::install_tls_provider();
         let http = match reqwest::Client::builder()
             .timeout(TIMEOUT)
@@ -51,13 +53,14 @@ impl LogoutSender {
                 return;
             }
         };
-        loop {
+        while !shutdown.is_requested() {
             if let Err(e) = self.round(&http).await {
                 tracing::warn!(error = %e, "back-channel logout round failed; will try again");
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.poll) => {}
+                _ = shutdown.requested() => {}
             }
         }
     }

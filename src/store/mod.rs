@@ -240,6 +240,9 @@ pub trait MailStore: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<QueuedMail>>;
     async fn mail_delivered(&self, id: i64) -> StoreResult<()>;
+    /// Hands claimed, unsent mail back: its lease is lifted and the claim not counted as an
+    /// attempt, so any sender may take it at once.
+    async fn release_mail(&self, ids: &[i64]) -> StoreResult<()>;
     async fn mail_failed(&self, id: i64, retry_at: i64, error: &str) -> StoreResult<()>;
     async fn outbox_len(&self) -> StoreResult<i64>;
 

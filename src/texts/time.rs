@@ -82,13 +82,28 @@ mod tests {
     #[test]
     fn summer_time_is_two_hours_ahead_and_switches_on_the_eu_dates() {
         let nl = Texts::of(Lang::Nl);
-        assert_eq!(nl.moment(unix("2026-07-01T10:05:00Z")), "1 juli 2026 om 12:05");
+        assert_eq!(
+            nl.moment(unix("2026-07-01T10:05:00Z")),
+            "1 juli 2026 om 12:05"
+        );
         // Clocks go forward at 01:00 UTC on the last Sunday of March (29 March 2026) …
-        assert_eq!(nl.moment(unix("2026-03-29T00:59:00Z")), "29 maart 2026 om 01:59");
-        assert_eq!(nl.moment(unix("2026-03-29T01:00:00Z")), "29 maart 2026 om 03:00");
+        assert_eq!(
+            nl.moment(unix("2026-03-29T00:59:00Z")),
+            "29 maart 2026 om 01:59"
+        );
+        assert_eq!(
+            nl.moment(unix("2026-03-29T01:00:00Z")),
+            "29 maart 2026 om 03:00"
+        );
         // … and back on the last Sunday of October (25 October 2026).
-        assert_eq!(nl.moment(unix("2026-10-25T00:59:00Z")), "25 oktober 2026 om 02:59");
-        assert_eq!(nl.moment(unix("2026-10-25T01:00:00Z")), "25 oktober 2026 om 02:00");
+        assert_eq!(
+            nl.moment(unix("2026-10-25T00:59:00Z")),
+            "25 oktober 2026 om 02:59"
+        );
+        assert_eq!(
+            nl.moment(unix("2026-10-25T01:00:00Z")),
+            "25 oktober 2026 om 02:00"
+        );
     }
 
     #[test]

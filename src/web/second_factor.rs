@@ -191,7 +191,11 @@ fn setup_redirect(outcome: SetupOutcome, on_sent: &str) -> Response {
 }
 
 /// Seconds until "Nieuwe code" may send again; `None` when it may now.
-async fn new_code_wait(state: &AppState, user: crate::store::UserId, now: i64) -> Result<Option<i64>, WebError> {
+async fn new_code_wait(
+    state: &AppState,
+    user: crate::store::UserId,
+    now: i64,
+) -> Result<Option<i64>, WebError> {
     let limits = limits(state);
     let longest = limits.iter().map(|w| w.seconds).max().unwrap_or(0);
     let sent = state

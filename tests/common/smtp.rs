@@ -1,8 +1,9 @@
 //! A real SMTP server (RFC 5321) for the tests: it accepts connections on a loopback port,
 //! speaks the protocol to lettre exactly as a mail server would, and keeps what it receives.
-//! It can be switched to refuse service (421) to play a mail server that is down.
+//! It can be switched to refuse service (421) to play a mail server that is down, or to take
+//! its time over each message, to play a slow one.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ pub struct SmtpSink {
     received: Arc<Mutex<Vec<Envelope>>>,
     arrived: Arc<Notify>,
     refusing: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
 }
 
 impl SmtpSink {
@@ -33,6 +35,7 @@ impl SmtpSink {
             received: Arc::default(),
             arrived: Arc::new(Notify::new()),
             refusing: Arc::new(AtomicBool::new(false)),
+            delay_ms: Arc::default(),
         };
         let server = sink.clone();
         tokio::spawn(async move {
@@ -53,6 +56,12 @@ impl SmtpSink {
     /// While refusing, every connection is answered "421 service not available" and closed.
     pub fn set_refusing(&self, refusing: bool) {
         self.refusing.store(refusing, Ordering::SeqCst);
+    }
+
+    /// Each message is accepted only this long after its data arrived.
+    pub fn set_delay(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     pub fn received(&self) -> Vec<Envelope> {
@@ -132,6 +141,8 @@ impl SmtpSink {
                         .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                         .await?;
                     let data = read_data(&mut lines).await?;
+                    let delay = self.delay_ms.load(Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
                     self.received.lock().unwrap().push(Envelope {
                         from: from.clone(),
                         to: to.clone(),

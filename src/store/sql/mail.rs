@@ -68,6 +68,20 @@ macro_rules! sql_mail {
                 Ok(())
             }
 
+            async fn release_mail(&self, ids: &[i64]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for id in ids {
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE outbox SET lease_until = NULL, attempts = attempts - 1 WHERE id = ?"),
+                    )
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn mail_failed(&self, id: i64, retry_at: i64, error: &str) -> StoreResult<()> {
                 sqlx::query(&<$store>::sql(
                     "UPDATE outbox SET lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ?"),
