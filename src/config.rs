@@ -20,6 +20,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "poortwachter.toml";
 pub struct Settings {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
+    /// Address of the Prometheus endpoint (`GET /metrics`), for example `127.0.0.1:9090`;
+    /// empty means no metrics. Never the public listener: it must differ from `bind`.
+    pub metrics_bind: Option<String>,
     /// The address users reach the service at; every link in an e-mail is built from it,
     /// never from a request's Host header.
     pub public_url: Url,
@@ -112,6 +115,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             bind: "127.0.0.1:8080".parse().expect("valid literal"),
+            metrics_bind: None,
             public_url: Url::parse("http://localhost:8080").expect("valid literal"),
             data_dir: PathBuf::from("data"),
             database_url: None,
@@ -199,6 +203,9 @@ impl Settings {
         if settings.client_ip_header.as_deref() == Some("") {
             settings.client_ip_header = None;
         }
+        if settings.metrics_bind.as_deref() == Some("") {
+            settings.metrics_bind = None;
+        }
         if settings
             .smtp_url
             .as_ref()
@@ -252,6 +259,18 @@ impl Settings {
                     self.bind
                 ),
             ));
+        }
+        if let Some(address) = self.metrics_address()? {
+            let same_port = address.port() == self.bind.port() && address.port() != 0;
+            let overlapping = address.ip() == self.bind.ip()
+                || address.ip().is_unspecified()
+                || self.bind.ip().is_unspecified();
+            if same_port && overlapping {
+                return Err(invalid(
+                    "metrics_bind",
+                    "must not be the public listener (`bind`): metrics are for the operator only",
+                ));
+            }
         }
         if let Some(db) = &self.database_url
             && !["sqlite:", "postgres:", "postgresql:"]
@@ -318,6 +337,21 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// Where the metrics listener binds, if metrics are on.
+    pub fn metrics_address(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        self.metrics_bind
+            .as_deref()
+            .map(|text| {
+                text.parse().map_err(|_| {
+                    invalid(
+                        "metrics_bind",
+                        "not an address with a port (127.0.0.1:9090)",
+                    )
+                })
+            })
+            .transpose()
     }
 
     pub fn argon2_params(&self) -> Result<argon2::Params, ConfigError> {
@@ -524,6 +558,22 @@ mod tests {
             .is_ok()
         );
         assert!(load("bind = \"[::1]:8080\"", &[]).is_ok());
+    }
+
+    #[test]
+    fn metrics_are_off_by_default_and_never_on_the_public_listener() {
+        assert_eq!(load("", &[]).unwrap().metrics_address().unwrap(), None);
+        let on = load("metrics_bind = \"127.0.0.1:9090\"", &[]).unwrap();
+        assert_eq!(on.metrics_address().unwrap().unwrap().port(), 9090);
+        for refused in [
+            "metrics_bind = \"127.0.0.1:8080\"",
+            "metrics_bind = \"0.0.0.0:8080\"",
+            "metrics_bind = \"nine\"",
+        ] {
+            let message = load(refused, &[]).unwrap_err().to_string();
+            assert!(message.contains("metrics_bind"), "{refused}: {message}");
+        }
+        assert_eq!(load("metrics_bind = \"\"", &[]).unwrap().metrics_bind, None);
     }
 
     #[test]

@@ -34,6 +34,8 @@ struct Inner {
     pool: rayon::ThreadPool,
     /// Hashes running plus waiting; a request that finds none free is refused.
     admission: Arc<Semaphore>,
+    /// The admission's permits when none is taken.
+    capacity: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,15 +67,26 @@ impl PasswordHasher {
             .thread_name(|i| format!("pw-hash-{i}"))
             .start_handler(|_| lower_priority())
             .build()?;
-        let admission = Arc::new(Semaphore::new(workers + size.queue));
+        let capacity = workers + size.queue;
+        let admission = Arc::new(Semaphore::new(capacity));
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
                 params,
                 dummy_hash,
                 pool,
                 admission,
+                capacity,
             }),
         })
+    }
+
+    /// Hashes running or waiting now, and how many may be before logins are refused.
+    pub fn queue(&self) -> (usize, usize) {
+        let capacity = self.inner.capacity;
+        (
+            capacity.saturating_sub(self.inner.admission.available_permits()),
+            capacity,
+        )
     }
 
     /// Runs `work` on the hashing pool, or refuses at once when it is saturated.
@@ -86,11 +99,16 @@ impl PasswordHasher {
             .admission
             .clone()
             .try_acquire_owned()
-            .map_err(|_| HashError::Busy)?;
+            .map_err(|_| {
+                crate::telemetry::hash_refused();
+                HashError::Busy
+            })?;
         let (done, result) = tokio::sync::oneshot::channel();
         let inner = self.inner.clone();
         let span = tracing::Span::current();
+        let queued = std::time::Instant::now();
         self.inner.pool.spawn(move || {
+            crate::telemetry::hash_started(queued.elapsed());
             let output = span.in_scope(|| work(&inner));
             drop(permit);
             let _ = done.send(output);

@@ -16,6 +16,7 @@ pub mod oidc;
 pub mod shutdown;
 pub mod startup;
 pub mod store;
+pub mod telemetry;
 pub mod texts;
 pub mod web;
 

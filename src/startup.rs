@@ -19,6 +19,7 @@ use crate::oidc::backchannel::LogoutSender;
 use crate::oidc::keys::Keys;
 use crate::shutdown;
 use crate::store::Store;
+use crate::telemetry::exporter::Exporter;
 use crate::web::{self, AppState, StateParts};
 
 /// Opens the configured database (creating the data folder for the SQLite default) and runs
@@ -64,6 +65,7 @@ pub fn install_tls_provider() {
 
 pub struct App {
     listener: TcpListener,
+    exporter: Option<Exporter>,
     state: AppState,
     worker: OutboxWorker,
     logouts: LogoutSender,
@@ -93,6 +95,19 @@ impl App {
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("setting `bind`: cannot listen on {}", settings.bind))?;
+        let exporter = match settings.metrics_address()? {
+            Some(address) => Some(
+                Exporter::bind(
+                    address,
+                    store.clone(),
+                    hasher.clone(),
+                    settings.clone(),
+                    clock.clone(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let wake = Arc::new(Notify::new());
         let worker = OutboxWorker {
             store: store.clone(),
@@ -130,6 +145,7 @@ impl App {
         });
         Ok(App {
             listener,
+            exporter,
             state,
             worker,
             logouts,
@@ -141,6 +157,11 @@ impl App {
         self.listener
             .local_addr()
             .expect("bound listener has an address")
+    }
+
+    /// Where `/metrics` is served, when `metrics_bind` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.exporter.as_ref().map(Exporter::local_addr)
     }
 
     pub fn admin(&self) -> Admin {
@@ -183,6 +204,10 @@ impl App {
         let (trigger, shutdown) = shutdown::channel();
         let worker = tokio::spawn(self.worker.run(shutdown.clone()));
         let logouts = tokio::spawn(self.logouts.run(shutdown.clone()));
+        if let Some(exporter) = self.exporter {
+            tracing::info!(addr = %exporter.local_addr(), "metrics at /metrics");
+            tokio::spawn(exporter.serve(shutdown.clone()));
+        }
         let sweeper = tokio::spawn(sweep_regularly(
             self.state.store.clone(),
             settings.clone(),

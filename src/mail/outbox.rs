@@ -79,6 +79,7 @@ impl OutboxWorker {
             match self.transport.deliver(&queued.mail).await {
                 Ok(()) => {
                     self.store.mail_delivered(queued.id).await?;
+                    crate::telemetry::mail_delivered();
                     tracing::info!(
                         mail_id = queued.id,
                         attempts = queued.attempts,
@@ -86,6 +87,7 @@ impl OutboxWorker {
                     );
                 }
                 Err(e) => {
+                    crate::telemetry::mail_failed();
                     let delay = retry_delay(queued.attempts);
                     let message = e.to_string();
                     tracing::warn!(

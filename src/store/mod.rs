@@ -83,9 +83,10 @@ impl StoreError {
     }
 }
 
-/// Sends an audit record to the log too: JSON lines on stdout for log shippers. The store
-/// calls it after the record is committed, so the two never disagree.
+/// Sends an audit record to the log too (JSON lines on stdout for log shippers) and to the
+/// metrics. The store calls it after the record is committed, so the three never disagree.
 pub fn trace_audit(record: &AuditRecord) {
+    crate::telemetry::audited(record);
     tracing::info!(
         target: "audit",
         at = record.at,
@@ -109,6 +110,7 @@ pub trait Store:
     + SecurityStore
     + ClientStore
     + GrantStore
+    + MonitorStore
     + Send
     + Sync
     + 'static
@@ -123,6 +125,7 @@ impl<T> Store for T where
         + SecurityStore
         + ClientStore
         + GrantStore
+        + MonitorStore
         + Send
         + Sync
         + 'static
@@ -249,6 +252,15 @@ pub trait MailStore: Send + Sync + 'static {
     async fn store_dev_mail(&self, recipient: &str, message: &[u8], now: i64) -> StoreResult<()>;
     async fn dev_mails(&self) -> StoreResult<Vec<DevMail>>;
     async fn dev_mail(&self, id: i64) -> StoreResult<Option<DevMail>>;
+}
+
+/// What the metrics endpoint reads (see `crate::telemetry`).
+#[async_trait]
+pub trait MonitorStore: Send + Sync + 'static {
+    /// Outbox depth and oldest mail, live sessions: counted at each scrape.
+    async fn gauges(&self, live: Liveness) -> StoreResult<StoreGauges>;
+    /// The connection pools and how many of their connections are lent out now.
+    fn pools(&self) -> Vec<PoolUse>;
 }
 
 /// The throttle of failed attempts and the audit log.

@@ -55,6 +55,8 @@ impl PgStore {
     const RELAX_CONNECTION: Option<&'static str> = None;
     const RESTORE_CONNECTION: Option<&'static str> = None;
     const RELAX_TRANSACTION: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
+    /// The pools the metrics report: one, shared by readers and writers.
+    const POOLS: &'static [(&'static str, bool)] = &[("main", false)];
 }
 
 /// Rewrites `?` (the next number) and `?N` (that number) to `$N`, outside string literals.

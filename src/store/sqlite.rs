@@ -81,6 +81,8 @@ impl SqliteStore {
     const RELAX_CONNECTION: Option<&'static str> = Some("PRAGMA synchronous = NORMAL");
     const RESTORE_CONNECTION: Option<&'static str> = Some("PRAGMA synchronous = FULL");
     const RELAX_TRANSACTION: Option<&'static str> = None;
+    /// The pools the metrics report: (name, is the readers' pool).
+    const POOLS: &'static [(&'static str, bool)] = &[("writer", false), ("readers", true)];
 }
 
 /// Copies the write-ahead log into the database every second, on a connection of its own.

@@ -238,3 +238,21 @@ pub struct Swept {
     pub throttle_rows: u64,
     pub audit_rows: u64,
 }
+
+/// Database-wide numbers for the metrics endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreGauges {
+    pub outbox_depth: i64,
+    /// When the oldest mail still in the outbox was queued.
+    pub oldest_queued_at: Option<i64>,
+    pub live_sessions: i64,
+}
+
+/// One connection pool of this instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub name: &'static str,
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}

@@ -31,6 +31,7 @@ pub enum WebError {
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {
+            crate::telemetry::database_unavailable();
             WebError::Unavailable(e)
         } else {
             WebError::Internal(e.into())

@@ -107,8 +107,14 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         )
     });
+    if state.settings.metrics_bind.is_some() {
+        app = app.route_layer(axum::middleware::from_fn(crate::telemetry::http::track));
+    }
     let dev_mailbox = state.dev_mailbox;
-    let app = app.fallback(|| async { WebError::NotFound });
+    let app = app.fallback(|method: axum::http::Method| async move {
+        crate::telemetry::http::unmatched(method.as_str());
+        WebError::NotFound
+    });
     let app = if dev_mailbox {
         app.layer(axum::middleware::from_fn(dev_band::add_band))
     } else {

@@ -47,6 +47,8 @@ pub fn uri_secret(uri: &str) -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://host:port` of the metrics listener, when `metrics_bind` was set.
+    pub metrics: Option<String>,
     pub admin: Admin,
     pub store: Arc<dyn Store>,
     pub signing_keys: Arc<poortwachter::oidc::keys::Keys>,
@@ -304,12 +306,14 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("app builds");
     let address = format!("http://{}", app.local_addr());
+    let metrics = app.metrics_addr().map(|a| format!("http://{a}"));
     let admin = app.admin();
     let store = app.store();
     let keys = app.keys();
     tokio::spawn(app.run());
     TestApp {
         address,
+        metrics,
         admin,
         store,
         signing_keys: keys,

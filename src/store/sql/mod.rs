@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod clients;
 pub mod grants;
 pub mod mail;
+pub mod monitor;
 pub mod security;
 pub mod sessions;
 pub mod two_step;
@@ -292,6 +293,7 @@ macro_rules! sql_store {
         super::sql::security::sql_security!($store, $db, $row);
         super::sql::clients::sql_clients!($store, $db, $row);
         super::sql::grants::sql_grants!($store, $db, $row);
+        super::sql::monitor::sql_monitor!($store, $db, $row);
     };
 }
 
