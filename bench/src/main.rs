@@ -46,12 +46,16 @@ struct Run {
     rss_idle_mib: f64,
     rss_peak_mib: f64,
     hash_ms: f64,
-    hashing_limit_per_s: f64,
     saturation: load::Flood,
-    ratio_to_limit: f64,
-    /// Hashes per second with every core hashing at once, in this process, nothing else.
+    /// Hashes per second with every core hashing at once, in this process, nothing else,
+    /// measured right before and right after the saturation phase (their mean).
     parallel_hashes_per_s: f64,
     ratio_to_parallel: f64,
+    /// Password logins at saturation with metrics off and on (`metrics_bind`, scraped every
+    /// second), alternating phases on the same database.
+    metrics_off_per_s: f64,
+    metrics_on_per_s: f64,
+    metrics_cost: f64,
     /// CPU the load driver itself used during the saturation phase (share of one core).
     driver_cpu_share_of_a_core: f64,
     idle: load::Probes,
@@ -92,26 +96,18 @@ async fn main() -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism()?.get();
 
     let hash_ms = hash_time_ms(&settings)?;
-    let limit = cores as f64 * 1000.0 / hash_ms;
-    let parallel = parallel_hash_rate(&settings, cores, Duration::from_secs(3))?;
-    eprintln!(
-        "one Argon2id hash: {hash_ms:.1} ms; hashing limit on {cores} cores: {limit:.1}/s; \
-         measured with {cores} threads hashing at once: {parallel:.1}/s"
-    );
+    eprintln!("one Argon2id hash, alone: {hash_ms:.1} ms");
 
     let mut runs = Vec::new();
     for users in sizes {
-        let mut run = measure(
+        let run = measure(
             &binary,
             users,
             Duration::from_secs_f64(seconds),
             hash_ms,
-            limit,
             pool,
         )
         .await?;
-        run.parallel_hashes_per_s = parallel;
-        run.ratio_to_parallel = run.saturation.per_second / parallel;
         runs.push(run);
     }
     let report = Report {
@@ -218,7 +214,6 @@ async fn measure(
     users: u64,
     phase: Duration,
     hash_ms: f64,
-    limit: f64,
     pool: poortwachter::hashing::PoolSize,
 ) -> anyhow::Result<Run> {
     let data =
@@ -260,7 +255,17 @@ async fn measure(
     eprintln!("idle probes: {idle:?}");
 
     // Saturation: enough browsers to keep every hashing worker and part of the queue busy.
+    // The all-core hashing rate moves with the CPU's clock from minute to minute: it is
+    // measured on both sides of the phase it is compared with.
     let concurrency = pool.workers * 3;
+    let cores = std::thread::available_parallelism()?.get();
+    let settings_for_rate = settings.clone();
+    let rate_window = Duration::from_secs(3);
+    let before = tokio::task::spawn_blocking({
+        let s = settings_for_rate.clone();
+        move || parallel_hash_rate(&s, cores, rate_window)
+    })
+    .await??;
     let driver_cpu = process_cpu_seconds();
     let (saturation, under) = tokio::join!(
         load::closed_loop(&address, users, concurrency, phase),
@@ -268,7 +273,15 @@ async fn measure(
     );
     let (saturation, under) = (saturation?, under?);
     let driver_cpu_share = (process_cpu_seconds() - driver_cpu) / saturation.seconds;
-    eprintln!("saturation: {saturation:?}\nunder saturation: {under:?}");
+    let after = tokio::task::spawn_blocking(move || {
+        parallel_hash_rate(&settings_for_rate, cores, rate_window)
+    })
+    .await??;
+    let parallel = (before + after) / 2.0;
+    eprintln!(
+        "saturation: {saturation:?}\nunder saturation: {under:?}\n\
+         all cores hashing: {before:.1}/s before, {after:.1}/s after"
+    );
 
     let offered = 2.0 * saturation.per_second.max(1.0);
     let past = load::open_loop(&address, users, offered, phase).await?;
@@ -301,6 +314,8 @@ async fn measure(
     let (_, rss_peak) = server.memory_mib();
     let started_in = server.started_in;
     drop(server);
+    let (metrics_off, metrics_on) = metrics_cost(binary, &data, users, concurrency, phase).await?;
+    eprintln!("metrics off: {metrics_off:.1}/s, on: {metrics_on:.1}/s");
     let _ = std::fs::remove_dir_all(&data);
     Ok(Run {
         users,
@@ -308,10 +323,11 @@ async fn measure(
         rss_idle_mib: rss_idle,
         rss_peak_mib: rss_peak,
         hash_ms,
-        hashing_limit_per_s: limit,
-        ratio_to_limit: saturation.per_second / limit,
-        parallel_hashes_per_s: f64::NAN,
-        ratio_to_parallel: f64::NAN,
+        parallel_hashes_per_s: parallel,
+        ratio_to_parallel: saturation.per_second / parallel,
+        metrics_off_per_s: metrics_off,
+        metrics_on_per_s: metrics_on,
+        metrics_cost: 1.0 - metrics_on / metrics_off,
         driver_cpu_share_of_a_core: driver_cpu_share,
         saturation,
         idle,
@@ -323,6 +339,58 @@ async fn measure(
         journeys_per_s,
         oidc: oidc_figures,
     })
+}
+
+/// Password logins at saturation with metrics off and on, in alternating phases (off, on,
+/// off, on; half a phase each) on fresh servers over the same database, so drift in the
+/// machine's speed falls on both alike. While on, `/metrics` is scraped every second (a
+/// Prometheus scraping every 15 s costs less).
+async fn metrics_cost(
+    binary: &std::path::Path,
+    data: &std::path::Path,
+    users: u64,
+    concurrency: usize,
+    phase: Duration,
+) -> anyhow::Result<(f64, f64)> {
+    let half = phase / 2;
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for metrics in [false, true, false, true] {
+        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let extra = if metrics {
+            vec![(
+                "POORTWACHTER_METRICS_BIND",
+                format!("127.0.0.1:{metrics_port}"),
+            )]
+        } else {
+            vec![]
+        };
+        let server = server::Server::start_with(binary, data, &extra).await?;
+        let scraping = metrics.then(|| {
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let scraped = client
+                        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+                        .send()
+                        .await;
+                    if let Ok(response) = scraped {
+                        let _ = response.text().await;
+                    }
+                }
+            })
+        });
+        let flood = load::closed_loop(&server.address, users, concurrency, half).await?;
+        if let Some(task) = scraping {
+            task.abort();
+        }
+        if metrics { &mut on } else { &mut off }.push(flood.per_second);
+        drop(server);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    Ok((mean(&off), mean(&on)))
 }
 
 /// The whole journey of one new user: invite → activate (OPSLAAN) → password →
@@ -460,21 +528,21 @@ fn print_table(report: &Report) {
         println!("| {name} | {} |", cells.join(" | "));
     };
     let p = |x: &load::Percentiles| format!("{:.2} / {:.2}", x.p50_ms, x.p99_ms);
-    row("one Argon2id hash (ms)", &|r| format!("{:.1}", r.hash_ms));
-    row("hashing limit (cores ÷ hash time, /s)", &|r| {
-        format!("{:.1}", r.hashing_limit_per_s)
+    row("one Argon2id hash, alone (ms)", &|r| format!("{:.1}", r.hash_ms));
+    row("hashes/s with all cores hashing at once (measured)", &|r| {
+        format!("{:.1}", r.parallel_hashes_per_s)
     });
     row("password logins at saturation (/s)", &|r| {
         format!("{:.1}", r.saturation.per_second)
     });
-    row("… ratio to the hashing limit", &|r| {
-        format!("{:.1} %", 100.0 * r.ratio_to_limit)
-    });
-    row("hashes/s with all cores hashing at once (measured)", &|r| {
-        format!("{:.1}", r.parallel_hashes_per_s)
-    });
-    row("… logins' ratio to that", &|r| {
+    row("… ratio to the all-core hashing rate", &|r| {
         format!("{:.1} %", 100.0 * r.ratio_to_parallel)
+    });
+    row("logins at saturation, metrics off / on (/s)", &|r| {
+        format!("{:.1} / {:.1}", r.metrics_off_per_s, r.metrics_on_per_s)
+    });
+    row("… cost of metrics", &|r| {
+        format!("{:.1} %", 100.0 * r.metrics_cost)
     });
     row("load driver's own CPU during saturation (cores)", &|r| {
         format!("{:.2}", r.driver_cpu_share_of_a_core)

@@ -58,6 +58,15 @@ pub fn environment(data_dir: &Path) -> Vec<(String, String)> {
 impl Server {
     /// Starts the server and measures the time from spawn to the first answered request.
     pub async fn start(binary: &Path, data_dir: &Path) -> anyhow::Result<Server> {
+        Server::start_with(binary, data_dir, &[]).await
+    }
+
+    /// [`start`](Self::start) with more settings (`POORTWACHTER_…` variables).
+    pub async fn start_with(
+        binary: &Path,
+        data_dir: &Path,
+        extra: &[(&str, String)],
+    ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -68,6 +77,7 @@ impl Server {
             .arg("serve")
             .envs(environment(data_dir))
             .env("POORTWACHTER_BIND", format!("127.0.0.1:{port}"))
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
