@@ -15,7 +15,7 @@ import { decodeQr, freePort, startMailbox, startServer } from './lib/harness.mjs
 import { DESKTOP, capture, showMail } from './lib/pages.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const demoBinary = process.env.VERZUIMCOACH_BIN ?? join(root, 'target', 'release', 'examples', 'verzuimcoach');
+const demoBinary = process.env.VERZUIMCOACH_BIN ?? join(root, 'target', 'debug', 'examples', 'verzuimcoach');
 const PASSWORD = 'Fiets-Sleutel-2024!';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 

@@ -266,12 +266,7 @@ async fn a_disabled_invited_user_cannot_activate() {
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response.text().await.unwrap().contains("niet beschikbaar"));
-    let hash: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'jan'")
-            .fetch_one(&app.db().await)
-            .await
-            .unwrap();
-    assert_eq!(hash, None, "no password was set");
+    assert_eq!(app.password_hash("jan").await, None, "no password was set");
 }
 
 async fn log_out_everywhere_ends_every_session_of_the_user() {

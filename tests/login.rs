@@ -471,12 +471,7 @@ async fn invalid_utf8_is_refused_and_passwords_hold_only_typable_characters() {
         let html = response.text().await.unwrap();
         assert!(html.contains("niet getypt kan worden"), "{untypable:?}");
     }
-    let hash: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'jan'")
-            .fetch_one(&app.db().await)
-            .await
-            .unwrap();
-    assert_eq!(hash, None, "no password was set");
+    assert_eq!(app.password_hash("jan").await, None, "no password was set");
 
     assert_eq!(
         app.activate(path, GOOD).await.status(),
@@ -516,18 +511,12 @@ async fn a_login_rehashes_the_password_when_the_argon2_settings_were_raised() {
         .hash(poortwachter::domain::password::Password::parse(GOOD).unwrap())
         .await
         .unwrap();
-    let db = app.db().await;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE username = 'jan'")
         .bind(&old_hash)
-        .execute(&db)
+        .execute(&app.db().await)
         .await
         .unwrap();
-    let stored = async || -> String {
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'jan'")
-            .fetch_one(&db)
-            .await
-            .unwrap()
-    };
+    let stored = async || app.password_hash("jan").await.unwrap();
 
     assert_eq!(app.login("jan", "Verkeerd-Wachtwoord-1").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(stored().await, old_hash, "a wrong password changes nothing");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::cluster::{GOOD, csrf_from, free_port, post, wait_until_ready};
+use common::cluster::{GOOD, csrf_from, free_port, invite_with, post, wait_until_ready};
 use common::smtp::SmtpSink;
 use common::*;
 use reqwest::StatusCode;
@@ -77,28 +77,7 @@ fn cli(data: &std::path::Path, smtp: &SmtpSink, args: &[&str]) -> String {
 }
 
 fn invite(data: &std::path::Path, smtp: &SmtpSink, username: &str) -> String {
-    let email = format!("{username}@example.nl");
-    let out = cli(
-        data,
-        smtp,
-        &[
-            "user",
-            "invite",
-            "--org",
-            "acme",
-            "--username",
-            username,
-            "--email",
-            &email,
-            "--name",
-            username,
-        ],
-    );
-    let link = out
-        .lines()
-        .find_map(|l| l.strip_prefix("activation link: "))
-        .unwrap();
-    link[PUBLIC_URL.len()..].to_owned()
+    invite_with(|args| cli(data, smtp, args), username)
 }
 
 fn mails_to(smtp: &SmtpSink, username: &str) -> usize {

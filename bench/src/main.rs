@@ -528,7 +528,9 @@ fn print_table(report: &Report) {
         println!("| {name} | {} |", cells.join(" | "));
     };
     let p = |x: &load::Percentiles| format!("{:.2} / {:.2}", x.p50_ms, x.p99_ms);
-    row("one Argon2id hash, alone (ms)", &|r| format!("{:.1}", r.hash_ms));
+    row("one Argon2id hash, alone (ms)", &|r| {
+        format!("{:.1}", r.hash_ms)
+    });
     row("hashes/s with all cores hashing at once (measured)", &|r| {
         format!("{:.1}", r.parallel_hashes_per_s)
     });

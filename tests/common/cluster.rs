@@ -140,25 +140,31 @@ impl Cluster {
 
     /// Invites `username` and returns the activation path.
     pub fn invite(&self, username: &str) -> String {
-        let email = format!("{username}@example.nl");
-        let out = self.cli(&[
-            "user",
-            "invite",
-            "--org",
-            "acme",
-            "--username",
-            username,
-            "--email",
-            &email,
-            "--name",
-            username,
-        ]);
-        let link = out
-            .lines()
-            .find_map(|l| l.strip_prefix("activation link: "))
-            .unwrap();
-        link[PUBLIC_URL.len()..].to_owned()
+        invite_with(|args| self.cli(args), username)
     }
+}
+
+/// Invites `username@example.nl` into `acme` with the `cli` given, and returns the
+/// activation path the command printed.
+pub fn invite_with(cli: impl Fn(&[&str]) -> String, username: &str) -> String {
+    let email = format!("{username}@example.nl");
+    let out = cli(&[
+        "user",
+        "invite",
+        "--org",
+        "acme",
+        "--username",
+        username,
+        "--email",
+        &email,
+        "--name",
+        username,
+    ]);
+    let link = out
+        .lines()
+        .find_map(|l| l.strip_prefix("activation link: "))
+        .unwrap();
+    link[PUBLIC_URL.len()..].to_owned()
 }
 
 pub async fn wait_until_ready(address: &str) {

@@ -384,6 +384,15 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The PHC string stored for `username`, if a password was set.
+    pub async fn password_hash(&self, username: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(&self.db().await)
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
