@@ -53,9 +53,7 @@ struct Run {
     ratio_to_parallel: f64,
     /// Password logins at saturation with metrics off and on (`metrics_bind`, scraped every
     /// second), alternating phases on the same database.
-    metrics_off_per_s: f64,
-    metrics_on_per_s: f64,
-    metrics_cost: f64,
+    metrics: MetricsCost,
     /// CPU the load driver itself used during the saturation phase (share of one core).
     driver_cpu_share_of_a_core: f64,
     idle: load::Probes,
@@ -314,8 +312,8 @@ async fn measure(
     let (_, rss_peak) = server.memory_mib();
     let started_in = server.started_in;
     drop(server);
-    let (metrics_off, metrics_on) = metrics_cost(binary, &data, users, concurrency, phase).await?;
-    eprintln!("metrics off: {metrics_off:.1}/s, on: {metrics_on:.1}/s");
+    let metrics = metrics_cost(binary, &data, users, concurrency, phase).await?;
+    eprintln!("metrics: {metrics:?}");
     let _ = std::fs::remove_dir_all(&data);
     Ok(Run {
         users,
@@ -325,9 +323,7 @@ async fn measure(
         hash_ms,
         parallel_hashes_per_s: parallel,
         ratio_to_parallel: saturation.per_second / parallel,
-        metrics_off_per_s: metrics_off,
-        metrics_on_per_s: metrics_on,
-        metrics_cost: 1.0 - metrics_on / metrics_off,
+        metrics,
         driver_cpu_share_of_a_core: driver_cpu_share,
         saturation,
         idle,
@@ -341,20 +337,21 @@ async fn measure(
     })
 }
 
-/// Password logins at saturation with metrics off and on, in alternating phases (off, on,
-/// off, on; half a phase each) on fresh servers over the same database, so drift in the
-/// machine's speed falls on both alike. While on, `/metrics` is scraped every second (a
-/// Prometheus scraping every 15 s costs less).
+/// Password logins at saturation with metrics off and on: eight alternating phases (off, on,
+/// off, on, …; a quarter phase each) on fresh servers over the same database, so that drift
+/// in the machine's speed falls on both alike; the cost is the median of the four adjacent
+/// off/on pairs. While on, `/metrics` is scraped every second (Prometheus every 15 s costs
+/// less).
 async fn metrics_cost(
     binary: &std::path::Path,
     data: &std::path::Path,
     users: u64,
     concurrency: usize,
     phase: Duration,
-) -> anyhow::Result<(f64, f64)> {
-    let half = phase / 2;
-    let (mut off, mut on) = (Vec::new(), Vec::new());
-    for metrics in [false, true, false, true] {
+) -> anyhow::Result<MetricsCost> {
+    let part = phase / 4;
+    let mut rates = Vec::new();
+    for metrics in [false, true].repeat(4) {
         let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -382,15 +379,34 @@ async fn metrics_cost(
                 }
             })
         });
-        let flood = load::closed_loop(&server.address, users, concurrency, half).await?;
+        let flood = load::closed_loop(&server.address, users, concurrency, part).await?;
         if let Some(task) = scraping {
             task.abort();
         }
-        if metrics { &mut on } else { &mut off }.push(flood.per_second);
+        rates.push(flood.per_second);
         drop(server);
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    Ok((mean(&off), mean(&on)))
+    let mut costs: Vec<f64> = rates
+        .chunks(2)
+        .map(|pair| 1.0 - pair[1] / pair[0])
+        .collect();
+    costs.sort_by(f64::total_cmp);
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    Ok(MetricsCost {
+        off_per_s: mean(rates.iter().step_by(2).copied().collect()),
+        on_per_s: mean(rates.iter().skip(1).step_by(2).copied().collect()),
+        median_cost: (costs[1] + costs[2]) / 2.0,
+        pair_costs: costs,
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct MetricsCost {
+    off_per_s: f64,
+    on_per_s: f64,
+    /// 1 − on/off for each adjacent pair, smallest first.
+    pair_costs: Vec<f64>,
+    median_cost: f64,
 }
 
 /// The whole journey of one new user: invite → activate (OPSLAAN) → password →
@@ -541,10 +557,15 @@ fn print_table(report: &Report) {
         format!("{:.1} %", 100.0 * r.ratio_to_parallel)
     });
     row("logins at saturation, metrics off / on (/s)", &|r| {
-        format!("{:.1} / {:.1}", r.metrics_off_per_s, r.metrics_on_per_s)
+        format!("{:.1} / {:.1}", r.metrics.off_per_s, r.metrics.on_per_s)
     });
-    row("… cost of metrics", &|r| {
-        format!("{:.1} %", 100.0 * r.metrics_cost)
+    row("… cost of metrics (median of 4 pairs; range)", &|r| {
+        format!(
+            "{:.1} % ({:.1} … {:.1} %)",
+            100.0 * r.metrics.median_cost,
+            100.0 * r.metrics.pair_costs[0],
+            100.0 * r.metrics.pair_costs[3]
+        )
     });
     row("load driver's own CPU during saturation (cores)", &|r| {
         format!("{:.2}", r.driver_cpu_share_of_a_core)
