@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::cluster::{GOOD, csrf_from, free_port, invite_with, post, wait_until_ready};
+use common::cluster::{GOOD, activate_at, csrf_from, free_port, invite_with, wait_until_ready};
 use common::smtp::SmtpSink;
 use common::*;
 use reqwest::StatusCode;
@@ -101,18 +101,7 @@ async fn sigterm_during_a_login_flood_loses_no_accepted_request_and_no_mail() {
     );
     let users: Vec<String> = (0..6).map(|i| format!("actief{i}")).collect();
     for user in &users {
-        let path = invite(data.path(), &smtp, user);
-        let client = browser();
-        let url = format!("{}{path}", server.address);
-        let csrf = csrf_from(&client, &url).await;
-        let done = post(
-            &client,
-            url,
-            &csrf,
-            &[("password", GOOD), ("password_repeat", GOOD)],
-        )
-        .await;
-        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        activate_at(&server.address, &invite(data.path(), &smtp, user)).await;
     }
 
     // A slow mail server, and invitations queued: the outbox is mid-batch at the signal.

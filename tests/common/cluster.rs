@@ -194,12 +194,10 @@ pub async fn post(
     client.post(url).form(&form).send().await.unwrap()
 }
 
-/// Activates `username` through instance `via`, sets up the app there, logs in once; returns
-/// the authenticator key from the set-up e-mail.
-pub async fn ready_user(cluster: &Cluster, username: &str, via: &Instance) -> String {
-    let path = cluster.invite(username);
+/// Follows the activation `path` on the server at `address` and saves the password (OPSLAAN).
+pub async fn activate_at(address: &str, path: &str) {
     let client = browser();
-    let url = format!("{}{path}", via.address);
+    let url = format!("{address}{path}");
     let csrf = csrf_from(&client, &url).await;
     let done = post(
         &client,
@@ -209,6 +207,12 @@ pub async fn ready_user(cluster: &Cluster, username: &str, via: &Instance) -> St
     )
     .await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
+}
+
+/// Activates `username` through instance `via`, sets up the app there, logs in once; returns
+/// the authenticator key from the set-up e-mail.
+pub async fn ready_user(cluster: &Cluster, username: &str, via: &Instance) -> String {
+    activate_at(&via.address, &cluster.invite(username)).await;
     let (client, csrf) = to_code_page(username, via).await;
     let recipient = format!("{username}@example.nl");
     let mut number = 1;
