@@ -146,6 +146,22 @@ fn mistakes_get_a_clear_message_and_a_failing_exit_code() {
 
 /// The development mailbox shows every e-mail (TOTP set-up keys too) to whoever can reach
 /// the server: on anything but loopback the server will not start with it by accident.
+/// Client ids are random base64url: one that starts with '-' is still an id, not an option.
+#[test]
+fn a_client_id_that_starts_with_a_hyphen_is_an_id() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["show", "rotate-secret", "remove"] {
+        let output = poortwachter(&dir, &["client", command, "-u8Xk3"]);
+        assert!(!output.status.success());
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains("-u8Xk3"), "{command}: {message}");
+        assert!(
+            !message.contains("unexpected argument"),
+            "{command}: {message}"
+        );
+    }
+}
+
 #[test]
 fn the_dev_mailbox_is_not_served_beyond_loopback_unless_asked_for() {
     let dir = tempfile::tempdir().unwrap();

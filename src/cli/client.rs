@@ -40,12 +40,23 @@ pub enum ClientCommand {
     },
     /// List the registered applications.
     List,
+    // Client ids are random base64url, so one in 32 starts with '-': taken as the value it
+    // is, not as an option.
     /// Show one application.
-    Show { client_id: String },
+    Show {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Give a confidential application a new secret; the old one stops working at once.
-    RotateSecret { client_id: String },
+    RotateSecret {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Remove an application: its tokens stop working, its consents are gone.
-    Remove { client_id: String },
+    Remove {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 pub async fn run(admin: &Admin, command: ClientCommand) -> anyhow::Result<()> {
