@@ -105,6 +105,21 @@ impl Keyring {
         self.open_with(&signing_key_data(kid), sealed)
     }
 
+    /// Seals a new set of herstelcodes until the user has saved them; the associated data
+    /// names the purpose and the user, so the blob opens as nothing else and for no one else.
+    pub fn seal_recovery_codes(
+        &self,
+        user_id: i64,
+        plaintext: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Sealed {
+        self.seal_with(&recovery_codes_data(user_id), plaintext, rng)
+    }
+
+    pub fn open_recovery_codes(&self, user_id: i64, sealed: &Sealed) -> Option<SecretBox<[u8]>> {
+        self.open_with(&recovery_codes_data(user_id), sealed)
+    }
+
     fn seal_with(
         &self,
         aad: &[u8],
@@ -162,6 +177,12 @@ fn associated_data(user_id: i64) -> Vec<u8> {
     aad
 }
 
+fn recovery_codes_data(user_id: i64) -> Vec<u8> {
+    let mut aad = b"poortwachter/recovery-codes/v1/".to_vec();
+    aad.extend_from_slice(&user_id.to_be_bytes());
+    aad
+}
+
 fn signing_key_data(kid: &str) -> Vec<u8> {
     let mut aad = b"poortwachter/signing-key/v1/".to_vec();
     aad.extend_from_slice(kid.as_bytes());
@@ -196,6 +217,23 @@ mod tests {
             keys.open(8, &sealed).is_none(),
             "copied to another user's row"
         );
+    }
+
+    #[test]
+    fn sealed_herstelcodes_open_as_nothing_else() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let keys = ring(K1);
+        let sealed = keys.seal_recovery_codes(7, b"codes", &mut rng);
+        assert_eq!(
+            keys.open_recovery_codes(7, &sealed)
+                .unwrap()
+                .expose_secret(),
+            b"codes"
+        );
+        assert!(keys.open_recovery_codes(8, &sealed).is_none());
+        assert!(keys.open(7, &sealed).is_none(), "not as a TOTP secret");
+        let secret = keys.seal(7, b"secret", &mut rng);
+        assert!(keys.open_recovery_codes(7, &secret).is_none());
     }
 
     #[test]

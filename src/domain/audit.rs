@@ -43,10 +43,24 @@ pub enum AuditEvent {
     ClientAuthentication,
     /// A logout token delivered to a client, or a failed attempt.
     BackchannelLogout,
+    /// A password reset link asked for (`detail`: `self` or `admin`); sent, limited, or not
+    /// sent because the account cannot use one (the requester is never told which).
+    ResetRequested,
+    /// A herstelcode typed as the second step (`detail` says whether for a login or a reset).
+    RecoveryCodeUsed,
+    /// A new set of herstelcodes made (the old set, if any, stops working).
+    RecoveryCodesCreated,
+    /// A new phone's authenticator app took over from the old one.
+    TotpReplaced,
+    /// A browser may skip the code step from now on (Dit apparaat onthouden).
+    DeviceRemembered,
+    /// A remembered browser removed by the user (a password change, reset of two-step
+    /// verification or logging out everywhere removes them too, with their own line).
+    DeviceForgotten,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 25] = [
+    pub const ALL: [AuditEvent; 31] = [
         AuditEvent::InvitationSent,
         AuditEvent::InvitationUsed,
         AuditEvent::PasswordSet,
@@ -72,6 +86,12 @@ impl AuditEvent {
         AuditEvent::TokensRevoked,
         AuditEvent::ClientAuthentication,
         AuditEvent::BackchannelLogout,
+        AuditEvent::ResetRequested,
+        AuditEvent::RecoveryCodeUsed,
+        AuditEvent::RecoveryCodesCreated,
+        AuditEvent::TotpReplaced,
+        AuditEvent::DeviceRemembered,
+        AuditEvent::DeviceForgotten,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +121,12 @@ impl AuditEvent {
             AuditEvent::TokensRevoked => "tokens_revoked",
             AuditEvent::ClientAuthentication => "client_authentication",
             AuditEvent::BackchannelLogout => "backchannel_logout",
+            AuditEvent::ResetRequested => "reset_requested",
+            AuditEvent::RecoveryCodeUsed => "recovery_code_used",
+            AuditEvent::RecoveryCodesCreated => "recovery_codes_created",
+            AuditEvent::TotpReplaced => "totp_replaced",
+            AuditEvent::DeviceRemembered => "device_remembered",
+            AuditEvent::DeviceForgotten => "device_forgotten",
         }
     }
 

@@ -7,6 +7,7 @@ pub mod blocklist;
 pub mod lang;
 pub mod oidc;
 pub mod password;
+pub mod recovery;
 pub mod second_factor;
 pub mod throttle;
 pub mod token;

@@ -14,6 +14,9 @@ use secrecy::{ExposeSecret, SecretBox};
 pub const STEP_SECONDS: i64 = 30;
 pub const DIGITS: u32 = 6;
 pub const SECRET_BYTES: usize = 20;
+/// How far off (in steps, either way) a phone's clock may be for us to recognise its code
+/// and tell the user their clock is off: five minutes.
+const SKEW_STEPS: i64 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -117,6 +120,17 @@ impl TotpSecret {
         if code.matches(self.code_at_step(current - 2)) {
             return Verification::JustExpired;
         }
+        // Right for a time a few minutes off: the phone's clock is wrong, which the user can
+        // fix, so say so instead of "wrong code". Still refused, and counted as a failure.
+        for distance in 2..=SKEW_STEPS {
+            for step in [current + distance, current - distance - 1] {
+                if code.matches(self.code_at_step(step)) {
+                    return Verification::ClockOff {
+                        seconds: (step - current) * STEP_SECONDS,
+                    };
+                }
+            }
+        }
         Verification::Wrong
     }
 }
@@ -138,6 +152,10 @@ pub enum Verification {
     Replayed,
     /// The code of the previous-but-one period: the app's timer just rolled over.
     JustExpired,
+    /// The code of a time this many seconds from now (positive: the phone is ahead).
+    ClockOff {
+        seconds: i64,
+    },
     Wrong,
 }
 
@@ -262,6 +280,31 @@ mod tests {
         );
         assert_eq!(
             secret.verify(&code(&secret, current - 3), now, None),
+            Verification::Wrong
+        );
+    }
+
+    #[test]
+    fn a_clock_minutes_off_is_recognised_and_still_refused() {
+        let secret = TotpSecret::from_bytes(SEED_SHA1).unwrap();
+        let now = 1_000_000_020;
+        let current = step_at(now);
+        let code_at =
+            |step: i64| TotpCode::parse(&format!("{:06}", secret.code_at_step(step))).unwrap();
+        assert_eq!(
+            secret.verify(&code_at(current + 4), now, None),
+            Verification::ClockOff { seconds: 120 }
+        );
+        assert_eq!(
+            secret.verify(&code_at(current - 6), now, None),
+            Verification::ClockOff { seconds: -180 }
+        );
+        assert_eq!(
+            secret.verify(&code_at(current - 2), now, None),
+            Verification::JustExpired
+        );
+        assert_eq!(
+            secret.verify(&code_at(current + 30), now, None),
             Verification::Wrong
         );
     }

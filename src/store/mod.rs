@@ -5,6 +5,7 @@
 pub mod backup;
 mod oidc;
 mod postgres;
+mod recovery;
 mod sql;
 mod sqlite;
 mod types;
@@ -24,6 +25,7 @@ use crate::keyring::Sealed;
 
 pub use oidc::*;
 pub use postgres::PgStore;
+pub use recovery::*;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
@@ -111,6 +113,7 @@ pub trait Store:
     + ClientStore
     + GrantStore
     + MonitorStore
+    + RecoveryStore
     + Send
     + Sync
     + 'static
@@ -126,6 +129,7 @@ impl<T> Store for T where
         + ClientStore
         + GrantStore
         + MonitorStore
+        + RecoveryStore
         + Send
         + Sync
         + 'static

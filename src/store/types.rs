@@ -18,6 +18,25 @@ pub struct Organization {
     pub name: String,
     pub lang: Lang,
     pub policy: PasswordPolicy,
+    pub self_service: SelfService,
+}
+
+/// What an organization lets its users do for themselves (`org policy set`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfService {
+    /// "Wachtwoord vergeten?" sends a reset link; off, the mail says to ask the employer.
+    pub reset: bool,
+    /// For how many days a browser may skip the code step; 0: never.
+    pub remember_device_days: u8,
+}
+
+impl Default for SelfService {
+    fn default() -> SelfService {
+        SelfService {
+            reset: true,
+            remember_device_days: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -175,7 +194,28 @@ pub struct Settlement<'a> {
     pub session: Option<(NewSession, Option<TokenHash>)>,
     /// A password hash made anew with today's Argon2 settings (see [`Rehash`]).
     pub rehash: Option<Rehash>,
+    /// A new set of herstelcodes replacing the user's old one (see [`NewRecoveryCodes`]).
+    pub recovery_codes: Option<NewRecoveryCodes>,
+    /// A reset link whose second step was passed (see [`ResetVerified`]).
+    pub reset_verified: Option<ResetVerified>,
     pub now: i64,
+}
+
+/// A new set of herstelcodes: their digests, and the codes sealed until the user confirms
+/// having saved them.
+#[derive(Debug, Clone)]
+pub struct NewRecoveryCodes {
+    pub user: UserId,
+    pub digests: Vec<TokenHash>,
+    pub reveal: Sealed,
+}
+
+/// The reset link `token` passed its second step in the browser holding the cookie whose
+/// digest is `browser`: only that browser may now set the password with it.
+#[derive(Debug, Clone)]
+pub struct ResetVerified {
+    pub token: TokenHash,
+    pub browser: TokenHash,
 }
 
 /// Replaces `user`'s password hash `old` by `new`, unless it changed since `old` was read

@@ -62,7 +62,7 @@ pub const METRICS: &[Metric] = &[
     Metric {
         name: LOGINS,
         kind: Kind::Counter,
-        help: "Login steps (step=password|code) by outcome: success, wrong, throttled, replayed, expired.",
+        help: "Login steps (step=password|code|recovery_code) by outcome: success, wrong, throttled, replayed, expired.",
     },
     Metric {
         name: ACCOUNT_LOCKS,
@@ -143,6 +143,7 @@ pub fn audited(record: &AuditRecord) {
     let step = match record.event {
         AuditEvent::LoginPassword => "password",
         AuditEvent::LoginCode => "code",
+        AuditEvent::RecoveryCodeUsed => "recovery_code",
         AuditEvent::AccountLocked => {
             counter!(ACCOUNT_LOCKS).increment(1);
             return;

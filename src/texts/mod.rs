@@ -4,9 +4,11 @@
 
 mod oidc;
 mod password;
+mod recovery;
 mod time;
 
 pub use oidc::OidcTexts;
+pub use recovery::RecoveryTexts;
 
 use crate::domain::lang::Lang;
 
@@ -111,6 +113,8 @@ pub struct Texts {
     pub logged_out_everywhere: &'static str,
     /// The words of the OpenID Connect pages (consent, connected apps, logout).
     pub oidc: &'static OidcTexts,
+    /// The words of self-service recovery (Wachtwoord vergeten, herstelcodes …).
+    pub recovery: &'static RecoveryTexts,
 }
 
 pub static NL: Texts = Texts {
@@ -213,6 +217,7 @@ pub static NL: Texts = Texts {
     logout_everywhere: "OVERAL UITLOGGEN",
     logged_out_everywhere: "Je bent overal uitgelogd.",
     oidc: &oidc::NL,
+    recovery: &recovery::NL,
 };
 
 pub static EN: Texts = Texts {
@@ -315,6 +320,7 @@ pub static EN: Texts = Texts {
     logout_everywhere: "LOG OUT EVERYWHERE",
     logged_out_everywhere: "You have been logged out everywhere.",
     oidc: &oidc::EN,
+    recovery: &recovery::EN,
 };
 
 impl Texts {

@@ -15,8 +15,10 @@ mod invite;
 pub(crate) mod lang;
 mod login;
 mod password;
+mod recovery_codes;
 mod second_factor;
 pub(crate) mod session;
+mod totp_check;
 
 use std::sync::Arc;
 
@@ -95,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(invite::router())
         .merge(password::router())
         .merge(second_factor::router())
+        .merge(recovery_codes::router())
         .merge(lang::router())
         .merge(crate::oidc::router())
         .merge(assets::router());

@@ -16,14 +16,16 @@ use serde::Deserialize;
 use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::lang::{Preferred, chrome};
+use super::recovery_codes;
 use super::session::{self, HalfLoggedIn};
+use super::totp_check::{self, Refusal};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::{EmailAddress, LoginStage};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::second_factor::{
     MAX_WRONG_CODES, RateWindow, next_allowed_at, setup_mail_limits,
 };
-use crate::domain::totp::{TotpCode, TotpSecret, Verification};
+use crate::domain::totp::TotpSecret;
 use crate::mail::compose;
 use crate::oidc;
 use crate::store::{NewTotpSetup, Session, SetupOutcome, TotpCredential};
@@ -314,25 +316,17 @@ async fn verify(
     let now = state.clock.now();
     let pending = !credential.active;
     let outcome = if pending && !is_pending_and_usable(&credential, now) {
-        Err((t.setup_expired, Outcome::Expired))
+        Err(Refusal::new(t.setup_expired, Outcome::Expired))
     } else {
-        let secret = state
-            .keyring
-            .open(user_id, &credential.sealed)
-            .and_then(|bytes| TotpSecret::from_bytes(secrecy::ExposeSecret::expose_secret(&bytes)))
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "the TOTP secret of user {user_id} does not decrypt with the configured keys"
-                )
-            })?;
-        match TotpCode::parse(&form.code)
-            .map(|code| secret.verify(&code, now, credential.last_step))
-        {
-            Some(Verification::Accepted { step }) => Ok(step),
-            Some(Verification::Replayed) => Err((t.code_used, Outcome::Replayed)),
-            Some(Verification::JustExpired) => Err((t.code_expired, Outcome::Expired)),
-            Some(Verification::Wrong) | None => Err((t.code_wrong, Outcome::Failure)),
-        }
+        totp_check::check(
+            &state,
+            t,
+            user_id,
+            &credential.sealed,
+            credential.last_step,
+            &form.code,
+            now,
+        )?
     };
     let error = match outcome {
         Ok(step) => {
@@ -371,6 +365,15 @@ async fn verify(
                 outcome: Outcome::Success,
                 ..record.clone()
             });
+            // The end of the set-up: the herstelcodes, shown next until the user saved them.
+            if pending {
+                then.recovery_codes = Some(recovery_codes::new_set(&state, user_id));
+                then.audit.push(AuditRecord {
+                    event: AuditEvent::RecoveryCodesCreated,
+                    outcome: Outcome::Success,
+                    ..record.clone()
+                });
+            }
             let accepted = state
                 .store
                 .accept_totp_step(user_id, &credential.sealed, step, pending, &then)
@@ -378,17 +381,21 @@ async fn verify(
             if accepted {
                 if pending {
                     state.outbox_wake.notify_one();
+                    return Ok((logged_in, Redirect::to(recovery_codes::PAGE)).into_response());
                 }
                 // Back to the application that sent the user here, if one did.
                 let next = oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
                 return Ok((logged_in, Redirect::to(&next)).into_response());
             }
             // Another request used this step first (or the secret was replaced meanwhile).
-            (t.code_used, Outcome::Replayed)
+            Refusal::new(t.code_used, Outcome::Replayed)
         }
         Err(refusal) => refusal,
     };
-    let (error, outcome) = error;
+    let Refusal {
+        message: error,
+        outcome,
+    } = error;
     let user = Some((&session.user, session.org.lang));
     let record = AuditRecord {
         outcome,
@@ -406,7 +413,7 @@ async fn verify(
         &credential,
         form.csrf.clone(),
         None,
-        Some(error.to_owned()),
+        Some(error),
     )?;
     let origin = oidc::form_action_origin(&state, &jar).await;
     Ok(oidc::with_form_action(
@@ -415,7 +422,7 @@ async fn verify(
     ))
 }
 
-async fn too_many_codes(
+pub(super) async fn too_many_codes(
     state: &AppState,
     session: &Session,
     client: &str,

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod oidc;
 pub mod proxy;
+pub mod recovery;
 pub mod smtp;
 
 use std::sync::Arc;
@@ -58,6 +59,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The authenticator keys users have set up, by username.
     pub keys: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// The herstelcodes users were shown and have not used yet, by username.
+    pub recovery_codes: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
     pub backend: Backend,
     schema: Option<String>,
     _data: TempDir,
@@ -322,6 +325,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client: browser(),
         settings,
         keys: Default::default(),
+        recovery_codes: Default::default(),
         backend,
         schema,
         _data: data,
@@ -593,7 +597,11 @@ impl TestApp {
             response = self.send_code_with(client, &code).await;
         }
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "code accepted");
-        let next = location(&response);
+        let mut next = location(&response);
+        if next == "/account/recovery-codes" {
+            // The end of the first set-up: the herstelcodes are shown and confirmed.
+            next = self.save_recovery_codes_with(client, username).await;
+        }
         assert!(next == "/" || next.starts_with("/authorize?"), "{next}");
         next
     }

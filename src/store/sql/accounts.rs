@@ -36,6 +36,7 @@ macro_rules! sql_accounts {
                         name: org.name.clone(),
                         lang: org.lang,
                         policy: org.policy,
+                        self_service: SelfService::default(),
                     }),
                     Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("organization")),
                     Err(e) => Err(e.into()),

@@ -14,6 +14,7 @@ pub mod clients;
 pub mod grants;
 pub mod mail;
 pub mod monitor;
+pub mod recovery;
 pub mod security;
 pub mod sessions;
 pub mod two_step;
@@ -21,7 +22,8 @@ pub mod two_step;
 macro_rules! sql_common {
     ($store:ty, $db:ty, $row:ty) => {
         const ORG_COLUMNS: &str = "o.id AS org_id, o.slug, o.name AS org_name, o.language, o.min_length, \
-            o.max_length, o.require_lowercase, o.require_uppercase, o.require_digit, o.require_symbol";
+            o.max_length, o.require_lowercase, o.require_uppercase, o.require_digit, o.require_symbol, \
+            o.self_service_reset, o.remember_device_days";
         const USER_COLUMNS: &str =
             "u.id AS user_id, u.org_id AS user_org_id, u.username, u.email, u.display_name, u.state, \
              u.disabled_at";
@@ -48,6 +50,11 @@ macro_rules! sql_common {
                     .parse()
                     .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
                 policy,
+                self_service: SelfService {
+                    reset: row.try_get("self_service_reset")?,
+                    remember_device_days: u8::try_from(row.try_get::<i32, _>("remember_device_days")?)
+                        .map_err(|_| StoreError::Corrupt("remember_device_days".into()))?,
+                },
             })
         }
 
@@ -222,6 +229,20 @@ macro_rules! sql_common {
         if let Some((session, replacing)) = &settlement.session {
             insert_session(tx, session, replacing.as_ref()).await?;
         }
+        if let Some(codes) = &settlement.recovery_codes {
+            replace_recovery_codes(tx, codes, settlement.now).await?;
+        }
+        if let Some(verified) = &settlement.reset_verified {
+            sqlx::query(&<$store>::sql(
+                "UPDATE password_resets SET verified_hash = ? WHERE token_hash = ? \
+                 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?",
+            ))
+            .bind(&verified.browser.0[..])
+            .bind(&verified.token.0[..])
+            .bind(settlement.now)
+            .execute(&mut **tx)
+            .await?;
+        }
         if let Some(rehash) = &settlement.rehash {
             sqlx::query(&<$store>::sql(
                 "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
@@ -294,6 +315,7 @@ macro_rules! sql_store {
         super::sql::clients::sql_clients!($store, $db, $row);
         super::sql::grants::sql_grants!($store, $db, $row);
         super::sql::monitor::sql_monitor!($store, $db, $row);
+        super::sql::recovery::sql_recovery!($store, $db, $row);
     };
 }
 

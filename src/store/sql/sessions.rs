@@ -127,6 +127,21 @@ macro_rules! sql_sessions {
                     .bind(now - 24 * 60 * 60)
                     .execute(&self.pool)
                     .await?;
+                // A used or expired reset link is kept a day, so that it is still recognised
+                // ("already used") rather than unknown; a set of herstelcodes not confirmed
+                // within an hour is not kept readable any longer (the user makes a new set).
+                sqlx::query(&<$store>::sql("DELETE FROM password_resets WHERE expires_at < ?"))
+                    .bind(now - 24 * 60 * 60)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query(&<$store>::sql("DELETE FROM recovery_code_reveals WHERE created_at < ?"))
+                    .bind(now - 60 * 60)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query(&<$store>::sql("DELETE FROM remembered_devices WHERE expires_at <= ?"))
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
                 let audit_rows = sqlx::query(&<$store>::sql("DELETE FROM audit_log WHERE at < ?"))
                     .bind(audit_since)
                     .execute(&self.pool)

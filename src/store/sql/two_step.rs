@@ -147,10 +147,14 @@ macro_rules! sql_two_step {
                     .bind(user)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(&<$store>::sql("DELETE FROM totp_setup_mails WHERE user_id = ?"))
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
+                // What hangs on the old app goes with it: its herstelcodes, and the browsers
+                // that skipped its code step.
+                for table in ["totp_setup_mails", "recovery_codes", "recovery_code_reveals", "remembered_devices"] {
+                    sqlx::query(&<$store>::sql(&format!("DELETE FROM {table} WHERE user_id = ?")))
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 delete_sessions_of(&mut tx, user).await?;
                 insert_mail(&mut tx, notice, now).await?;
                 commit_with_audit(tx, audit).await?;
