@@ -224,7 +224,14 @@ def run_journey(cli, smtp, base):
     code = subprocess.run(["oathtool", "--totp", "-b", key], capture_output=True, text=True,
                           check=True).stdout.strip()
     print("oathtool made a 6-digit code:", len(code) == 6)
-    expect_redirect(browser.submit("/2fa/app", "/2fa/app/verify", {"code": code}), "/")
+    expect_redirect(browser.submit("/2fa/app", "/2fa/app/verify", {"code": code}),
+                    "/account/recovery-codes")
+    status, _, page = browser.request("/account/recovery-codes")
+    codes = re.findall(r"<li><code>([0-9-]+)</code></li>", page)
+    assert status == 200 and len(codes) == 10, page[:300]
+    print("ten herstelcodes shown at the end of the set-up")
+    expect_redirect(browser.submit("/account/recovery-codes", "/account/recovery-codes/saved",
+                                   {"saved": "yes"}), "/")
     status, _, home = browser.request("/")
     assert status == 200 and "Je bent nu succesvol ingelogd." in home, home[:300]
     print("logged in with the code from oathtool")

@@ -92,10 +92,24 @@ async function logIn(page, username, words) {
 
 const NL = { username: 'Gebruikersnaam', password: 'Wachtwoord', login: 'INLOGGEN', save: 'OPSLAAN',
   newPassword: 'Nieuw wachtwoord', repeat: 'Herhaal wachtwoord', app: 'AUTHENTICATOR APP',
-  code: 'Verificatiecode (6 cijfers)', done: 'Je bent nu succesvol ingelogd.', logout: 'UITLOGGEN' };
+  code: 'Verificatiecode (6 cijfers)', done: 'Je bent nu succesvol ingelogd.', logout: 'UITLOGGEN',
+  saved: 'Ik heb mijn herstelcodes bewaard.', next: 'VERDER' };
 const EN = { username: 'Username', password: 'Password', login: 'LOG IN', save: 'SAVE',
   newPassword: 'New password', repeat: 'Repeat password', app: 'AUTHENTICATOR APP',
-  code: 'Verification code (6 digits)', done: 'You are now logged in.', logout: 'LOG OUT' };
+  code: 'Verification code (6 digits)', done: 'You are now logged in.', logout: 'LOG OUT',
+  saved: 'I have saved my recovery codes.', next: 'CONTINUE' };
+
+/** The herstelcodes page at the end of the set-up: ten codes; confirmed saved, VERDER. */
+async function saveRecoveryCodes(page, words, shot) {
+  await page.waitForURL('**/account/recovery-codes');
+  const codes = await page.locator('#recovery-codes li').allTextContents();
+  assert.equal(codes.length, 10);
+  codes.forEach((code) => assert.match(code, /^\d{4}(-\d{4}){4}$/));
+  if (shot) await capture(page, shot);
+  await page.getByLabel(words.saved).check();
+  await page.getByRole('button', { name: words.next }).click();
+  return codes;
+}
 
 async function activate(page, href, words) {
   await page.goto(href);
@@ -161,6 +175,7 @@ describe('the journey in a browser', () => {
 
     await page.getByLabel(NL.code).fill(appCode(key));
     await page.getByRole('button', { name: NL.login }).click();
+    await saveRecoveryCodes(page, NL, 'recovery-codes');
     await page.waitForURL((url) => url.pathname === '/');
     await page.getByRole('heading', { name: NL.done }).waitFor();
     await capture(page, 'logged-in');
@@ -196,6 +211,7 @@ describe('the journey in a browser', () => {
     await capture(page, 'code-refused');
     await page.getByLabel(NL.code).fill(appCode(newKey));
     await page.getByRole('button', { name: NL.login }).click();
+    await saveRecoveryCodes(page, NL);
     await page.getByRole('heading', { name: NL.done }).waitFor();
 
     // Wachtwoord wijzigen: a wrong current password is refused, then the change goes through.
@@ -229,6 +245,7 @@ describe('the journey in a browser', () => {
       await mailbox.waitFor(about('klaas@example.nl', /aanvraagcode/), 'set-up e-mail'), 'klaas');
     await page.getByLabel(NL.code).fill(appCode(key));
     await page.getByRole('button', { name: NL.login }).click();
+    await saveRecoveryCodes(page, NL);
     await page.getByRole('heading', { name: NL.done }).waitFor();
 
     // D: the code of the first login is spent; the app shows the next one after the period.
@@ -276,6 +293,7 @@ describe('the journey in a browser', () => {
     const key = keyFromSetupMail(setup, 'alice');
     await page.getByLabel(EN.code).fill(appCode(key));
     await page.getByRole('button', { name: EN.login }).click();
+    await saveRecoveryCodes(page, EN, 'en-recovery-codes');
     await page.getByRole('heading', { name: EN.done }).waitFor();
     await capture(page, 'en-logged-in');
     await page.context().close();

@@ -137,6 +137,11 @@ describe('Poortwachter in front of Verzuimcoach', () => {
     key = OTPAuth.URI.parse(decodeQr(image.content)).secret.base32;
     await page.getByLabel('Verificatiecode (6 cijfers)').fill(appCode());
     await page.getByRole('button', { name: 'INLOGGEN' }).click();
+    // The set-up ends with the herstelcodes; VERDER goes on to the application.
+    await page.waitForURL('**/account/recovery-codes');
+    assert.equal(await page.locator('#recovery-codes li').count(), 10);
+    await page.getByLabel('Ik heb mijn herstelcodes bewaard.').check();
+    await page.getByRole('button', { name: 'VERDER' }).click();
 
     // Back at the application, with the name and organization from the ID token.
     await page.waitForURL(`${demoUrl}/`);

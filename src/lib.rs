@@ -13,6 +13,7 @@ pub mod hashing;
 pub mod keyring;
 pub mod mail;
 pub mod oidc;
+pub mod reset_link;
 pub mod shutdown;
 pub mod startup;
 pub mod store;

@@ -152,7 +152,10 @@ async fn invitation_to_logged_in_in_dutch() {
     let code = app_code(&key, app.clock.now());
     let done = app.send_code_with(&app.client, &code).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&done), "/");
+    // The set-up ends with the herstelcodes, saved before going on.
+    assert_eq!(location(&done), "/account/recovery-codes");
+    let next = app.save_recovery_codes_with(&app.client, "jdevries").await;
+    assert_eq!(next, "/");
     let home = app.get("/").await;
     assert_eq!(home.status(), StatusCode::OK);
     let html = home.text().await.unwrap();

@@ -15,12 +15,14 @@ use crate::domain::account::{DisplayName, EmailAddress, InvalidInput, OrgSlug, U
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::lang::Lang;
 use crate::domain::password::{PasswordPolicy, PolicyError};
+use crate::domain::recovery::MAX_REMEMBER_DAYS;
 use crate::domain::throttle::Subject;
 use crate::domain::token::Token;
 use crate::mail::compose::{self, ComposeError};
+use crate::reset_link::{self, IssueError, Issued};
 use crate::store::{
-    AuditEntry, AuditFilter, NewInvitation, NewOrganization, Organization, SessionSummary,
-    Settlement, Store, StoreError, User, UserSummary,
+    AuditEntry, AuditFilter, NewInvitation, NewOrganization, Organization, ResetCandidate,
+    ResetRequester, SelfService, SessionSummary, Settlement, Store, StoreError, User, UserSummary,
 };
 use crate::texts::Texts;
 
@@ -46,6 +48,8 @@ pub enum AdminError {
     UnknownClient(String),
     #[error("{0}")]
     Client(String),
+    #[error("{0}")]
+    Setting(String),
     #[error(transparent)]
     Compose(#[from] ComposeError),
     #[error(transparent)]
@@ -118,6 +122,51 @@ impl Admin {
         let org = self.organization(slug).await?;
         self.store.set_policy(org.id, &policy).await?;
         Ok(Organization { policy, ..org })
+    }
+
+    /// Changes what the organization's users may do for themselves (reset, remember device).
+    pub async fn set_self_service(
+        &self,
+        slug: &str,
+        self_service: SelfService,
+    ) -> Result<Organization, AdminError> {
+        let org = self.organization(slug).await?;
+        if self_service.remember_device_days > MAX_REMEMBER_DAYS {
+            return Err(AdminError::Setting(format!(
+                "--remember-device-days is at most {MAX_REMEMBER_DAYS}"
+            )));
+        }
+        self.store.set_self_service(org.id, &self_service).await?;
+        Ok(Organization {
+            self_service,
+            ..org
+        })
+    }
+
+    /// Sends the user a password reset link, as "Wachtwoord vergeten?" would but never
+    /// limited, and also where the organization switched self-service reset off.
+    pub async fn send_reset_link(
+        &self,
+        org_slug: &str,
+        username: &str,
+    ) -> Result<Issued, AdminError> {
+        let (org, user) = self.user_of(org_slug, username).await?;
+        let candidate = ResetCandidate { user, org };
+        let issued = reset_link::issue(
+            self.store.as_ref(),
+            &self.settings,
+            &candidate,
+            ResetRequester::Administrator,
+            None,
+            self.clock.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            IssueError::Compose(e) => AdminError::Compose(e),
+            IssueError::Store(e) => AdminError::Store(e),
+        })?;
+        self.outbox_wake.notify_one();
+        Ok(issued)
     }
 
     pub async fn users(&self, slug: &str) -> Result<Vec<User>, AdminError> {

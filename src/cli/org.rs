@@ -1,11 +1,11 @@
-//! `org`: organizations and their password policy.
+//! `org`: organizations, their password policy and what their users may do themselves.
 
 use clap::{Args, Subcommand};
 
 use crate::admin::Admin;
 use crate::domain::lang::Lang;
 use crate::domain::password::{CharacterClasses, PasswordPolicy};
-use crate::store::Organization;
+use crate::store::{Organization, SelfService};
 
 #[derive(Subcommand)]
 pub enum OrgCommand {
@@ -41,7 +41,22 @@ pub enum PolicyCommand {
         org: String,
         #[command(flatten)]
         policy: PolicyArgs,
+        #[command(flatten)]
+        self_service: SelfServiceArgs,
     },
+}
+
+/// What users may do for themselves.
+#[derive(Args)]
+pub struct SelfServiceArgs {
+    /// "Wachtwoord vergeten?" sends a reset link (default true); false: the e-mail tells the
+    /// user to contact their employer, and only `user reset-password` sends a link.
+    #[arg(long, value_name = "true|false")]
+    self_service_reset: Option<bool>,
+    /// After a correct code, a browser may skip the code step for this many days (0 to 30;
+    /// default 0: never). Never the password.
+    #[arg(long, value_name = "DAYS")]
+    remember_device_days: Option<u8>,
 }
 
 #[derive(Args)]
@@ -103,10 +118,28 @@ pub async fn run(admin: &Admin, command: OrgCommand) -> anyhow::Result<()> {
         OrgCommand::Policy(PolicyCommand::Show { org }) => {
             print_policy(&admin.organization(&org).await?);
         }
-        OrgCommand::Policy(PolicyCommand::Set { org, policy }) => {
+        OrgCommand::Policy(PolicyCommand::Set {
+            org,
+            policy,
+            self_service,
+        }) => {
             let current = admin.organization(&org).await?;
             let policy = policy.apply_to(current.policy)?;
-            print_policy(&admin.set_policy(&org, policy).await?);
+            let wanted = SelfService {
+                reset: self_service
+                    .self_service_reset
+                    .unwrap_or(current.self_service.reset),
+                remember_device_days: self_service
+                    .remember_device_days
+                    .unwrap_or(current.self_service.remember_device_days),
+            };
+            // The self-service settings first: they are the ones that can be refused.
+            if wanted != current.self_service {
+                admin.set_self_service(&org, wanted).await?;
+            }
+            let mut changed = admin.set_policy(&org, policy).await?;
+            changed.self_service = wanted;
+            print_policy(&changed);
         }
     }
     Ok(())
@@ -123,4 +156,8 @@ fn print_policy(org: &Organization) {
     println!("  require-digit      {}", c.digit);
     println!("  require-symbol     {}", c.symbol);
     println!("  always: not the username or e-mail name, not a common or leaked password");
+    let s = &org.self_service;
+    println!("what users of {} may do themselves:", org.slug);
+    println!("  self-service-reset    {}", s.reset);
+    println!("  remember-device-days  {}", s.remember_device_days);
 }

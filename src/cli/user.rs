@@ -1,9 +1,11 @@
-//! `user`: invite, list, reset two-step verification, unlock, disable, sessions.
+//! `user`: invite, list, reset a password or two-step verification, unlock, disable,
+//! sessions.
 
 use clap::{Args, Subcommand};
 
 use super::{age, now, timestamp};
 use crate::admin::Admin;
+use crate::reset_link::Issued;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -30,6 +32,10 @@ pub enum UserCommand {
     /// a new e-mail. Ends all the user's sessions and sends them a notice.
     #[command(name = "reset-2fa")]
     Reset2fa(UserRef),
+    /// Send a password reset link by e-mail (also where the organization does not allow
+    /// self-service reset). The user confirms with their second step, then sets a new
+    /// password; every session ends.
+    ResetPassword(UserRef),
     /// Lift a lock after failed attempts: the user's count starts again at zero.
     Unlock(UserRef),
     /// Disable an account: it cannot log in or activate, and its sessions end at once.
@@ -69,6 +75,19 @@ pub async fn run(admin: &Admin, command: UserCommand) -> anyhow::Result<()> {
                 invited.user.username, invited.user.email
             );
             println!("activation link: {}", invited.link);
+        }
+        UserCommand::ResetPassword(UserRef { org, username }) => {
+            match admin.send_reset_link(&org, &username).await? {
+                Issued::Sent => println!(
+                    "password reset link for {username} queued (valid {} minutes); the e-mail \
+                     leaves with the running server",
+                    admin.settings.reset_link_minutes
+                ),
+                Issued::Unavailable => anyhow::bail!(
+                    "{username} has no active account (invited or disabled): no link sent"
+                ),
+                other => anyhow::bail!("no link sent: {other:?}"),
+            }
         }
         UserCommand::Reset2fa(UserRef { org, username }) => {
             let removed = admin.reset_two_step(&org, &username).await?;

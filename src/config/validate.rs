@@ -70,6 +70,9 @@ impl Settings {
         if self.invitation_ttl_hours == 0 {
             return Err(invalid("invitation_ttl_hours", "must be at least 1"));
         }
+        if !(5..=24 * 60).contains(&self.reset_link_minutes) {
+            return Err(invalid("reset_link_minutes", "must be 5 to 1440 (a day)"));
+        }
         if self.setup_mails_per_hour == 0 {
             return Err(invalid("setup_mails_per_hour", "must be at least 1"));
         }

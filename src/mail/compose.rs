@@ -68,6 +68,60 @@ pub fn invitation(
     )
 }
 
+pub struct PasswordReset<'a> {
+    pub lang: Lang,
+    pub service_name: &'a str,
+    pub display_name: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
+    pub valid_minutes: u32,
+    /// Sent by an administrator (`user reset-password`) rather than asked for by the user.
+    pub by_administrator: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.txt")]
+struct PasswordResetText<'a> {
+    t: &'static Texts,
+    m: &'a PasswordReset<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.html")]
+struct PasswordResetHtml<'a> {
+    t: &'static Texts,
+    m: &'a PasswordReset<'a>,
+}
+
+impl PasswordReset<'_> {
+    fn intro(&self, t: &Texts) -> String {
+        let text = if self.by_administrator {
+            t.recovery.reset_mail_intro_admin
+        } else {
+            t.recovery.reset_mail_intro_self
+        };
+        t.fill(text, self.username)
+    }
+}
+
+/// The reset link ("Wachtwoord vergeten?"), in the invitation's shape: HIER and the address.
+pub fn password_reset(
+    from: &str,
+    to: Mailbox,
+    m: &PasswordReset<'_>,
+) -> Result<OutgoingMail, ComposeError> {
+    let t = Texts::of(m.lang);
+    let subject = t.fill(t.recovery.reset_mail_subject, m.service_name);
+    let text = PasswordResetText { t, m }.render()?;
+    let html = PasswordResetHtml { t, m }.render()?;
+    build(
+        from,
+        to,
+        &subject,
+        MultiPart::alternative_plain_html(text, html),
+    )
+}
+
 pub struct TotpSetup<'a> {
     pub lang: Lang,
     pub service_name: &'a str,

@@ -3,6 +3,7 @@
 //! claiming a mail) is decided by the database in one statement, never by a read-then-write.
 
 pub mod backup;
+mod devices;
 mod oidc;
 mod postgres;
 mod recovery;
@@ -23,6 +24,7 @@ use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::token::TokenHash;
 use crate::keyring::Sealed;
 
+pub use devices::*;
 pub use oidc::*;
 pub use postgres::PgStore;
 pub use recovery::*;
@@ -114,6 +116,7 @@ pub trait Store:
     + GrantStore
     + MonitorStore
     + RecoveryStore
+    + DeviceStore
     + Send
     + Sync
     + 'static
@@ -130,6 +133,7 @@ impl<T> Store for T where
         + GrantStore
         + MonitorStore
         + RecoveryStore
+        + DeviceStore
         + Send
         + Sync
         + 'static
@@ -223,6 +227,23 @@ pub trait TwoStepStore: Send + Sync + 'static {
         sealed: &Sealed,
         step: i64,
         pending: bool,
+        then: &Settlement<'_>,
+    ) -> StoreResult<bool>;
+    /// Stores a new phone's secret beside the active one (replacing an earlier unconfirmed
+    /// one) and queues its set-up mail, within the same rate limit as set-up mails.
+    async fn start_totp_replacement(
+        &self,
+        setup: &NewTotpSetup<'_>,
+        limits: &[RateWindow],
+    ) -> StoreResult<SetupOutcome>;
+    /// The new phone's first code: its secret `next` becomes the user's secret (the old app
+    /// stops working) if it is still the waiting one and unexpired, and `then` happens in
+    /// the same transaction. False when nothing matched.
+    async fn accept_totp_replacement(
+        &self,
+        user: UserId,
+        next: &Sealed,
+        step: i64,
         then: &Settlement<'_>,
     ) -> StoreResult<bool>;
     /// Removes the credential, ends all the user's sessions, queues `notice` and records

@@ -142,6 +142,17 @@ pub struct TotpCredential {
     /// When a pending secret stops working; `None` once active.
     pub expires_at: Option<i64>,
     pub last_step: Option<i64>,
+    /// When the app was first (or last, for a new phone) confirmed with a code.
+    pub activated_at: Option<i64>,
+    /// A new phone's secret waiting for its first code, while this one still works.
+    pub replacement: Option<Replacement>,
+}
+
+/// The secret of a new phone ("Nieuwe telefoon instellen"), not yet confirmed.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub sealed: Sealed,
+    pub expires_at: i64,
 }
 
 /// A new pending secret and the set-up mail that carries it.
@@ -160,6 +171,8 @@ pub enum SetupOutcome {
     RateLimited,
     /// The user already has active two-step verification: set-up cannot restart.
     AlreadyActive,
+    /// A new phone needs an active app to replace: there is none.
+    NothingToReplace,
 }
 
 /// One subject to count a password or code attempt against, under its rules.
@@ -198,6 +211,8 @@ pub struct Settlement<'a> {
     pub recovery_codes: Option<NewRecoveryCodes>,
     /// A reset link whose second step was passed (see [`ResetVerified`]).
     pub reset_verified: Option<ResetVerified>,
+    /// A browser that may skip the code step from now on (Dit apparaat onthouden).
+    pub remember_device: Option<super::NewDevice>,
     pub now: i64,
 }
 

@@ -27,6 +27,7 @@ pub struct RecoveryTexts {
     pub reset_notice_body: &'static str,
     pub reset_used_body: &'static str,
     pub reset_expired_body: &'static str,
+    pub reset_superseded_title: &'static str,
     pub reset_superseded_body: &'static str,
     pub reset_invalid_body: &'static str,
     pub reset_again: &'static str,
@@ -59,6 +60,27 @@ pub struct RecoveryTexts {
     pub clock_fix: &'static str,
     pub open_in_app_intro: &'static str,
     pub open_in_app: &'static str,
+    pub new_phone_title: &'static str,
+    pub new_phone_intro: &'static str,
+    pub new_phone_button: &'static str,
+    pub new_phone_code_intro: &'static str,
+    pub new_phone_expired: &'static str,
+    pub replaced_notice: &'static str,
+    pub replaced_subject: &'static str,
+    pub replaced_body: &'static str,
+    pub remember_label: &'static str,
+    pub devices_heading: &'static str,
+    pub devices_none: &'static str,
+    pub device_line: &'static str,
+    pub forget_button: &'static str,
+    pub device_forgotten: &'static str,
+    pub account_title: &'static str,
+    pub two_step_heading: &'static str,
+    pub two_step_since: &'static str,
+    pub two_step_off: &'static str,
+    pub codes_link: &'static str,
+    pub events_heading: &'static str,
+    pub events_intro: &'static str,
 }
 
 pub static NL: RecoveryTexts = RecoveryTexts {
@@ -87,6 +109,7 @@ pub static NL: RecoveryTexts = RecoveryTexts {
     reset_notice_body: "Het wachtwoord van je account {} is zojuist opnieuw ingesteld met een link uit je e-mail, en je bent overal uitgelogd. Was jij dit niet? Neem dan direct contact op met je werkgever.",
     reset_used_body: "Met deze link is al een nieuw wachtwoord gemaakt. Weet je het niet meer? Vraag een nieuwe link aan.",
     reset_expired_body: "Een link voor een nieuw wachtwoord is maar kort geldig. Vraag een nieuwe link aan.",
+    reset_superseded_title: "Er is een nieuwere link",
     reset_superseded_body: "Je hebt daarna een nieuwere link gekregen. Gebruik de link in de meest recente e-mail, of vraag een nieuwe aan.",
     reset_invalid_body: "De link is onbekend of niet volledig. Kopieer de hele link uit de e-mail naar je browser, of vraag een nieuwe link aan.",
     reset_again: "Nieuwe link aanvragen",
@@ -119,6 +142,27 @@ pub static NL: RecoveryTexts = RecoveryTexts {
     clock_fix: "Zet op je telefoon de tijd op automatisch (Instellingen › Datum en tijd › Automatisch instellen) en typ daarna de nieuwe code uit de app.",
     open_in_app_intro: "Lees je deze e-mail op de telefoon waarop de app staat? Tik dan op:",
     open_in_app: "Openen in authenticator app",
+    new_phone_title: "Nieuwe telefoon instellen",
+    new_phone_intro: "Nieuwe telefoon, of je telefoon kwijt? Stel de authenticator app opnieuw in: we sturen je een e-mail met een nieuwe aanvraagcode en QR-code. De app op je oude telefoon blijft werken tot je de nieuwe hebt bevestigd met de eerste code.",
+    new_phone_button: "NIEUWE TELEFOON INSTELLEN",
+    new_phone_code_intro: "Typ de code van 6 cijfers uit de app op je nieuwe telefoon en klik op OPSLAAN.",
+    new_phone_expired: "De aanvraagcode voor je nieuwe telefoon is verlopen. Vraag een nieuwe aan.",
+    replaced_notice: "Je nieuwe telefoon is ingesteld. De app op je oude telefoon werkt niet meer.",
+    replaced_subject: "Je authenticator app is vervangen",
+    replaced_body: "Voor je account {} is zojuist de authenticator app op een nieuwe telefoon ingesteld. De app op je oude telefoon werkt niet meer. Was jij dit niet? Neem dan direct contact op met je werkgever.",
+    remember_label: "Dit apparaat {} dagen onthouden: dan vragen we hier alleen je wachtwoord. Alleen op je eigen computer of telefoon.",
+    devices_heading: "Onthouden apparaten",
+    devices_none: "Geen apparaat onthouden.",
+    device_line: "{}, onthouden op {}",
+    forget_button: "VERGETEN",
+    device_forgotten: "Het apparaat is vergeten: daar vragen we weer de code uit je app.",
+    account_title: "Mijn account",
+    two_step_heading: "Tweestapsverificatie",
+    two_step_since: "Aan sinds {}, met de authenticator app.",
+    two_step_off: "Nog niet ingesteld: je stelt het in bij je volgende inlog.",
+    codes_link: "Herstelcodes",
+    events_heading: "Recente beveiligingsgebeurtenissen",
+    events_intro: "Zie je iets wat je niet zelf hebt gedaan? Wijzig je wachtwoord en neem contact op met je werkgever.",
 };
 
 pub static EN: RecoveryTexts = RecoveryTexts {
@@ -147,6 +191,7 @@ pub static EN: RecoveryTexts = RecoveryTexts {
     reset_notice_body: "The password of your account {} has just been reset with a link from your e-mail, and you have been logged out everywhere. Was this not you? Then contact your employer at once.",
     reset_used_body: "A new password was already made with this link. Forgot it? Ask for a new link.",
     reset_expired_body: "A link for a new password is valid for a short time only. Ask for a new link.",
+    reset_superseded_title: "A newer link was sent",
     reset_superseded_body: "You received a newer link after this one. Use the link in the most recent e-mail, or ask for a new one.",
     reset_invalid_body: "The link is unknown or incomplete. Copy the whole link from the e-mail into your browser, or ask for a new link.",
     reset_again: "Ask for a new link",
@@ -179,4 +224,111 @@ pub static EN: RecoveryTexts = RecoveryTexts {
     clock_fix: "Set your phone's time to automatic (Settings › Date and time › Set automatically), then type the new code from the app.",
     open_in_app_intro: "Reading this e-mail on the phone that has the app? Then tap:",
     open_in_app: "Open in authenticator app",
+    new_phone_title: "Set up a new phone",
+    new_phone_intro: "A new phone, or lost yours? Set up the authenticator app again: we send you an e-mail with a new setup code and QR code. The app on your old phone keeps working until you confirm the new one with its first code.",
+    new_phone_button: "SET UP A NEW PHONE",
+    new_phone_code_intro: "Type the 6-digit code from the app on your new phone and click SAVE.",
+    new_phone_expired: "The setup code for your new phone has expired. Ask for a new one.",
+    replaced_notice: "Your new phone is set up. The app on your old phone no longer works.",
+    replaced_subject: "Your authenticator app was replaced",
+    replaced_body: "The authenticator app for your account {} has just been set up on a new phone. The app on your old phone no longer works. Was this not you? Then contact your employer at once.",
+    remember_label: "Remember this device for {} days: then only your password is asked here. Only on your own computer or phone.",
+    devices_heading: "Remembered devices",
+    devices_none: "No device remembered.",
+    device_line: "{}, remembered on {}",
+    forget_button: "FORGET",
+    device_forgotten: "The device was forgotten: it will ask for the code from your app again.",
+    account_title: "My account",
+    two_step_heading: "Two-step verification",
+    two_step_since: "On since {}, with the authenticator app.",
+    two_step_off: "Not set up yet: you set it up at your next login.",
+    codes_link: "Recovery codes",
+    events_heading: "Recent security events",
+    events_intro: "See something you did not do yourself? Change your password and contact your employer.",
 };
+
+use super::Texts;
+use crate::domain::audit::{AuditEvent, Outcome};
+use crate::domain::lang::Lang;
+
+impl Texts {
+    /// An audit line in the user's words for "Recente beveiligingsgebeurtenissen"; `None`
+    /// for what is not the user's business (token issuing, client registration …).
+    pub fn security_event(
+        &self,
+        event: AuditEvent,
+        outcome: Outcome,
+        detail: Option<&str>,
+    ) -> Option<&'static str> {
+        use AuditEvent as E;
+        let ok = outcome == Outcome::Success;
+        let (nl, en) = match (event, ok, detail.unwrap_or_default()) {
+            (E::LoginCode, true, "remembered_device") => (
+                "Ingelogd op een onthouden apparaat",
+                "Logged in on a remembered device",
+            ),
+            (E::LoginCode, true, "reset") => (
+                "Code goed voor een nieuw wachtwoord",
+                "Code right for a new password",
+            ),
+            (E::LoginCode, true, _) => ("Ingelogd", "Logged in"),
+            (E::LoginCode, false, _) => ("Verkeerde code", "Wrong code"),
+            (E::RecoveryCodeUsed, true, _) => ("Herstelcode gebruikt", "Recovery code used"),
+            (E::RecoveryCodeUsed, false, _) => ("Verkeerde herstelcode", "Wrong recovery code"),
+            (E::LoginPassword, false, _) if outcome == Outcome::Throttled => (
+                "Inlogpoging geweigerd: te veel pogingen",
+                "Login refused: too many attempts",
+            ),
+            (E::LoginPassword, false, _) => ("Verkeerd wachtwoord", "Wrong password"),
+            (E::AccountLocked, _, _) => (
+                "Inloggen tijdelijk geblokkeerd",
+                "Logging in blocked for a while",
+            ),
+            (E::AccountUnlocked, _, _) => (
+                "Blokkade opgeheven door je beheerder",
+                "Block lifted by your administrator",
+            ),
+            (E::PasswordSet, true, "change") => ("Wachtwoord gewijzigd", "Password changed"),
+            (E::PasswordSet, true, "reset") => {
+                ("Nieuw wachtwoord via e-mail", "New password by e-mail")
+            }
+            (E::PasswordSet, true, _) => ("Wachtwoord ingesteld", "Password set"),
+            (E::PasswordSet, false, _) => ("Verkeerd huidig wachtwoord", "Wrong current password"),
+            (E::ResetRequested, true, _) => (
+                "Link voor een nieuw wachtwoord gestuurd",
+                "Link for a new password sent",
+            ),
+            (E::TwoStepEnabled, _, _) => (
+                "Tweestapsverificatie ingeschakeld",
+                "Two-step verification turned on",
+            ),
+            (E::TwoStepReset, _, _) => (
+                "Tweestapsverificatie teruggezet door je beheerder",
+                "Two-step verification reset by your administrator",
+            ),
+            (E::TotpReplaced, _, _) => (
+                "Authenticator app op een nieuwe telefoon",
+                "Authenticator app on a new phone",
+            ),
+            (E::RecoveryCodesCreated, true, _) => {
+                ("Nieuwe herstelcodes gemaakt", "New recovery codes made")
+            }
+            (E::DeviceRemembered, _, _) => ("Apparaat onthouden", "Device remembered"),
+            (E::DeviceForgotten, _, _) => ("Apparaat vergeten", "Device forgotten"),
+            (E::SessionEnded, _, "everywhere") => ("Overal uitgelogd", "Logged out everywhere"),
+            (E::SessionEnded, _, "logout") => ("Uitgelogd", "Logged out"),
+            (E::AccountDisabled, _, _) => ("Account uitgeschakeld", "Account disabled"),
+            (E::AccountEnabled, _, _) => ("Account weer ingeschakeld", "Account enabled again"),
+            (E::ConsentGiven, _, _) => ("Toegang gegeven aan een app", "Access given to an app"),
+            (E::ConsentWithdrawn, _, _) => (
+                "Toegang van een app ingetrokken",
+                "Access of an app withdrawn",
+            ),
+            _ => return None,
+        };
+        Some(match self.lang {
+            Lang::Nl => nl,
+            Lang::En => en,
+        })
+    }
+}

@@ -1,4 +1,4 @@
-//! Log in with username and password, the logged-in page, and log-out.
+//! Log in with username and password, and log out (here or everywhere).
 //!
 //! An unknown user, a wrong password, an account that is not activated and a locked account
 //! get the same page, the same status and (through the dummy hash) about the same time
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
+use super::devices;
 use super::lang::{Preferred, chrome};
 use super::session::{self, CurrentSession};
 use super::{AppState, ClientAddress, PageChrome, WebError};
@@ -27,7 +28,6 @@ use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/logout/everywhere", post(logout_everywhere))
@@ -42,20 +42,6 @@ struct LoginPage<'a> {
     username: &'a str,
     failed: bool,
     notice: Option<&'static str>,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    t: &'static Texts,
-    page: PageChrome,
-    csrf: String,
-    notice: Option<&'static str>,
-    sessions: Vec<SessionLine>,
-    apps: Vec<AppLine>,
-    display_name: &'a str,
-    username: &'a str,
-    org_name: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +65,7 @@ async fn login_page(
     let t = lang.texts();
     let notice = match query.notice.as_deref() {
         Some("activated") => Some(t.activated_notice),
+        Some("password_reset") => Some(t.recovery.reset_done),
         Some("logged_out") => Some(t.logged_out_notice),
         Some("too_many_codes") => Some(t.too_many_codes),
         Some("logged_out_everywhere") => Some(t.logged_out_everywhere),
@@ -168,9 +155,22 @@ async fn login(
         Admitted::Yes(attempt) => match user.filter(|_| valid) {
             Some(c) => {
                 record.outcome = Outcome::Success;
-                // The password alone never completes a login: the second step follows.
-                let (jar, next) = session::fresh(&state, jar, c.user.id, LoginStage::SecondFactor);
-                let mut settlement = attempt.succeeded(false, now);
+                // The password alone never completes a login: the second step follows,
+                // unless this browser is remembered for the user (then it was taken on this
+                // browser before, within the organization's days).
+                let remembered = devices::skips_code(&state, &jar, c.user.id).await?;
+                let stage = if remembered {
+                    LoginStage::Complete
+                } else {
+                    LoginStage::SecondFactor
+                };
+                let (jar, next) = session::fresh(&state, jar, c.user.id, stage);
+                let mut settlement = attempt.succeeded(remembered, now);
+                if remembered {
+                    settlement.audit.push(record.clone());
+                    record.event = AuditEvent::LoginCode;
+                    record.detail = Some("remembered_device".into());
+                }
                 settlement.audit.push(record);
                 settlement.session = Some(next);
                 // Hashed anew with raised Argon2 settings: stored with the login step.
@@ -184,6 +184,11 @@ async fn login(
                     });
                 }
                 state.store.settle_attempt(&settlement).await?;
+                if remembered {
+                    let next =
+                        crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+                    return Ok((jar, Redirect::to(&next)).into_response());
+                }
                 return Ok((jar, Redirect::to("/2fa")).into_response());
             }
             None => {
@@ -224,71 +229,6 @@ async fn logout(
     }
     let jar = session::end(&state, jar).await?;
     Ok((jar, Redirect::to("/login?notice=logged_out")).into_response())
-}
-
-async fn home(
-    State(state): State<AppState>,
-    lang: Preferred,
-    current: CurrentSession,
-    Query(query): Query<Notice>,
-    jar: CookieJar,
-) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let t = lang.or_org(session.org.lang);
-    let (jar, csrf) = token_for_page(&state, jar);
-    let notice = match query.notice.as_deref() {
-        Some("password_changed") => Some(t.password_changed),
-        Some("app_withdrawn") => Some(t.oidc.withdrawn_notice),
-        _ => None,
-    };
-    let apps = crate::oidc::apps_of(&state, session.user.id)
-        .await?
-        .into_iter()
-        .map(|app| AppLine {
-            since: t.moment(app.granted_at),
-            client_id: app.client_id,
-            name: app.client_name,
-        })
-        .collect();
-    let sessions = state
-        .store
-        .sessions_of_user(session.user.id)
-        .await?
-        .into_iter()
-        .map(|s| SessionLine {
-            started: t.moment(s.created_at),
-            this_device: s.id_hash == session.id_hash,
-            password_only: s.stage == LoginStage::SecondFactor,
-        })
-        .collect();
-    let page = HomePage {
-        t,
-        page: chrome(&state, t, "/"),
-        csrf,
-        notice,
-        sessions,
-        apps,
-        display_name: &session.user.display_name,
-        username: &session.user.username,
-        org_name: &session.org.name,
-    };
-    Ok((jar, Html(page.render()?)).into_response())
-}
-
-/// An application the user allowed ("Gekoppelde apps").
-struct AppLine {
-    client_id: String,
-    name: String,
-    since: String,
-}
-
-/// One of the user's sessions as the logged-in page lists it.
-struct SessionLine {
-    started: String,
-    this_device: bool,
-    password_only: bool,
 }
 
 /// Ends every session of the user, this one too (ASVS V3.3.4).

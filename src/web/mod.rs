@@ -1,12 +1,15 @@
 //! The HTTP layer: thin handlers around the domain rules and the store. Each feature module
 //! owns its routes; this module only merges them and adds what every response gets.
 
+mod account;
 mod assets;
 pub(crate) mod attempts;
 pub(crate) mod csrf;
 mod dev_band;
+mod devices;
 mod devmail;
 mod error;
+mod forgot;
 pub(crate) mod form;
 #[cfg(fuzzing)]
 pub mod fuzzing;
@@ -14,8 +17,10 @@ pub mod fuzzing;
 mod invite;
 pub(crate) mod lang;
 mod login;
+mod new_phone;
 mod password;
 mod recovery_codes;
+mod reset;
 mod second_factor;
 pub(crate) mod session;
 mod totp_check;
@@ -94,10 +99,14 @@ pub fn router(state: AppState) -> Router {
     let client_ip_header = state.settings.client_ip_header.clone();
     let mut app = Router::new()
         .merge(login::router())
+        .merge(account::router())
         .merge(invite::router())
         .merge(password::router())
         .merge(second_factor::router())
         .merge(recovery_codes::router())
+        .merge(forgot::router())
+        .merge(reset::router())
+        .merge(new_phone::router())
         .merge(lang::router())
         .merge(crate::oidc::router())
         .merge(assets::router());
@@ -211,11 +220,19 @@ impl axum::extract::FromRequestParts<AppState> for ClientAddress {
     }
 }
 
-/// A path fit for a log line: the token in an invitation link is replaced.
+/// A path fit for a log line: the token in an invitation or reset link is replaced.
 fn route_label(path: &str) -> String {
-    match path.strip_prefix("/invite/") {
-        Some(_) => "/invite/{token}".to_owned(),
-        None => path.chars().take(100).collect(),
+    if path.starts_with("/invite/") {
+        "/invite/{token}".to_owned()
+    } else if let Some(rest) = path.strip_prefix("/password/reset/") {
+        let verify = if rest.ends_with("/verify") {
+            "/verify"
+        } else {
+            ""
+        };
+        format!("/password/reset/{{token}}{verify}")
+    } else {
+        path.chars().take(100).collect()
     }
 }
 
@@ -256,6 +273,14 @@ mod tests {
     #[test]
     fn invitation_tokens_do_not_reach_the_log() {
         assert_eq!(route_label("/invite/SECRETTOKEN"), "/invite/{token}");
+        assert_eq!(
+            route_label("/password/reset/SECRETTOKEN"),
+            "/password/reset/{token}"
+        );
+        assert_eq!(
+            route_label("/password/reset/SECRETTOKEN/verify"),
+            "/password/reset/{token}/verify"
+        );
         assert_eq!(route_label("/login"), "/login");
     }
 }

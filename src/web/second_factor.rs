@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
+use super::devices::{self, UserAgent};
 use super::lang::{Preferred, chrome};
 use super::recovery_codes;
 use super::session::{self, HalfLoggedIn};
@@ -62,6 +63,8 @@ struct CodePage {
     page: PageChrome,
     csrf: String,
     setup: bool,
+    /// Days the browser may be remembered for; 0: the organization does not allow it.
+    remember_days: u8,
     masked_email: String,
     notice: Option<String>,
     error: Option<String>,
@@ -88,8 +91,9 @@ async fn choose_page(
     Ok((jar, Html(page.render()?)).into_response())
 }
 
-/// Makes a new pending secret and queues its set-up e-mail, within the rate limit.
-async fn start_setup(
+/// Makes a new pending secret and queues its set-up e-mail, within the rate limit: for the
+/// first set-up, or (`detail` = `new_phone`) beside the active app for a new phone.
+pub(super) async fn start_setup(
     state: &AppState,
     session: &Session,
     client: &str,
@@ -131,11 +135,18 @@ async fn start_setup(
         mail: &mail,
         now,
     };
-    let outcome = state.store.start_totp_setup(&setup, &limits(state)).await?;
+    let outcome = if detail == NEW_PHONE {
+        state
+            .store
+            .start_totp_replacement(&setup, &limits(state))
+            .await?
+    } else {
+        state.store.start_totp_setup(&setup, &limits(state)).await?
+    };
     let audited = match outcome {
         SetupOutcome::Started => Outcome::Success,
         SetupOutcome::RateLimited => Outcome::RateLimited,
-        SetupOutcome::AlreadyActive => return Ok(outcome),
+        SetupOutcome::AlreadyActive | SetupOutcome::NothingToReplace => return Ok(outcome),
     };
     if outcome == SetupOutcome::Started {
         state.outbox_wake.notify_one();
@@ -147,6 +158,9 @@ async fn start_setup(
     state.store.record_audit(&[record]).await?;
     Ok(outcome)
 }
+
+/// The audit detail (and kind) of a set-up for a new phone.
+pub(super) const NEW_PHONE: &str = "new_phone";
 
 fn is_pending_and_usable(credential: &TotpCredential, now: i64) -> bool {
     !credential.active && credential.expires_at.is_some_and(|at| now < at)
@@ -173,7 +187,7 @@ async fn choose_app(
     Ok(Redirect::to("/2fa/app").into_response())
 }
 
-fn limits(state: &AppState) -> [RateWindow; 2] {
+pub(super) fn limits(state: &AppState) -> [RateWindow; 2] {
     let settings = &state.settings;
     setup_mail_limits(
         settings.setup_mail_interval_seconds,
@@ -188,12 +202,14 @@ fn setup_redirect(outcome: SetupOutcome, on_sent: &str) -> Response {
     match outcome {
         SetupOutcome::Started => Redirect::to(on_sent).into_response(),
         SetupOutcome::RateLimited => Redirect::to("/2fa/app?notice=wait").into_response(),
-        SetupOutcome::AlreadyActive => Redirect::to("/2fa/app").into_response(),
+        SetupOutcome::AlreadyActive | SetupOutcome::NothingToReplace => {
+            Redirect::to("/2fa/app").into_response()
+        }
     }
 }
 
 /// Seconds until "Nieuwe code" may send again; `None` when it may now.
-async fn new_code_wait(
+pub(super) async fn new_code_wait(
     state: &AppState,
     user: crate::store::UserId,
     now: i64,
@@ -258,6 +274,11 @@ fn render_code_page(
         page: chrome(state, t, "/2fa/app"),
         csrf,
         setup: !credential.active,
+        remember_days: if credential.active {
+            session.org.self_service.remember_device_days
+        } else {
+            0
+        },
         masked_email,
         notice,
         error,
@@ -270,6 +291,9 @@ pub(super) struct CodeForm {
     #[serde(default)]
     pub(super) csrf: String,
     pub(super) code: String,
+    /// "Dit apparaat onthouden", ticked.
+    #[serde(default)]
+    pub(super) remember: Option<String>,
 }
 
 impl CsrfField for CodeForm {
@@ -283,6 +307,7 @@ async fn verify(
     lang: Preferred,
     HalfLoggedIn(session): HalfLoggedIn,
     ClientAddress(client): ClientAddress,
+    UserAgent(user_agent): UserAgent,
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<CodeForm>,
 ) -> Result<Response, WebError> {
@@ -354,6 +379,24 @@ async fn verify(
             let mut then = attempt.succeeded(true, now);
             then.mail = notice.as_ref();
             then.session = Some(next);
+            let days = session.org.self_service.remember_device_days;
+            let remembered = (form.remember.is_some() && !pending && days > 0).then(|| {
+                let device = devices::remember(&state, user_id, &user_agent, days);
+                then.audit.push(AuditRecord {
+                    event: AuditEvent::DeviceRemembered,
+                    outcome: Outcome::Success,
+                    detail: Some(device.1.browser.clone().into()),
+                    ..record.clone()
+                });
+                device
+            });
+            let logged_in = match remembered {
+                Some((cookie, device)) => {
+                    then.remember_device = Some(device);
+                    logged_in.add(cookie)
+                }
+                None => logged_in,
+            };
             if pending {
                 then.audit.push(AuditRecord {
                     event: AuditEvent::TwoStepEnabled,

@@ -22,6 +22,10 @@ const TOUCH_INTERVAL_SECONDS: i64 = 60;
 pub struct CookieNames {
     pub session: &'static str,
     pub csrf: &'static str,
+    /// The proof that this browser passed a reset link's second step.
+    pub reset: &'static str,
+    /// A remembered device's id (Dit apparaat onthouden).
+    pub device: &'static str,
     pub secure: bool,
 }
 
@@ -33,12 +37,16 @@ impl CookieNames {
             CookieNames {
                 session: "__Host-pw_session",
                 csrf: "__Host-pw_csrf",
+                reset: "__Host-pw_reset",
+                device: "__Host-pw_device",
                 secure: true,
             }
         } else {
             CookieNames {
                 session: "pw_session",
                 csrf: "pw_csrf",
+                reset: "pw_reset",
+                device: "pw_device",
                 secure: false,
             }
         }

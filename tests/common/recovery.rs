@@ -49,3 +49,39 @@ impl TestApp {
             .expect("a code left")
     }
 }
+
+impl TestApp {
+    /// "Wachtwoord vergeten?" with `login` typed, from a fresh browser.
+    pub async fn request_reset(&self, login: &str) -> reqwest::Response {
+        self.submit_with(
+            &super::browser(),
+            "/password/forgot",
+            "/password/forgot",
+            &[("login", login)],
+        )
+        .await
+    }
+
+    /// Waits until the background work of a reset request left `count` `reset_requested`
+    /// lines for `username` (the page answers before it is done).
+    pub async fn wait_for_reset_requests(&self, username: &str, count: usize) {
+        for _ in 0..200 {
+            let lines = self
+                .admin
+                .audit_log(None, None, None, 10_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| {
+                    e.event == poortwachter::domain::audit::AuditEvent::ResetRequested
+                        && e.username.as_deref() == Some(username)
+                })
+                .count();
+            if lines >= count {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no reset request of {username} was processed");
+    }
+}

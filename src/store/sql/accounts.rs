@@ -274,7 +274,7 @@ macro_rules! sql_accounts {
                     return Ok(false);
                 }
                 if disabled {
-                    delete_sessions_of(&mut tx, user).await?;
+                    end_sessions_and_devices_of(&mut tx, user).await?;
                 }
                 commit_with_audit(tx, audit).await?;
                 Ok(true)
@@ -300,7 +300,7 @@ macro_rules! sql_accounts {
                 if changed.rows_affected() == 0 {
                     return Err(StoreError::NotFound("active user"));
                 }
-                let ended = delete_sessions_of(&mut tx, user).await?;
+                let ended = end_sessions_and_devices_of(&mut tx, user).await?;
                 insert_session(&mut tx, session, None).await?;
                 insert_mail(&mut tx, notice, audit.at).await?;
                 commit_with_audit(tx, audit).await?;

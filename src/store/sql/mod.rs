@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod clients;
+pub mod devices;
 pub mod grants;
 pub mod mail;
 pub mod monitor;
@@ -118,9 +119,16 @@ macro_rules! sql_common {
             Ok(())
         }
 
-        /// Ends every session of `user` inside `tx`; how many there were.
-        async fn delete_sessions_of(tx: &mut Transaction<'_, $db>, user: UserId) -> StoreResult<u64> {
+        /// Ends every session of `user` inside `tx`, and forgets the browsers that could skip
+        /// the code step (whatever ends all sessions ends those too: a password change or
+        /// reset, OVERAL UITLOGGEN, disabling, a reset of two-step verification); how many
+        /// sessions there were.
+        async fn end_sessions_and_devices_of(tx: &mut Transaction<'_, $db>, user: UserId) -> StoreResult<u64> {
             let ended = sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE user_id = ?"))
+                .bind(user)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(&<$store>::sql("DELETE FROM remembered_devices WHERE user_id = ?"))
                 .bind(user)
                 .execute(&mut **tx)
                 .await?;
@@ -232,6 +240,9 @@ macro_rules! sql_common {
         if let Some(codes) = &settlement.recovery_codes {
             replace_recovery_codes(tx, codes, settlement.now).await?;
         }
+        if let Some(device) = &settlement.remember_device {
+            insert_device(tx, device, settlement.now).await?;
+        }
         if let Some(verified) = &settlement.reset_verified {
             sqlx::query(&<$store>::sql(
                 "UPDATE password_resets SET verified_hash = ? WHERE token_hash = ? \
@@ -316,6 +327,7 @@ macro_rules! sql_store {
         super::sql::grants::sql_grants!($store, $db, $row);
         super::sql::monitor::sql_monitor!($store, $db, $row);
         super::sql::recovery::sql_recovery!($store, $db, $row);
+        super::sql::devices::sql_devices!($store, $db, $row);
     };
 }
 

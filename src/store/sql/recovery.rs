@@ -54,6 +54,17 @@ macro_rules! sql_recovery {
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound("organization"));
                 }
+                // Switched off: the browsers remembered so far are forgotten, so switching it
+                // on again later does not bring them back.
+                if settings.remember_device_days == 0 {
+                    sqlx::query(&<$store>::sql(
+                        "DELETE FROM remembered_devices \
+                         WHERE user_id IN (SELECT id FROM users WHERE org_id = ?)",
+                    ))
+                    .bind(org)
+                    .execute(&self.pool)
+                    .await?;
+                }
                 Ok(())
             }
 
@@ -118,15 +129,19 @@ macro_rules! sql_recovery {
                 if stored.rows_affected() == 0 {
                     return Ok(false);
                 }
-                sqlx::query(&<$store>::sql(
-                    "UPDATE password_resets SET superseded_at = ? WHERE user_id = ? \
-                     AND token_hash <> ? AND used_at IS NULL AND superseded_at IS NULL",
-                ))
-                .bind(reset.now)
-                .bind(reset.user)
-                .bind(&reset.token.0[..])
-                .execute(&mut *tx)
-                .await?;
+                // A working link replaces the older ones; a request that got no link (the
+                // organization does not allow it) leaves them alone.
+                if reset.expires_at > reset.now {
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE password_resets SET superseded_at = ? WHERE user_id = ? \
+                         AND token_hash <> ? AND used_at IS NULL AND superseded_at IS NULL",
+                    ))
+                    .bind(reset.now)
+                    .bind(reset.user)
+                    .bind(&reset.token.0[..])
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 insert_mail(&mut tx, reset.mail, reset.now).await?;
                 commit_with_audit(tx, reset.audit).await?;
                 Ok(true)
@@ -210,11 +225,7 @@ macro_rules! sql_recovery {
                 .bind(user)
                 .execute(&mut *tx)
                 .await?;
-                delete_sessions_of(&mut tx, user).await?;
-                sqlx::query(&<$store>::sql("DELETE FROM remembered_devices WHERE user_id = ?"))
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
+                end_sessions_and_devices_of(&mut tx, user).await?;
                 sqlx::query(&<$store>::sql("DELETE FROM throttle WHERE subject = ?"))
                     .bind(&reset.throttle_subject)
                     .execute(&mut *tx)

@@ -85,7 +85,7 @@ macro_rules! sql_sessions {
                 audit: &AuditRecord,
             ) -> StoreResult<u64> {
                 let mut tx = self.pool.begin().await?;
-                let ended = delete_sessions_of(&mut tx, user).await?;
+                let ended = end_sessions_and_devices_of(&mut tx, user).await?;
                 commit_with_audit(tx, audit).await?;
                 Ok(ended)
             }

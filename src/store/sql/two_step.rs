@@ -3,27 +3,72 @@
 
 macro_rules! sql_two_step {
     ($store:ty, $db:ty, $row:ty) => {
+        /// Records a set-up mail for the user if `limits` allow one now, inside `tx` (the
+        /// user's row locked first where one statement is not serialised on its own).
+        /// Check and record are one statement: two parallel requests cannot both pass.
+        async fn record_setup_mail(
+            tx: &mut Transaction<'_, $db>,
+            setup: &NewTotpSetup<'_>,
+            limits: &[RateWindow],
+        ) -> StoreResult<bool> {
+            if let Some(lock) = <$store>::LOCK_USER {
+                sqlx::query(&<$store>::sql(lock))
+                    .bind(setup.user_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            let mut allowed =
+                String::from("INSERT INTO totp_setup_mails (user_id, sent_at) SELECT ?1, ?2 WHERE 1 = 1");
+            for window in limits {
+                allowed.push_str(&format!(
+                    " AND (SELECT COUNT(*) FROM totp_setup_mails WHERE user_id = ?1 AND sent_at > ?2 - {}) < {}",
+                    window.seconds, window.count
+                ));
+            }
+            let recorded = sqlx::query(&<$store>::sql(&allowed))
+                .bind(setup.user_id)
+                .bind(setup.now)
+                .execute(&mut **tx)
+                .await?;
+            Ok(recorded.rows_affected() == 1)
+        }
+
         #[async_trait]
         impl TwoStepStore for $store {
             async fn totp_credential(&self, user: UserId) -> StoreResult<Option<TotpCredential>> {
                 let row = sqlx::query(&<$store>::sql(
-                    "SELECT key_version, sealed, state, expires_at, last_step FROM totp_credentials \
+                    "SELECT key_version, sealed, state, expires_at, last_step, activated_at, \
+                       next_key_version, next_sealed, next_expires_at FROM totp_credentials \
                      WHERE user_id = ?"),
                 )
                 .bind(user)
                 .fetch_optional(&self.readers)
                 .await?;
+                let version = |v: i32| {
+                    u8::try_from(v).map_err(|_| StoreError::Corrupt("key version".into()))
+                };
                 row.map(|row| {
                     let state: String = row.try_get("state")?;
+                    let next_version: Option<i32> = row.try_get("next_key_version")?;
+                    let next_sealed: Option<Vec<u8>> = row.try_get("next_sealed")?;
+                    let next_expires: Option<i64> = row.try_get("next_expires_at")?;
+                    let replacement = match (next_version, next_sealed, next_expires) {
+                        (Some(v), Some(blob), Some(expires_at)) => Some(Replacement {
+                            sealed: Sealed { key_version: version(v)?, blob },
+                            expires_at,
+                        }),
+                        _ => None,
+                    };
                     Ok(TotpCredential {
                         sealed: Sealed {
-                            key_version: u8::try_from(row.try_get::<i32, _>("key_version")?)
-                                .map_err(|_| StoreError::Corrupt("key version".into()))?,
+                            key_version: version(row.try_get::<i32, _>("key_version")?)?,
                             blob: row.try_get("sealed")?,
                         },
                         active: state == "active",
                         expires_at: row.try_get("expires_at")?,
                         last_step: row.try_get("last_step")?,
+                        activated_at: row.try_get("activated_at")?,
+                        replacement,
                     })
                 })
                 .transpose()
@@ -45,28 +90,7 @@ macro_rules! sql_two_step {
                 limits: &[RateWindow],
             ) -> StoreResult<SetupOutcome> {
                 let mut tx = self.pool.begin().await?;
-                if let Some(lock) = <$store>::LOCK_USER {
-                    // Where one statement is not serialised on its own, the user's row is the lock.
-                    sqlx::query(&<$store>::sql(lock))
-                        .bind(setup.user_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                // Check and record in one statement: two parallel requests cannot both pass.
-                let mut allowed =
-                    String::from("INSERT INTO totp_setup_mails (user_id, sent_at) SELECT ?1, ?2 WHERE 1 = 1");
-                for window in limits {
-                    allowed.push_str(&format!(
-                        " AND (SELECT COUNT(*) FROM totp_setup_mails WHERE user_id = ?1 AND sent_at > ?2 - {}) < {}",
-                        window.seconds, window.count
-                    ));
-                }
-                let recorded = sqlx::query(&<$store>::sql(&allowed))
-                    .bind(setup.user_id)
-                    .bind(setup.now)
-                    .execute(&mut *tx)
-                    .await?;
-                if recorded.rows_affected() == 0 {
+                if !record_setup_mail(&mut tx, setup, limits).await? {
                     return Ok(SetupOutcome::RateLimited);
                 }
                 let replaced = sqlx::query(&<$store>::sql(
@@ -135,6 +159,66 @@ macro_rules! sql_two_step {
                 Ok(true)
             }
 
+            async fn start_totp_replacement(
+                &self,
+                setup: &NewTotpSetup<'_>,
+                limits: &[RateWindow],
+            ) -> StoreResult<SetupOutcome> {
+                let mut tx = self.pool.begin().await?;
+                if !record_setup_mail(&mut tx, setup, limits).await? {
+                    return Ok(SetupOutcome::RateLimited);
+                }
+                let stored = sqlx::query(&<$store>::sql(
+                    "UPDATE totp_credentials SET next_key_version = ?, next_sealed = ?, \
+                       next_expires_at = ? WHERE user_id = ? AND state = 'active'",
+                ))
+                .bind(i32::from(setup.sealed.key_version))
+                .bind(&setup.sealed.blob)
+                .bind(setup.expires_at)
+                .bind(setup.user_id)
+                .execute(&mut *tx)
+                .await?;
+                if stored.rows_affected() == 0 {
+                    return Ok(SetupOutcome::NothingToReplace);
+                }
+                insert_mail(&mut tx, setup.mail, setup.now).await?;
+                tx.commit().await?;
+                Ok(SetupOutcome::Started)
+            }
+
+            async fn accept_totp_replacement(
+                &self,
+                user: UserId,
+                next: &Sealed,
+                step: i64,
+                then: &Settlement<'_>,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                // The new secret takes over, with its first step as the last used one.
+                let replaced = sqlx::query(&<$store>::sql(
+                    "UPDATE totp_credentials SET key_version = next_key_version, sealed = next_sealed, \
+                       last_step = ?, activated_at = ?, next_key_version = NULL, next_sealed = NULL, \
+                       next_expires_at = NULL \
+                     WHERE user_id = ? AND state = 'active' AND next_key_version = ? \
+                       AND next_sealed = ? AND next_expires_at > ?",
+                ))
+                .bind(step)
+                .bind(then.now)
+                .bind(user)
+                .bind(i32::from(next.key_version))
+                .bind(&next.blob)
+                .bind(then.now)
+                .execute(&mut *tx)
+                .await?;
+                if replaced.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                apply_settlement(&mut tx, then).await?;
+                tx.commit().await?;
+                then.audit.iter().for_each(trace_audit);
+                Ok(true)
+            }
+
             async fn reset_totp(
                 &self,
                 user: UserId,
@@ -147,15 +231,15 @@ macro_rules! sql_two_step {
                     .bind(user)
                     .execute(&mut *tx)
                     .await?;
-                // What hangs on the old app goes with it: its herstelcodes, and the browsers
-                // that skipped its code step.
-                for table in ["totp_setup_mails", "recovery_codes", "recovery_code_reveals", "remembered_devices"] {
+                // What hangs on the old app goes with it: its herstelcodes (and the browsers
+                // that skipped its code step, with the sessions below).
+                for table in ["totp_setup_mails", "recovery_codes", "recovery_code_reveals"] {
                     sqlx::query(&<$store>::sql(&format!("DELETE FROM {table} WHERE user_id = ?")))
                         .bind(user)
                         .execute(&mut *tx)
                         .await?;
                 }
-                delete_sessions_of(&mut tx, user).await?;
+                end_sessions_and_devices_of(&mut tx, user).await?;
                 insert_mail(&mut tx, notice, now).await?;
                 commit_with_audit(tx, audit).await?;
                 Ok(removed.rows_affected() > 0)

@@ -1,0 +1,199 @@
+// Self-service recovery in a real browser (issue 13): "Wachtwoord vergeten?" with the second
+// step first, and herstelcodes (saved at the set-up, one used at login, the count shown).
+// The same independent parts as the journey: real SMTP, zbarimg for the QR code, otpauth for
+// the codes, axe-core on every page, screenshots into e2e/screenshots/.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as OTPAuth from 'otpauth';
+import { chromium } from 'playwright-core';
+import { decodeQr, startMailbox, startServer } from './lib/harness.mjs';
+import { DESKTOP, capture, showMail } from './lib/pages.mjs';
+
+const PASSWORD = 'Fiets-Sleutel-2024!';
+const NEW_PASSWORD = 'Nieuw-Fietspad-2026?';
+
+let mailbox;
+let server;
+let browser;
+
+before(async () => {
+  mailbox = await startMailbox();
+  server = await startServer({ smtpPort: mailbox.port });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  await server.cli('org', 'create', '--slug', 'acme', '--name', 'Acme Zorg B.V.');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await mailbox?.close();
+});
+
+const about = (address, subject) => (mail) => mail.envelopeTo.includes(address) && subject.test(mail.subject);
+
+async function newPage() {
+  const context = await browser.newContext({ locale: 'nl-NL', viewport: DESKTOP });
+  return context.newPage();
+}
+
+function appCode(key) {
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
+  return totp.generate();
+}
+
+async function nextPeriod() {
+  await new Promise((wake) => setTimeout(wake, 30000 - (Date.now() % 30000) + 200));
+}
+
+async function logIn(page, username, password = PASSWORD) {
+  await page.getByLabel('Gebruikersnaam').fill(username);
+  await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'INLOGGEN' }).click();
+}
+
+/** Invitation, password, first login with the app set up from the e-mail, herstelcodes saved.
+ * Returns the app's key and the ten codes; the page is logged in. */
+async function readyUser(page, username) {
+  const email = `${username}@example.nl`;
+  await server.cli('user', 'invite', '--org', 'acme', '--username', username, '--email', email,
+    '--name', `Jan ${username}`);
+  const invitation = await mailbox.waitFor(about(email, /Activeer/), 'invitation');
+  await page.goto(invitation.html.match(/<a href="([^"]+)"[^>]*>HIER<\/a>/)[1]);
+  await page.getByLabel('Nieuw wachtwoord').fill(PASSWORD);
+  await page.getByLabel('Herhaal wachtwoord').fill(PASSWORD);
+  await page.getByRole('button', { name: 'OPSLAAN' }).click();
+  await page.waitForURL('**/login?notice=activated');
+  await logIn(page, username);
+  await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
+  const setup = await mailbox.waitFor(about(email, /aanvraagcode/), 'set-up e-mail');
+  const image = setup.attachments.find((a) => a.contentType === 'image/png' && a.cid);
+  const uri = decodeQr(image.content);
+  // The phone that reads the mail itself can tap the same URI.
+  assert.ok(setup.html.includes(`href="${uri.replaceAll('&', '&amp;')}"`), 'Openen in authenticator app');
+  const key = OTPAuth.URI.parse(uri).secret.base32;
+  await page.getByLabel('Verificatiecode (6 cijfers)').fill(appCode(key));
+  await page.getByRole('button', { name: 'INLOGGEN' }).click();
+  await page.waitForURL('**/account/recovery-codes');
+  const codes = await page.locator('#recovery-codes li').allTextContents();
+  assert.equal(codes.length, 10);
+  return { key, codes, email, setup };
+}
+
+describe('self-service recovery in a browser', () => {
+  test('herstelcodes: saved at the set-up, downloaded, one used at login, the count shown', async () => {
+    const page = await newPage();
+    const { codes, setup } = await readyUser(page, 'herstel');
+    const mailPage = await newPage();
+    await showMail(mailPage, setup);
+    await mailPage.getByRole('link', { name: 'Openen in authenticator app' }).waitFor();
+    await mailPage.context().close();
+    await capture(page, 'recovery-codes');
+
+    // Downloaden (.txt): the same ten codes in a file.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Downloaden (.txt)' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'herstelcodes.txt');
+    const file = await (await download.createReadStream()).toArray();
+    const text = Buffer.concat(file).toString('utf8');
+    codes.forEach((code) => assert.ok(text.includes(code), code));
+
+    // Afdrukken: the codes alone on a page that prints without the site's frame.
+    await page.getByRole('link', { name: 'Afdrukken' }).click();
+    await page.waitForURL('**/account/recovery-codes/print');
+    await capture(page, 'recovery-codes-print');
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('footer.site').isVisible(), false, 'no footer on paper');
+    await page.emulateMedia({ media: 'screen' });
+    await page.goBack();
+
+    // VERDER without the tick: refused, the codes stay on the page.
+    await page.getByRole('button', { name: 'VERDER' }).click();
+    await page.getByText('Vink eerst aan dat je je herstelcodes hebt bewaard.').waitFor();
+    await page.getByLabel('Ik heb mijn herstelcodes bewaard.').check();
+    await page.getByRole('button', { name: 'VERDER' }).click();
+    await page.getByRole('heading', { name: 'Je bent nu succesvol ingelogd.' }).waitFor();
+
+    // A later login without the phone: "Geen toegang tot je app?", a herstelcode.
+    await page.getByRole('button', { name: 'UITLOGGEN', exact: true }).click();
+    await logIn(page, 'herstel');
+    await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
+    await page.getByRole('link', { name: 'Geen toegang tot je app? Gebruik een herstelcode' }).click();
+    await page.waitForURL('**/2fa/recovery');
+    await capture(page, 'recovery-code-login');
+    await page.getByLabel('Herstelcode').fill('1234-5678-9012-3456-7890');
+    await page.getByRole('button', { name: 'INLOGGEN' }).click();
+    await page.getByText('Deze herstelcode klopt niet of is al gebruikt.', { exact: false }).waitFor();
+    await page.getByLabel('Herstelcode').fill(codes[0].replaceAll('-', ' '));
+    await page.getByRole('button', { name: 'INLOGGEN' }).click();
+    await page.getByText('Je hebt nog 9 ongebruikte herstelcodes.', { exact: false }).waitFor();
+    await capture(page, 'recovery-code-used');
+    await page.context().close();
+  });
+
+  test('Wachtwoord vergeten? with the app\'s code first, then a new password', async () => {
+    const setupPage = await newPage();
+    const { key, email } = await readyUser(setupPage, 'vergeten');
+    await setupPage.getByLabel('Ik heb mijn herstelcodes bewaard.').check();
+    await setupPage.getByRole('button', { name: 'VERDER' }).click();
+    await setupPage.context().close();
+
+    const page = await newPage();
+    await page.goto(`${server.url}/login`);
+    await page.getByRole('link', { name: 'Wachtwoord vergeten?' }).click();
+    await page.waitForURL('**/password/forgot');
+    await capture(page, 'forgot');
+    await page.getByLabel('Gebruikersnaam of e-mailadres').fill(email);
+    await page.getByRole('button', { name: 'VERSTUREN' }).click();
+    await page.getByText('Als we een account vinden, sturen we een e-mail', { exact: false }).waitFor();
+    await capture(page, 'forgot-sent');
+
+    const mail = await mailbox.waitFor(about(email, /nieuw wachtwoord/), 'reset e-mail');
+    const mailPage = await newPage();
+    await showMail(mailPage, mail);
+    await capture(mailPage, 'mail-reset');
+    await mailPage.context().close();
+    const href = mail.html.match(/<a href="([^"]+)"[^>]*>HIER<\/a>/)[1];
+
+    // The second step first: a wrong code, then the app's code.
+    await page.goto(href);
+    await page.getByText('Bevestig eerst dat jij het bent', { exact: false }).waitFor();
+    await capture(page, 'reset-second-step');
+    await page.getByLabel('Verificatiecode (6 cijfers)').fill('000000');
+    await page.getByRole('button', { name: 'VERDER' }).click();
+    await page.getByText('Deze code klopt niet.', { exact: false }).waitFor();
+    await nextPeriod();
+    await page.getByLabel('Verificatiecode (6 cijfers)').fill(appCode(key));
+    await page.getByRole('button', { name: 'VERDER' }).click();
+
+    // The new password under the policy.
+    await page.getByLabel('Nieuw wachtwoord').waitFor();
+    await capture(page, 'reset-password');
+    await page.getByLabel('Nieuw wachtwoord').fill('kort');
+    await page.getByLabel('Herhaal wachtwoord').fill('kort');
+    await page.getByRole('button', { name: 'OPSLAAN' }).click();
+    await page.locator('#password-errors').waitFor();
+    await page.getByLabel('Nieuw wachtwoord').fill(NEW_PASSWORD);
+    await page.getByLabel('Herhaal wachtwoord').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'OPSLAAN' }).click();
+    await page.waitForURL('**/login?notice=password_reset');
+    await page.getByText('Je nieuwe wachtwoord is opgeslagen en je bent overal uitgelogd.').waitFor();
+    await capture(page, 'reset-done');
+    await mailbox.waitFor(about(email, /opnieuw ingesteld/), 'reset notice');
+
+    // The link works once; the new password logs in.
+    await page.goto(href);
+    await page.getByRole('heading', { name: 'Deze link is al gebruikt' }).waitFor();
+    await capture(page, 'reset-link-used');
+    await page.goto(`${server.url}/login`);
+    await logIn(page, 'vergeten', NEW_PASSWORD);
+    await page.waitForURL('**/2fa');
+    await page.context().close();
+  });
+});

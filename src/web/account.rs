@@ -1,0 +1,250 @@
+//! Mijn account: the page after login that gathers what a user can do for themselves — the
+//! password, two-step verification (since when, herstelcodes left, a new phone), remembered
+//! devices, sessions, connected applications, and their own recent security events in plain
+//! words, so a user sees when someone else tried.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::csrf::{CsrfField, ProtectedForm, token_for_page};
+use super::lang::{Preferred, chrome};
+use super::session::CurrentSession;
+use super::{AppState, ClientAddress, PageChrome, WebError};
+use crate::domain::account::LoginStage;
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::recovery::FEW_CODES_LEFT;
+use crate::domain::token::TokenHash;
+use crate::store::AuditFilter;
+use crate::texts::Texts;
+
+/// How many of the user's own events the page shows.
+const EVENTS_SHOWN: usize = 15;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(account_page))
+        .route("/account/devices/forget", post(forget_device))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct AccountPage<'a> {
+    t: &'static Texts,
+    page: PageChrome,
+    csrf: String,
+    notice: Option<&'static str>,
+    display_name: &'a str,
+    username: &'a str,
+    org_name: &'a str,
+    /// Since when the app is on; `None`: not set up yet.
+    two_step_since: Option<String>,
+    codes_left: i64,
+    devices: Vec<DeviceLine>,
+    sessions: Vec<SessionLine>,
+    apps: Vec<AppLine>,
+    events: Vec<EventLine>,
+}
+
+impl AccountPage<'_> {
+    fn few_codes(&self) -> bool {
+        self.two_step_since.is_some() && self.codes_left < FEW_CODES_LEFT
+    }
+}
+
+/// An application the user allowed ("Gekoppelde apps").
+struct AppLine {
+    client_id: String,
+    name: String,
+    since: String,
+}
+
+/// One of the user's sessions.
+struct SessionLine {
+    started: String,
+    this_device: bool,
+    password_only: bool,
+}
+
+/// A remembered browser; `id` is its digest in hex (never the cookie itself).
+struct DeviceLine {
+    id: String,
+    text: String,
+}
+
+/// A security event in plain words.
+struct EventLine {
+    at: String,
+    what: &'static str,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    notice: Option<String>,
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+    Query(query): Query<PageQuery>,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let Some(session) = current.complete() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let t = lang.or_org(session.org.lang);
+    let user = session.user.id;
+    let (jar, csrf) = token_for_page(&state, jar);
+    let notice = match query.notice.as_deref() {
+        Some("password_changed") => Some(t.password_changed),
+        Some("app_withdrawn") => Some(t.oidc.withdrawn_notice),
+        Some("new_phone") => Some(t.recovery.replaced_notice),
+        Some("device_forgotten") => Some(t.recovery.device_forgotten),
+        _ => None,
+    };
+    let credential = state.store.totp_credential(user).await?;
+    let two_step_since = credential
+        .filter(|c| c.active)
+        .map(|c| t.moment(c.activated_at.unwrap_or(0)));
+    let apps = crate::oidc::apps_of(&state, user)
+        .await?
+        .into_iter()
+        .map(|app| AppLine {
+            since: t.moment(app.granted_at),
+            client_id: app.client_id,
+            name: app.client_name,
+        })
+        .collect();
+    let sessions = state
+        .store
+        .sessions_of_user(user)
+        .await?
+        .into_iter()
+        .map(|s| SessionLine {
+            started: t.moment(s.created_at),
+            this_device: s.id_hash == session.id_hash,
+            password_only: s.stage == LoginStage::SecondFactor,
+        })
+        .collect();
+    let devices = state
+        .store
+        .devices_of_user(user)
+        .await?
+        .into_iter()
+        .map(|d| DeviceLine {
+            id: hex(&d.id_hash),
+            text: t.fill(
+                &t.fill(t.recovery.device_line, &d.browser),
+                t.moment(d.created_at),
+            ),
+        })
+        .collect();
+    let filter = AuditFilter {
+        user: Some(user),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    let events = state
+        .store
+        .audit_entries(&filter)
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            let what = t.security_event(e.event, e.outcome, e.detail.as_deref())?;
+            Some(EventLine {
+                at: t.moment(e.at),
+                what,
+            })
+        })
+        .take(EVENTS_SHOWN)
+        .collect();
+    let page = AccountPage {
+        t,
+        page: chrome(&state, t, "/"),
+        csrf,
+        notice,
+        display_name: &session.user.display_name,
+        username: &session.user.username,
+        org_name: &session.org.name,
+        two_step_since,
+        codes_left: state.store.recovery_codes_left(user).await?,
+        devices,
+        sessions,
+        apps,
+        events,
+    };
+    Ok((jar, Html(page.render()?)).into_response())
+}
+
+fn hex(id: &TokenHash) -> String {
+    id.0.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Option<TokenHash> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(TokenHash(bytes))
+}
+
+#[derive(Deserialize)]
+struct ForgetForm {
+    #[serde(default)]
+    csrf: String,
+    device: String,
+}
+
+impl CsrfField for ForgetForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// VERGETEN: this browser (or another) asks for the app's code again. Only the user's own
+/// devices can be named; another id changes nothing.
+async fn forget_device(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    ClientAddress(client): ClientAddress,
+    ProtectedForm(form): ProtectedForm<ForgetForm>,
+) -> Result<Response, WebError> {
+    let Some(session) = current.complete() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Some(id) = from_hex(&form.device) else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    let user = &session.user;
+    let record = AuditRecord::new(
+        state.clock.now(),
+        AuditEvent::DeviceForgotten,
+        Outcome::Success,
+    )
+    .user(session.org.id, user.id, &user.username)
+    .client(&client);
+    state.store.forget_device(user.id, &id, &record).await?;
+    Ok(Redirect::to("/?notice=device_forgotten").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_ids_round_trip_through_hex_and_nothing_else_parses() {
+        let id = TokenHash([0xab; 32]);
+        assert_eq!(from_hex(&hex(&id)), Some(id));
+        assert_eq!(from_hex("ab"), None);
+        assert_eq!(from_hex(&"zz".repeat(32)), None);
+        assert_eq!(from_hex(&"é".repeat(32)), None);
+    }
+}

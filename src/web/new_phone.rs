@@ -1,0 +1,236 @@
+//! "Nieuwe telefoon instellen": the authenticator set-up again, exactly as the guide describes
+//! (a new key and QR code by e-mail, Nieuwe code), for a logged-in user — typically right
+//! after logging in with a herstelcode. The old app keeps working until the new one has
+//! been confirmed with its first code; then the old one stops and the user gets a notice.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::attempts::{self, Admitted};
+use super::csrf::{CsrfOnly, ProtectedForm, token_for_page};
+use super::lang::{Preferred, chrome};
+use super::second_factor::{CodeForm, NEW_PHONE, new_code_wait, start_setup};
+use super::session::CurrentSession;
+use super::totp_check::{self, Refusal};
+use super::{AppState, ClientAddress, PageChrome, WebError};
+use crate::domain::account::EmailAddress;
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::mail::compose;
+use crate::store::{Replacement, Session, SetupOutcome};
+use crate::texts::Texts;
+
+const PAGE: &str = "/account/new-phone";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(PAGE, get(page).post(start))
+        .route("/account/new-phone/verify", post(verify))
+}
+
+#[derive(Template)]
+#[template(path = "new_phone.html")]
+struct NewPhonePage {
+    t: &'static Texts,
+    page: PageChrome,
+    csrf: String,
+    /// A new secret was mailed and waits for its first code.
+    waiting: bool,
+    masked_email: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+fn waiting(replacement: Option<&Replacement>, now: i64) -> bool {
+    replacement.is_some_and(|r| now < r.expires_at)
+}
+
+fn render(
+    state: &AppState,
+    t: &'static Texts,
+    session: &Session,
+    csrf: String,
+    waiting: bool,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<String, WebError> {
+    let page = NewPhonePage {
+        t,
+        page: chrome(state, t, PAGE),
+        csrf,
+        waiting,
+        masked_email: EmailAddress::parse(&session.user.email)
+            .map(|e| e.masked())
+            .unwrap_or_default(),
+        notice,
+        error,
+    };
+    Ok(page.render()?)
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    notice: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+    Query(query): Query<PageQuery>,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let Some(session) = current.complete() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Some(credential) = state
+        .store
+        .totp_credential(session.user.id)
+        .await?
+        .filter(|c| c.active)
+    else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    let t = lang.or_org(session.org.lang);
+    let now = state.clock.now();
+    let notice = match query.notice.as_deref() {
+        Some("wait") => new_code_wait(&state, session.user.id, now)
+            .await?
+            .map(|seconds| t.fill(t.new_code_wait, t.wait_time(seconds))),
+        Some("sent") => Some(t.new_code_sent.to_owned()),
+        _ => None,
+    };
+    let pending = credential.replacement.as_ref();
+    let error = (pending.is_some() && !waiting(pending, now))
+        .then(|| t.recovery.new_phone_expired.to_owned());
+    let (jar, csrf) = token_for_page(&state, jar);
+    let html = render(
+        &state,
+        t,
+        &session,
+        csrf,
+        waiting(pending, now),
+        notice,
+        error,
+    )?;
+    Ok((jar, Html(html)).into_response())
+}
+
+/// NIEUWE TELEFOON INSTELLEN (and Nieuwe code): a new secret by e-mail, rate-limited like
+/// the set-up mails.
+async fn start(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    ClientAddress(client): ClientAddress,
+    ProtectedForm(_): ProtectedForm<CsrfOnly>,
+) -> Result<Response, WebError> {
+    let Some(session) = current.complete() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let target = match start_setup(&state, &session, &client, NEW_PHONE).await? {
+        SetupOutcome::Started => "/account/new-phone?notice=sent",
+        SetupOutcome::RateLimited => "/account/new-phone?notice=wait",
+        SetupOutcome::AlreadyActive | SetupOutcome::NothingToReplace => "/",
+    };
+    Ok(Redirect::to(target).into_response())
+}
+
+/// The new phone's first code (OPSLAAN): it takes over from the old app.
+async fn verify(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+    ClientAddress(client): ClientAddress,
+    ProtectedForm(form): ProtectedForm<CodeForm>,
+) -> Result<Response, WebError> {
+    let Some(session) = current.complete() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let user = &session.user;
+    let t = lang.or_org(session.org.lang);
+    let now = state.clock.now();
+    let replacement = state
+        .store
+        .totp_credential(user.id)
+        .await?
+        .filter(|c| c.active)
+        .and_then(|c| c.replacement)
+        .filter(|r| now < r.expires_at);
+    let Some(replacement) = replacement else {
+        return Ok(Redirect::to(PAGE).into_response());
+    };
+    let record = AuditRecord::new(now, AuditEvent::TotpReplaced, Outcome::Failure)
+        .user(session.org.id, user.id, &user.username)
+        .client(&client);
+    let shown_again = |status: StatusCode, error: String| -> Result<Response, WebError> {
+        let html = render(
+            &state,
+            t,
+            &session,
+            form.csrf.clone(),
+            true,
+            None,
+            Some(error),
+        )?;
+        Ok((status, Html(html)).into_response())
+    };
+    let attempt = match attempts::admit(&state, &client, Some(&user.username), None).await? {
+        Admitted::Yes(attempt) => attempt,
+        Admitted::No { until } => {
+            let wait = attempts::refused(&state, t, record, until).await?;
+            return shown_again(StatusCode::TOO_MANY_REQUESTS, wait);
+        }
+    };
+    let checked = totp_check::check(
+        &state,
+        t,
+        user.id,
+        &replacement.sealed,
+        None,
+        &form.code,
+        now,
+    )?;
+    let refusal = match checked {
+        Ok(step) => {
+            let t_org = Texts::of(session.org.lang);
+            let notice = compose::notice(
+                &state.settings.mail_from,
+                compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
+                session.org.lang,
+                &state.settings.service_name,
+                t_org.recovery.replaced_subject,
+                &t_org.fill(t_org.recovery.replaced_body, &user.username),
+            )
+            .map_err(anyhow::Error::from)?;
+            let mut then = attempt.succeeded(false, now);
+            then.mail = Some(&notice);
+            then.audit.push(AuditRecord {
+                outcome: Outcome::Success,
+                ..record.clone()
+            });
+            if state
+                .store
+                .accept_totp_replacement(user.id, &replacement.sealed, step, &then)
+                .await?
+            {
+                state.outbox_wake.notify_one();
+                return Ok(Redirect::to("/?notice=new_phone").into_response());
+            }
+            Refusal::new(t.code_used, Outcome::Replayed)
+        }
+        Err(refusal) => refusal,
+    };
+    let record = AuditRecord {
+        outcome: refusal.outcome,
+        ..record
+    };
+    attempt
+        .failed(&state, Some((user, session.org.lang)), record)
+        .await?;
+    shown_again(StatusCode::UNAUTHORIZED, refusal.message)
+}
