@@ -16,7 +16,8 @@ use crate::texts::Texts;
 pub enum Issued {
     /// The link is on its way.
     Sent,
-    /// The organization does not allow self-service reset: the mail says to ask the employer.
+    /// The organization does not allow self-service reset, or the user has no second step
+    /// to protect one: the mail says to ask the employer.
     AskEmployer,
     /// Too many reset mails for this account lately: nothing sent.
     Limited,
@@ -57,8 +58,35 @@ pub async fn issue(
     let to = compose::mailbox(&user.display_name, &user.email)?;
     let minutes = settings.reset_link_minutes;
     let token = Token::generate(&mut rand::rngs::OsRng);
-    let allowed = requester == ResetRequester::Administrator || org.self_service.reset;
-    let (mail, expires_at, issued) = if allowed {
+    // A mailbox alone never takes over an account: a user's own request needs a second
+    // step to protect it (the app, or its herstelcodes). An administrator vouches instead.
+    let refusal = match requester {
+        ResetRequester::Administrator => None,
+        ResetRequester::User if !org.self_service.reset => {
+            Some((t.recovery.reset_off_body, "self:self_service_off"))
+        }
+        ResetRequester::User => {
+            let has_app = store
+                .totp_credential(user.id)
+                .await?
+                .is_some_and(|c| c.active);
+            (!has_app).then_some((t.recovery.reset_no_app_body, "self:no_second_factor"))
+        }
+    };
+    let (mail, expires_at, issued) = if let Some((body, why)) = refusal {
+        // Recorded like any request (the rate limit counts it), with a link that was never
+        // sent and never worked: it expires as it is made.
+        let mail = compose::notice(
+            &settings.mail_from,
+            to,
+            org.lang,
+            &settings.service_name,
+            &t.fill(t.recovery.reset_off_subject, &settings.service_name),
+            &t.fill(body, &user.username),
+        )?;
+        record.detail = Some(why.into());
+        (mail, now, Issued::AskEmployer)
+    } else {
         let link = settings.link(&format!("/password/reset/{}", token.expose()));
         let mail = compose::password_reset(
             &settings.mail_from,
@@ -74,19 +102,6 @@ pub async fn issue(
             },
         )?;
         (mail, now + i64::from(minutes) * 60, Issued::Sent)
-    } else {
-        // Recorded like any request (the rate limit counts it), with a link that was never
-        // sent and never worked: it expires as it is made.
-        let mail = compose::notice(
-            &settings.mail_from,
-            to,
-            org.lang,
-            &settings.service_name,
-            &t.fill(t.recovery.reset_off_subject, &settings.service_name),
-            &t.fill(t.recovery.reset_off_body, &user.username),
-        )?;
-        record.detail = Some(format!("{}:self_service_off", requester.as_str()).into());
-        (mail, now, Issued::AskEmployer)
     };
     let limits: &[_] = match requester {
         ResetRequester::User => &RESET_MAIL_LIMITS,

@@ -464,3 +464,83 @@ fn administrator_registers_applications_and_rotates_keys() {
         assert!(audit.contains(event), "{event} in {audit}");
     }
 }
+
+#[test]
+fn self_service_settings_and_a_reset_link_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| poortwachter(&dir, args);
+    stdout(&run(&[
+        "org",
+        "create",
+        "--slug",
+        "acme",
+        "--name",
+        "Acme B.V.",
+    ]));
+    let shown = stdout(&run(&["org", "policy", "show", "--org", "acme"]));
+    assert!(shown.contains("self-service-reset    true"), "{shown}");
+    assert!(
+        shown.contains("remember-device-days  0"),
+        "off by default: {shown}"
+    );
+
+    let set = stdout(&run(&[
+        "org",
+        "policy",
+        "set",
+        "--org",
+        "acme",
+        "--self-service-reset",
+        "false",
+        "--remember-device-days",
+        "7",
+    ]));
+    assert!(set.contains("self-service-reset    false"), "{set}");
+    assert!(set.contains("remember-device-days  7"), "{set}");
+    let too_long = run(&[
+        "org",
+        "policy",
+        "set",
+        "--org",
+        "acme",
+        "--remember-device-days",
+        "31",
+    ]);
+    assert!(!too_long.status.success());
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("at most 30"));
+    let unchanged = stdout(&run(&["org", "policy", "show", "--org", "acme"]));
+    assert!(unchanged.contains("remember-device-days  7"), "{unchanged}");
+
+    // An invited user has no password to reset: refused, nothing sent.
+    stdout(&run(&[
+        "user",
+        "invite",
+        "--org",
+        "acme",
+        "--username",
+        "jan",
+        "--email",
+        "jan@example.nl",
+        "--name",
+        "Jan",
+    ]));
+    let refused = run(&[
+        "user",
+        "reset-password",
+        "--org",
+        "acme",
+        "--username",
+        "jan",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no active account"));
+    let unknown = run(&[
+        "user",
+        "reset-password",
+        "--org",
+        "acme",
+        "--username",
+        "piet",
+    ]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("has no user"));
+}

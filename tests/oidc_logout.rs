@@ -59,7 +59,7 @@ async fn every_way_a_session_ends_reaches_the_application() {
     let rp = app.rp(&metadata, &id, secret.as_deref());
 
     let mut received = 0;
-    for way in ["everywhere", "administrator", "disabled", "idle"] {
+    for way in ["everywhere", "administrator", "disabled", "idle", "password reset"] {
         let browser = browser();
         let (sid, sub, refresh) = tokens_at(&app, &rp, &browser).await;
         match way {
@@ -74,7 +74,23 @@ async fn every_way_a_session_ends_reaches_the_application() {
                 app.admin.set_disabled("acme", "jan", true).await.unwrap();
                 app.admin.set_disabled("acme", "jan", false).await.unwrap();
             }
-            _ => app.clock.advance(31 * 60),
+            "idle" => app.clock.advance(31 * 60),
+            _ => {
+                // A reset link from the administrator: the code, then the (same) password.
+                let recipient = "jan@example.nl".to_owned();
+                let before = app.smtp.received().iter().filter(|e| e.to.contains(&recipient)).count();
+                app.admin.send_reset_link("acme", "jan").await.unwrap();
+                let link = app.mail_to("jan", before + 1).await.link_path();
+                assert!(link.starts_with("/password/reset/"), "{link}");
+                app.clock.advance(30);
+                let key = app.keys.lock().unwrap()["jan"].clone();
+                let code = app_code(&key, app.clock.now());
+                let reset = common::browser();
+                let verified = app.submit_with(&reset, &link, &format!("{link}/verify"), &[("code", &code)]).await;
+                assert_eq!(location(&verified), link);
+                let saved = app.submit_with(&reset, &link, &link, &[("password", GOOD), ("password_repeat", GOOD)]).await;
+                assert_eq!(location(&saved), "/login?notice=password_reset");
+            }
         }
         received += 1;
         let tokens = receiver.tokens(received).await;
