@@ -19,13 +19,18 @@ let browser;
 
 before(async () => {
   mailbox = await startMailbox();
-  server = await startServer({ smtpPort: mailbox.port });
+  // A short "Nieuwe code" interval keeps the suite quick; the rule itself is the same.
+  server = await startServer({
+    smtpPort: mailbox.port,
+    extraEnv: { POORTWACHTER_SETUP_MAIL_INTERVAL_SECONDS: '3' },
+  });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   await server.cli('org', 'create', '--slug', 'acme', '--name', 'Acme Zorg B.V.');
+  await server.cli('org', 'policy', 'set', '--org', 'acme', '--remember-device-days', '7');
 });
 
 after(async () => {
@@ -194,6 +199,63 @@ describe('self-service recovery in a browser', () => {
     await page.goto(`${server.url}/login`);
     await logIn(page, 'vergeten', NEW_PASSWORD);
     await page.waitForURL('**/2fa');
+    await page.context().close();
+  });
+
+  test('Mijn account, Dit apparaat onthouden, and a new phone after a herstelcode', async () => {
+    const page = await newPage();
+    const { key, codes, email, setup } = await readyUser(page, 'telefoon');
+    await page.getByLabel('Ik heb mijn herstelcodes bewaard.').check();
+    await page.getByRole('button', { name: 'VERDER' }).click();
+    await page.getByRole('heading', { name: 'Mijn account' }).waitFor();
+    await page.getByText('Tweestapsverificatie ingeschakeld').waitFor();
+    await capture(page, 'account');
+
+    // Dit apparaat onthouden: the next login on this browser asks only the password.
+    await page.getByRole('button', { name: 'UITLOGGEN', exact: true }).click();
+    await logIn(page, 'telefoon');
+    await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
+    await nextPeriod();
+    await page.getByLabel('Verificatiecode (6 cijfers)').fill(appCode(key));
+    await page.getByLabel(/Dit apparaat 7 dagen onthouden/).check();
+    await capture(page, 'code-remember-device');
+    await page.getByRole('button', { name: 'INLOGGEN' }).click();
+    await page.getByRole('heading', { name: 'Je bent nu succesvol ingelogd.' }).waitFor();
+    await page.getByRole('button', { name: 'UITLOGGEN', exact: true }).click();
+    await logIn(page, 'telefoon');
+    await page.getByRole('heading', { name: 'Je bent nu succesvol ingelogd.' }).waitFor();
+    await page.getByText('Ingelogd op een onthouden apparaat').waitFor();
+
+    // Listed on Mijn account, and forgotten there: the code is asked again.
+    await page.getByRole('button', { name: /^VERGETEN: / }).click();
+    await page.getByText('Het apparaat is vergeten', { exact: false }).waitFor();
+    await capture(page, 'device-forgotten');
+    await page.getByRole('button', { name: 'UITLOGGEN', exact: true }).click();
+    await logIn(page, 'telefoon');
+    await page.waitForURL('**/2fa');
+
+    // The phone is lost: a herstelcode, then Nieuwe telefoon instellen.
+    await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
+    await page.getByRole('link', { name: 'Geen toegang tot je app? Gebruik een herstelcode' }).click();
+    await page.getByLabel('Herstelcode').fill(codes[3]);
+    await page.getByRole('button', { name: 'INLOGGEN' }).click();
+    await page.getByText('Je hebt nog 9 ongebruikte herstelcodes.', { exact: false }).waitFor();
+    await page.getByRole('link', { name: 'Nieuwe telefoon instellen' }).click();
+    await page.waitForURL('**/account/new-phone');
+    await capture(page, 'new-phone');
+    await page.getByRole('button', { name: 'NIEUWE TELEFOON INSTELLEN' }).click();
+    await page.getByText('We hebben een nieuwe e-mail gestuurd.', { exact: false }).waitFor();
+    const second = await mailbox.waitFor(
+      (m) => about(email, /aanvraagcode/)(m) && m !== setup, 'the new phone\'s set-up e-mail');
+    const image = second.attachments.find((a) => a.contentType === 'image/png' && a.cid);
+    const newKey = OTPAuth.URI.parse(decodeQr(image.content)).secret.base32;
+    assert.notEqual(newKey, key);
+    await capture(page, 'new-phone-code');
+    await page.getByLabel('Verificatiecode (6 cijfers)').fill(appCode(newKey));
+    await page.getByRole('button', { name: 'OPSLAAN' }).click();
+    await page.getByText('Je nieuwe telefoon is ingesteld.', { exact: false }).waitFor();
+    await capture(page, 'new-phone-done');
+    await mailbox.waitFor(about(email, /vervangen/), 'the new phone notice');
     await page.context().close();
   });
 });

@@ -24,7 +24,6 @@ use crate::store::{
     AuditEntry, AuditFilter, NewInvitation, NewOrganization, Organization, ResetCandidate,
     ResetRequester, SelfService, SessionSummary, Settlement, Store, StoreError, User, UserSummary,
 };
-use crate::texts::Texts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -268,15 +267,9 @@ impl Admin {
     /// every session of the user and tells them by e-mail.
     pub async fn reset_two_step(&self, org_slug: &str, username: &str) -> Result<bool, AdminError> {
         let (org, user) = self.user_of(org_slug, username).await?;
-        let t = Texts::of(org.lang);
-        let notice = compose::notice(
-            &self.settings.mail_from,
-            compose::mailbox(&user.display_name, &user.email)?,
-            org.lang,
-            &self.settings.service_name,
-            t.reset_subject,
-            &t.fill(t.reset_body, &user.username),
-        )?;
+        let notice = compose::notice_to_user(&self.settings, &user, org.lang, |t| {
+            (t.reset_subject, t.reset_body)
+        })?;
         let removed = self
             .store
             .reset_totp(

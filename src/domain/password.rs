@@ -230,6 +230,45 @@ impl PasswordPolicy {
     }
 }
 
+/// What is wrong with a new password typed twice (activation, change, reset).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewPasswordProblems {
+    /// The requirements it breaks, in the policy's order.
+    pub broken: Vec<Requirement>,
+    /// The two fields differ.
+    pub mismatch: bool,
+}
+
+impl PasswordPolicy {
+    /// A new password as the user typed it in both fields: accepted under this policy, or
+    /// every problem at once (so the page can name them all). `personal`: see [`Self::broken_by`].
+    pub fn check_new(
+        &self,
+        typed: &str,
+        repeated: &str,
+        personal: &[&str],
+    ) -> Result<Password, NewPasswordProblems> {
+        let (password, broken) = match Password::parse(typed) {
+            Ok(password) => {
+                let broken = self.broken_by(&password, personal);
+                (Some(password), broken)
+            }
+            Err(unreadable) => (None, vec![unreadable.broken(self)]),
+        };
+        let mismatch = typed != repeated;
+        match password {
+            Some(password) if broken.is_empty() && !mismatch => Ok(password),
+            _ => Err(NewPasswordProblems { broken, mismatch }),
+        }
+    }
+}
+
+/// The user's own words a password must not contain: the username and the local part of
+/// the e-mail address.
+pub fn personal_words<'a>(username: &'a str, email: &'a str) -> [&'a str; 2] {
+    [username, email.split('@').next().unwrap_or("")]
+}
+
 fn is_symbol(c: char) -> bool {
     !c.is_alphanumeric() && !c.is_whitespace()
 }
@@ -237,6 +276,27 @@ fn is_symbol(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_password_is_checked_with_its_repeat_and_every_problem_named() {
+        let policy = PasswordPolicy::default();
+        let personal = personal_words("jdevries", "jan.devries@example.nl");
+        assert!(
+            policy
+                .check_new("Fiets-Sleutel-2024!", "Fiets-Sleutel-2024!", &personal)
+                .is_ok()
+        );
+        let problems = policy.check_new("kort", "anders", &personal).unwrap_err();
+        assert_eq!(problems.broken, vec![Requirement::MinLength(12)]);
+        assert!(problems.mismatch);
+        let personal_one = policy
+            .check_new("jdevries-fiets-99", "jdevries-fiets-99", &personal)
+            .unwrap_err();
+        assert_eq!(personal_one.broken, vec![Requirement::NotPersonal]);
+        assert!(!personal_one.mismatch);
+        let untypable = policy.check_new("a\u{0}bcdefghijklm", "a\u{0}bcdefghijklm", &personal);
+        assert_eq!(untypable.unwrap_err().broken, vec![Requirement::Typable]);
+    }
 
     fn pw(s: &str) -> Password {
         Password::parse(s).unwrap()

@@ -6,9 +6,10 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
+use crate::config::Settings;
 use crate::domain::account::{DisplayName, EmailAddress};
 use crate::domain::lang::Lang;
-use crate::store::OutgoingMail;
+use crate::store::{OutgoingMail, User};
 use crate::texts::Texts;
 
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +233,26 @@ pub fn notice(
         to,
         subject,
         MultiPart::alternative_plain_html(text, html),
+    )
+}
+
+/// A security notice to `user` in their organization's language `lang`: `words` picks the
+/// subject and the body from that language's texts; the body's `{}` is the username.
+pub fn notice_to_user(
+    settings: &Settings,
+    user: &User,
+    lang: Lang,
+    words: impl Fn(&'static Texts) -> (&'static str, &'static str),
+) -> Result<OutgoingMail, ComposeError> {
+    let t = Texts::of(lang);
+    let (subject, body) = words(t);
+    notice(
+        &settings.mail_from,
+        mailbox(&user.display_name, &user.email)?,
+        lang,
+        &settings.service_name,
+        subject,
+        &t.fill(body, &user.username),
     )
 }
 

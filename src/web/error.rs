@@ -48,6 +48,12 @@ impl From<HashError> for WebError {
     }
 }
 
+impl From<crate::mail::compose::ComposeError> for WebError {
+    fn from(e: crate::mail::compose::ComposeError) -> Self {
+        WebError::Internal(e.into())
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         WebError::Internal(e.into())

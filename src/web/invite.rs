@@ -15,7 +15,7 @@ use super::lang::{Preferred, chrome};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::InvitationStatus;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::password::{Password, Requirement};
+use crate::domain::password::{Requirement, personal_words};
 use crate::domain::token::Token;
 use crate::store::Invitation;
 use crate::texts::Texts;
@@ -190,22 +190,14 @@ async fn activate(
             return problem_page(&state, &lang, problem, invitation.as_ref());
         }
     };
-    let policy = invitation.org.policy;
-    let personal = [
-        invitation.user.username.as_str(),
-        invitation.user.email.split('@').next().unwrap_or(""),
-    ];
-    let (password, errors) = match Password::parse(&form.password) {
-        Ok(password) => {
-            let errors = policy.broken_by(&password, &personal);
-            (Some(password), errors)
-        }
-        Err(unreadable) => (None, vec![unreadable.broken(&policy)]),
-    };
-    let mismatch = form.password != form.password_repeat;
-    let password = match password {
-        Some(password) if errors.is_empty() && !mismatch => password,
-        _ => {
+    let personal = personal_words(&invitation.user.username, &invitation.user.email);
+    let checked = invitation
+        .org
+        .policy
+        .check_new(&form.password, &form.password_repeat, &personal);
+    let password = match checked {
+        Ok(password) => password,
+        Err(problems) => {
             let t = lang.or_org(invitation.org.lang);
             let html = render_form(
                 &state,
@@ -213,8 +205,8 @@ async fn activate(
                 form.csrf.clone(),
                 token.expose(),
                 &invitation,
-                errors,
-                mismatch,
+                problems.broken,
+                problems.mismatch,
             )?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
         }

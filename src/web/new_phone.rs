@@ -197,16 +197,9 @@ async fn verify(
     )?;
     let refusal = match checked {
         Ok(step) => {
-            let t_org = Texts::of(session.org.lang);
-            let notice = compose::notice(
-                &state.settings.mail_from,
-                compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
-                session.org.lang,
-                &state.settings.service_name,
-                t_org.recovery.replaced_subject,
-                &t_org.fill(t_org.recovery.replaced_body, &user.username),
-            )
-            .map_err(anyhow::Error::from)?;
+            let notice = compose::notice_to_user(&state.settings, user, session.org.lang, |t| {
+                (t.recovery.replaced_subject, t.recovery.replaced_body)
+            })?;
             let mut then = attempt.succeeded(false, now);
             then.mail = Some(&notice);
             then.audit.push(AuditRecord {

@@ -19,7 +19,7 @@ use super::session::{self, CurrentSession};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::password::{Password, Requirement};
+use crate::domain::password::{Password, Requirement, personal_words};
 use crate::mail::compose;
 use crate::store::Session;
 use crate::texts::Texts;
@@ -118,25 +118,21 @@ async fn change(
     };
 
     // The new password first: a refusal here costs no hashing and no attempt.
-    let personal = [
-        user.username.as_str(),
-        user.email.split('@').next().unwrap_or(""),
-    ];
-    let (new, errors) = match Password::parse(&form.password) {
-        Ok(new) => {
-            let errors = session.org.policy.broken_by(&new, &personal);
-            (Some(new), errors)
+    let personal = personal_words(&user.username, &user.email);
+    let new = match session
+        .org
+        .policy
+        .check_new(&form.password, &form.password_repeat, &personal)
+    {
+        Ok(new) => new,
+        Err(refused) => {
+            let problems = Problems {
+                errors: refused.broken,
+                mismatch: refused.mismatch,
+                ..Problems::default()
+            };
+            return shown_again(StatusCode::UNPROCESSABLE_ENTITY, problems);
         }
-        Err(unreadable) => (None, vec![unreadable.broken(&session.org.policy)]),
-    };
-    let mismatch = form.password != form.password_repeat;
-    let Some(new) = new.filter(|_| errors.is_empty() && !mismatch) else {
-        let problems = Problems {
-            errors,
-            mismatch,
-            ..Problems::default()
-        };
-        return shown_again(StatusCode::UNPROCESSABLE_ENTITY, problems);
     };
 
     // The current password, counted before it is checked, like a login.
@@ -190,16 +186,9 @@ async fn change(
         .await?;
 
     let hash = state.hasher.hash(new).await?;
-    let t_org = Texts::of(session.org.lang);
-    let notice = compose::notice(
-        &state.settings.mail_from,
-        compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
-        session.org.lang,
-        &state.settings.service_name,
-        t_org.changed_subject,
-        &t_org.fill(t_org.changed_body, &user.username),
-    )
-    .map_err(anyhow::Error::from)?;
+    let notice = compose::notice_to_user(&state.settings, user, session.org.lang, |t| {
+        (t.changed_subject, t.changed_body)
+    })?;
     let record = AuditRecord {
         outcome: Outcome::Success,
         at: now,

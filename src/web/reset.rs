@@ -24,7 +24,7 @@ use super::totp_check::{self, Refusal};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::InvitationStatus;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::password::{Password, Requirement};
+use crate::domain::password::{NewPasswordProblems, Requirement, personal_words};
 use crate::domain::recovery::{RecoveryCode, reset_link_status};
 use crate::domain::throttle::Subject;
 use crate::domain::token::{Token, TokenHash};
@@ -172,7 +172,14 @@ async fn reset_page(
     let t = lang.or_org(reset.org.lang);
     let (jar, csrf) = token_for_page(&state, jar);
     let html = if second_step_done(&state, &jar, &reset) {
-        render_password(&state, t, csrf, &token, &reset, vec![], false)?
+        render_password(
+            &state,
+            t,
+            csrf,
+            &token,
+            &reset,
+            NewPasswordProblems::default(),
+        )?
     } else {
         let recovery = query.with.as_deref() == Some("recovery");
         render_code(&state, t, csrf, &token, recovery, None)?
@@ -206,8 +213,7 @@ fn render_password(
     csrf: String,
     token: &Token,
     reset: &PasswordReset,
-    errors: Vec<Requirement>,
-    mismatch: bool,
+    problems: NewPasswordProblems,
 ) -> Result<String, WebError> {
     let action = format!("/password/reset/{}", token.expose());
     let page = PasswordPage {
@@ -217,8 +223,8 @@ fn render_password(
         action,
         username: &reset.user.username,
         requirements: reset.org.policy.requirements(),
-        errors,
-        mismatch,
+        errors: problems.broken,
+        mismatch: problems.mismatch,
     };
     Ok(page.render()?)
 }
@@ -384,36 +390,27 @@ async fn set_password(
     }
     let t = lang.or_org(reset.org.lang);
     let user = &reset.user;
-    let policy = reset.org.policy;
-    let personal = [
-        user.username.as_str(),
-        user.email.split('@').next().unwrap_or(""),
-    ];
-    let (password, errors) = match Password::parse(&form.password) {
-        Ok(password) => {
-            let errors = policy.broken_by(&password, &personal);
-            (Some(password), errors)
+    let personal = personal_words(&user.username, &user.email);
+    let checked = reset
+        .org
+        .policy
+        .check_new(&form.password, &form.password_repeat, &personal);
+    let password = match checked {
+        Ok(password) => password,
+        Err(problems) => {
+            let csrf = form.csrf.clone();
+            let html = render_password(&state, t, csrf, &token, &reset, problems)?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
         }
-        Err(unreadable) => (None, vec![unreadable.broken(&policy)]),
-    };
-    let mismatch = form.password != form.password_repeat;
-    let Some(password) = password.filter(|_| errors.is_empty() && !mismatch) else {
-        let csrf = form.csrf.clone();
-        let html = render_password(&state, t, csrf, &token, &reset, errors, mismatch)?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     };
     let hash = state.hasher.hash(password).await?;
     let now = state.clock.now();
-    let t_org = Texts::of(reset.org.lang);
-    let notice = compose::notice(
-        &state.settings.mail_from,
-        compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
-        reset.org.lang,
-        &state.settings.service_name,
-        t_org.recovery.reset_notice_subject,
-        &t_org.fill(t_org.recovery.reset_notice_body, &user.username),
-    )
-    .map_err(anyhow::Error::from)?;
+    let notice = compose::notice_to_user(&state.settings, user, reset.org.lang, |t| {
+        (
+            t.recovery.reset_notice_subject,
+            t.recovery.reset_notice_body,
+        )
+    })?;
     let record = AuditRecord::new(now, AuditEvent::PasswordSet, Outcome::Success)
         .user(reset.org.id, user.id, &user.username)
         .client(&client)

@@ -356,19 +356,13 @@ async fn verify(
     let error = match outcome {
         Ok(step) => {
             let notice = if pending {
-                let t_org = Texts::of(session.org.lang);
-                Some(
-                    compose::notice(
-                        &state.settings.mail_from,
-                        compose::mailbox(&session.user.display_name, &session.user.email)
-                            .map_err(anyhow::Error::from)?,
-                        session.org.lang,
-                        &state.settings.service_name,
-                        t_org.enabled_subject,
-                        &t_org.fill(t_org.enabled_body, &session.user.username),
-                    )
-                    .map_err(anyhow::Error::from)?,
-                )
+                let lang = session.org.lang;
+                Some(compose::notice_to_user(
+                    &state.settings,
+                    &session.user,
+                    lang,
+                    |t| (t.enabled_subject, t.enabled_body),
+                )?)
             } else {
                 None
             };
