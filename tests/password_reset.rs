@@ -349,4 +349,24 @@ async fn a_disabled_account_gets_nothing_and_its_link_stops_working() {
     app.wait_for_reset_requests("jan", 2).await;
     assert_eq!(audit_count(&app, "jan", AuditEvent::ResetRequested, Outcome::Failure).await, 1);
 }
+
+async fn requests_from_one_address_are_throttled_alike_for_every_account() {
+    let app = spawn_app_with(|s| s.address_lockout_failures = 10).await;
+    app.active_user("acme", "jan", GOOD).await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let login = if i % 2 == 0 { "jan" } else { "onbekend" };
+        let response = app.request_reset(login).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(body.contains("Te veel pogingen. Probeer het over"), "{body}");
+        }
+        statuses.push(status);
+    }
+    // Half the policy free (five); the sixth sets a wait, and from then on every request
+    // waits, whichever account it names.
+    assert_eq!(&statuses[..6], &[StatusCode::OK; 6]);
+    assert_eq!(&statuses[6..], &[StatusCode::TOO_MANY_REQUESTS; 2]);
+}
 }
