@@ -115,27 +115,40 @@ async fn the_answer_takes_as_long_whether_the_account_exists_or_not() {
     let csrf = csrf_of(&app.get_with(&client, "/password/forgot").await.text().await.unwrap());
     let kinds = ["actief", "onbekend", "uitgenodigd", "uitgeschakeld"];
     let mut samples: Vec<Vec<Duration>> = vec![vec![]; kinds.len()];
-    for _ in 0..25 {
-        for (i, login) in kinds.iter().enumerate() {
-            let start = Instant::now();
-            let response = app
-                .post_with(&client, "/password/forgot", &csrf, &[("login", login)])
-                .await;
-            assert_eq!(response.status(), StatusCode::OK);
-            response.bytes().await.unwrap();
-            samples[i].push(start.elapsed());
+    // Rounds of 25, interleaved, until the medians agree within a few milliseconds; a machine
+    // busy with other tests may need more rounds (noise only ever adds, and evens out).
+    let mut verdict = Err(String::new());
+    for _ in 0..4 {
+        for _ in 0..25 {
+            for (i, login) in kinds.iter().enumerate() {
+                let start = Instant::now();
+                let response = app
+                    .post_with(&client, "/password/forgot", &csrf, &[("login", login)])
+                    .await;
+                assert_eq!(response.status(), StatusCode::OK);
+                response.bytes().await.unwrap();
+                samples[i].push(start.elapsed());
+            }
+        }
+        let medians: Vec<f64> = samples
+            .iter()
+            .map(|s| {
+                let mut sorted = s.clone();
+                sorted.sort();
+                sorted[sorted.len() / 2].as_secs_f64() * 1000.0
+            })
+            .collect();
+        eprintln!("median ms: {kinds:?} {medians:?}");
+        verdict = match kinds.iter().zip(&medians).skip(1).find(|(_, m)| (*m - medians[0]).abs() >= 3.0) {
+            Some((kind, median)) => Err(format!("{kind}: {median:.2} ms vs {:.2} ms", medians[0])),
+            None => Ok(()),
+        };
+        if verdict.is_ok() {
+            break;
         }
     }
-    let medians: Vec<f64> = samples
-        .iter_mut()
-        .map(|s| {
-            s.sort();
-            s[s.len() / 2].as_secs_f64() * 1000.0
-        })
-        .collect();
-    eprintln!("median ms: {kinds:?} {medians:?}");
-    for (kind, median) in kinds.iter().zip(&medians).skip(1) {
-        assert!((median - medians[0]).abs() < 3.0, "{kind}: {median:.2} ms vs {:.2} ms", medians[0]);
+    if let Err(apart) = verdict {
+        panic!("after {} samples each: {apart}", samples[0].len());
     }
 }
 
