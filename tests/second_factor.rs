@@ -459,3 +459,24 @@ async fn a_code_only_counts_for_the_user_whose_password_was_typed() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 }
+
+#[tokio::test]
+async fn the_setup_mail_offers_the_same_uri_as_a_link_for_the_phone_itself() {
+    let app = spawn_app().await;
+    begin_setup(&app, "jan").await;
+    let mail = app.setup_mail_after("jan", 1).await;
+    let uri = mail.qr_uri();
+    // As askama escapes it in an attribute.
+    let escaped = uri.replace('&', "&#38;");
+    let start = mail.html.find("otpauth:").unwrap_or(0);
+    assert!(
+        mail.html.contains(&format!("href=\"{escaped}\"")),
+        "{}",
+        &mail.html[start.saturating_sub(40)..(start + 200).min(mail.html.len())]
+    );
+    assert!(mail.html.contains("Openen in authenticator app"));
+    assert!(
+        mail.text
+            .contains(&format!("Openen in authenticator app: {uri}"))
+    );
+}

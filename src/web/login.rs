@@ -80,7 +80,13 @@ async fn login_page(
         failed: false,
         notice,
     };
-    Ok((jar, Html(page.render()?)).into_response())
+    // A remembered device completes the login with the password: the redirect may then go
+    // straight on to the application, whose origin the form must be allowed to reach.
+    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    Ok(crate::oidc::with_form_action(
+        (jar, Html(page.render()?)),
+        origin.as_deref(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -214,7 +220,11 @@ async fn login(
         failed: true,
         notice: None,
     };
-    Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
+    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    Ok(crate::oidc::with_form_action(
+        (StatusCode::UNAUTHORIZED, Html(page.render()?)),
+        origin.as_deref(),
+    ))
 }
 
 async fn logout(

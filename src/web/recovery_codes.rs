@@ -122,7 +122,10 @@ async fn codes_page(
     };
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render(&state, t, &session, &jar, csrf, notice, None).await?;
-    Ok((jar, Html(html)).into_response())
+    // VERDER may lead on to the application that sent the user (its origin must be allowed
+    // as a form target, or the browser stops at the redirect).
+    let origin = oidc::form_action_origin(&state, &jar).await;
+    Ok(oidc::with_form_action((jar, Html(html)), origin.as_deref()))
 }
 
 async fn render(
@@ -260,7 +263,9 @@ async fn saved(
         let t = lang.or_org(session.org.lang);
         let error = Some(t.recovery.codes_saved_missing.to_owned());
         let html = render(&state, t, &session, &jar, form.csrf.clone(), None, error).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        let origin = oidc::form_action_origin(&state, &jar).await;
+        let page = (StatusCode::UNPROCESSABLE_ENTITY, Html(html));
+        return Ok(oidc::with_form_action(page, origin.as_deref()));
     }
     state
         .store
