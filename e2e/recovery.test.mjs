@@ -139,7 +139,7 @@ describe('self-service recovery in a browser', () => {
     await page.getByText('Deze herstelcode klopt niet of is al gebruikt.', { exact: false }).waitFor();
     await page.getByLabel('Herstelcode').fill(codes[0].replaceAll('-', ' '));
     await page.getByRole('button', { name: 'INLOGGEN' }).click();
-    await page.getByText('Je hebt nog 9 ongebruikte herstelcodes.', { exact: false }).waitFor();
+    await page.getByText('Je bent ingelogd met een herstelcode. Je hebt nog 9 ongebruikte herstelcodes.').waitFor();
     await capture(page, 'recovery-code-used');
     await page.context().close();
   });
@@ -241,7 +241,7 @@ describe('self-service recovery in a browser', () => {
     await page.getByRole('link', { name: 'Geen toegang tot je app? Gebruik een herstelcode' }).click();
     await page.getByLabel('Herstelcode').fill(codes[3]);
     await page.getByRole('button', { name: 'INLOGGEN' }).click();
-    await page.getByText('Je hebt nog 9 ongebruikte herstelcodes.', { exact: false }).waitFor();
+    await page.getByText('Je bent ingelogd met een herstelcode. Je hebt nog 9 ongebruikte herstelcodes.').waitFor();
     await page.getByRole('link', { name: 'Nieuwe telefoon instellen' }).click();
     await page.waitForURL('**/account/new-phone');
     await capture(page, 'new-phone');
