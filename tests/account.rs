@@ -74,6 +74,9 @@ async fn the_account_page_gathers_two_step_devices_sessions_and_events() {
     assert!(html.contains("Ingelogd"));
     assert!(html.contains("Tweestapsverificatie ingeschakeld"));
     assert!(html.contains(" om "), "Dutch notation: 25 november 2026 om 20:41");
+    // Newest first: the wrong password before the activation's "Wachtwoord ingesteld".
+    let events = &html[html.find("Recente beveiligingsgebeurtenissen").unwrap()..];
+    assert!(events.find("Verkeerd wachtwoord").unwrap() < events.find("Wachtwoord ingesteld").unwrap());
     assert!(!html.contains("UTC"));
     // Nothing of another user's.
     app.active_user("acme", "piet", GOOD).await;

@@ -154,6 +154,8 @@ async fn account_page(
         .audit_entries(&filter)
         .await?
         .into_iter()
+        // The store gives the newest lines oldest first; the page shows the newest first.
+        .rev()
         .filter_map(|e| {
             let what = t.security_event(e.event, e.outcome, e.detail.as_deref())?;
             Some(EventLine {
