@@ -23,6 +23,7 @@ mod recovery_codes;
 mod reset;
 mod second_factor;
 pub(crate) mod session;
+mod setup_mail;
 mod totp_check;
 
 use std::sync::Arc;

@@ -19,17 +19,15 @@ use super::devices::{self, UserAgent};
 use super::lang::{Preferred, chrome};
 use super::recovery_codes;
 use super::session::{self, HalfLoggedIn};
+use super::setup_mail::{new_code_wait, start_setup};
 use super::totp_check::{self, Refusal};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::{EmailAddress, LoginStage};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::second_factor::{
-    MAX_WRONG_CODES, RateWindow, next_allowed_at, setup_mail_limits,
-};
-use crate::domain::totp::TotpSecret;
+use crate::domain::second_factor::MAX_WRONG_CODES;
 use crate::mail::compose;
 use crate::oidc;
-use crate::store::{NewTotpSetup, Session, SetupOutcome, TotpCredential};
+use crate::store::{Session, SetupOutcome, TotpCredential};
 use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
@@ -91,77 +89,6 @@ async fn choose_page(
     Ok((jar, Html(page.render()?)).into_response())
 }
 
-/// Makes a new pending secret and queues its set-up e-mail, within the rate limit: for the
-/// first set-up, or (`detail` = `new_phone`) beside the active app for a new phone.
-pub(super) async fn start_setup(
-    state: &AppState,
-    session: &Session,
-    client: &str,
-    detail: &'static str,
-) -> Result<SetupOutcome, WebError> {
-    let user = &session.user;
-    let secret = TotpSecret::generate(&mut rand::rngs::OsRng);
-    let sealed = state
-        .keyring
-        .seal(user.id, secret.expose_bytes(), &mut rand::rngs::OsRng);
-    let now = state.clock.now();
-    let hours = state.settings.totp_setup_ttl_hours;
-    let expires_at = now + i64::from(hours) * 3600;
-    let issuer = &state.settings.service_name;
-    let uri = secret.otpauth_uri(issuer, &user.username);
-    let grouped = secret.base32_grouped();
-    let mut mail = compose::totp_setup(
-        &state.settings.mail_from,
-        compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
-        &compose::TotpSetup {
-            lang: session.org.lang,
-            service_name: issuer,
-            display_name: &user.display_name,
-            account_name: &user.username,
-            grouped_key: &grouped,
-            otpauth_uri: &uri,
-            valid_hours: hours,
-            qr_cid: "qr-code@poortwachter",
-            qr_size: 0,
-        },
-    )
-    .map_err(anyhow::Error::from)?;
-    // The secret is in this mail: sent late it would be useless, so it is dropped instead.
-    mail.discard_after = Some(expires_at);
-    let setup = NewTotpSetup {
-        user_id: user.id,
-        sealed: &sealed,
-        expires_at,
-        mail: &mail,
-        now,
-    };
-    let outcome = if detail == NEW_PHONE {
-        state
-            .store
-            .start_totp_replacement(&setup, &limits(state))
-            .await?
-    } else {
-        state.store.start_totp_setup(&setup, &limits(state)).await?
-    };
-    let audited = match outcome {
-        SetupOutcome::Started => Outcome::Success,
-        SetupOutcome::RateLimited => Outcome::RateLimited,
-        SetupOutcome::AlreadyActive | SetupOutcome::NothingToReplace => return Ok(outcome),
-    };
-    if outcome == SetupOutcome::Started {
-        state.outbox_wake.notify_one();
-    }
-    let record = AuditRecord::new(now, AuditEvent::SetupMail, audited)
-        .user(session.org.id, user.id, &user.username)
-        .client(client)
-        .detail(detail);
-    state.store.record_audit(&[record]).await?;
-    Ok(outcome)
-}
-
-/// The audit detail (and kind) of a set-up for a new phone.
-pub(super) const NEW_PHONE: &str = "new_phone";
-
 fn is_pending_and_usable(credential: &TotpCredential, now: i64) -> bool {
     !credential.active && credential.expires_at.is_some_and(|at| now < at)
 }
@@ -187,14 +114,6 @@ async fn choose_app(
     Ok(Redirect::to("/2fa/app").into_response())
 }
 
-pub(super) fn limits(state: &AppState) -> [RateWindow; 2] {
-    let settings = &state.settings;
-    setup_mail_limits(
-        settings.setup_mail_interval_seconds,
-        settings.setup_mails_per_hour,
-    )
-}
-
 /// Where to go after a set-up mail was requested; `on_sent` is the page when it went out.
 /// A refusal only says "wait": the page works out how long from the store, so no link can
 /// make it show a waiting time of its choosing.
@@ -206,23 +125,6 @@ fn setup_redirect(outcome: SetupOutcome, on_sent: &str) -> Response {
             Redirect::to("/2fa/app").into_response()
         }
     }
-}
-
-/// Seconds until "Nieuwe code" may send again; `None` when it may now.
-pub(super) async fn new_code_wait(
-    state: &AppState,
-    user: crate::store::UserId,
-    now: i64,
-) -> Result<Option<i64>, WebError> {
-    let limits = limits(state);
-    let longest = limits.iter().map(|w| w.seconds).max().unwrap_or(0);
-    let sent = state
-        .store
-        .setup_mails_since(user, now.saturating_sub(longest))
-        .await?;
-    Ok(next_allowed_at(&sent, now, &limits)
-        .and_then(|at| at.checked_sub(now))
-        .filter(|seconds| *seconds > 0))
 }
 
 #[derive(Deserialize)]
