@@ -157,28 +157,38 @@ async fn render(
     Ok(page.render()?)
 }
 
-/// The unsaved set as a text file ("Downloaden (.txt)").
-async fn download(
-    State(state): State<AppState>,
-    lang: Preferred,
+/// The unsaved set with its heading ("Herstelcodes van jan (Poortwachter)") for the download
+/// and the print page; otherwise where to go instead (no login, or nothing unsaved).
+async fn unsaved_set(
+    state: &AppState,
+    lang: &Preferred,
     current: CurrentSession,
-) -> Result<Response, WebError> {
+) -> Result<Result<(&'static Texts, String, Vec<String>), Response>, WebError> {
     let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(Err(Redirect::to("/login").into_response()));
     };
-    let Some(codes) = unsaved_codes(&state, session.user.id).await? else {
-        return Ok(Redirect::to(PAGE).into_response());
+    let Some(codes) = unsaved_codes(state, session.user.id).await? else {
+        return Ok(Err(Redirect::to(PAGE).into_response()));
     };
     let t = lang.or_org(session.org.lang);
     let who = format!(
         "{} ({})",
         session.user.username, state.settings.service_name
     );
-    let mut text = format!(
-        "{}\r\n{}\r\n\r\n",
-        t.fill(t.recovery.codes_file_heading, who),
-        t.recovery.codes_file_use
-    );
+    Ok(Ok((t, t.fill(t.recovery.codes_file_heading, who), codes)))
+}
+
+/// The unsaved set as a text file ("Downloaden (.txt)").
+async fn download(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+) -> Result<Response, WebError> {
+    let (t, heading, codes) = match unsaved_set(&state, &lang, current).await? {
+        Ok(set) => set,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let mut text = format!("{heading}\r\n{}\r\n\r\n", t.recovery.codes_file_use);
     for (i, code) in codes.iter().enumerate() {
         text.push_str(&format!("{:>2}. {code}\r\n", i + 1));
     }
@@ -214,21 +224,14 @@ async fn print_page(
     lang: Preferred,
     current: CurrentSession,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
+    let (t, heading, codes) = match unsaved_set(&state, &lang, current).await? {
+        Ok(set) => set,
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    let Some(codes) = unsaved_codes(&state, session.user.id).await? else {
-        return Ok(Redirect::to(PAGE).into_response());
-    };
-    let t = lang.or_org(session.org.lang);
-    let who = format!(
-        "{} ({})",
-        session.user.username, state.settings.service_name
-    );
     let page = PrintPage {
         t,
         page: chrome(&state, t, "/account/recovery-codes/print"),
-        heading: t.fill(t.recovery.codes_file_heading, who),
+        heading,
         codes,
     };
     Ok(Html(page.render()?).into_response())
