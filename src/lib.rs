@@ -5,6 +5,7 @@
 //! layers around them; [`startup`] wires them together and [`cli`] is the command line.
 
 pub mod admin;
+pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;

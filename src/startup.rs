@@ -121,6 +121,7 @@ impl App {
             settings: settings.clone(),
             clock: clock.clone(),
             outbox_wake: wake.clone(),
+            actor: Default::default(),
         };
         let keys = Arc::new(Keys::start(store.clone(), keyring.clone(), clock.now()).await?);
         let logout_wake = Arc::new(Notify::new());

@@ -376,7 +376,7 @@ async fn the_audit_log_tells_the_journey_and_holds_no_secret() {
     app.login_with(&browser(), "jan", WRONG).await;
     app.full_login("jan", GOOD).await;
     app.submit("/", "/logout", &[]).await;
-    app.admin.reset_two_step("acme", "jan").await.unwrap();
+    app.admin.reset_two_step("acme", "jan", None).await.unwrap();
 
     let log = audit_of(&app, "jan").await;
     let events: Vec<(&str, &str)> = log
@@ -449,7 +449,7 @@ async fn an_organization_cannot_reach_another_organizations_users() {
     refused(app.admin.set_disabled("globex", "jan", true).await.map(drop));
     refused(app.admin.end_sessions("globex", "jan").await.map(drop));
     refused(app.admin.sessions("globex", "jan").await.map(drop));
-    refused(app.admin.reset_two_step("globex", "jan").await.map(drop));
+    refused(app.admin.reset_two_step("globex", "jan", None).await.map(drop));
     refused(
         app.admin
             .audit_log(Some("globex"), Some("jan"), None, 10)

@@ -243,7 +243,7 @@ async fn codes_need_an_active_app_and_go_with_a_reset_of_it() {
     assert_eq!(location(&app.get_with(&client, "/2fa/recovery").await), "/2fa");
 
     user_with_codes(&app, "jan").await;
-    assert!(app.admin.reset_two_step("acme", "jan").await.unwrap());
+    assert!(app.admin.reset_two_step("acme", "jan", None).await.unwrap());
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes")
         .fetch_one(&app.db().await)
         .await

@@ -354,7 +354,7 @@ async fn reset_2fa_ends_sessions_mails_a_notice_and_setup_starts_again() {
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
     let before = app.smtp.received().len();
 
-    assert!(app.admin.reset_two_step("acme", "jan").await.unwrap());
+    assert!(app.admin.reset_two_step("acme", "jan", None).await.unwrap());
     assert_eq!(location(&app.get("/").await), "/login", "sessions ended");
     let notice = app.mail_to("jan", before + 1).await;
     assert_eq!(notice.subject, "Je tweestapsverificatie is teruggezet");
@@ -367,7 +367,7 @@ async fn reset_2fa_ends_sessions_mails_a_notice_and_setup_starts_again() {
         Default::default(),
     )
     .await;
-    let refused = app.admin.reset_two_step("other", "jan").await;
+    let refused = app.admin.reset_two_step("other", "jan", None).await;
     assert!(refused.unwrap_err().to_string().contains("has no user"));
 
     // The next login sets the app up again, with a new key.

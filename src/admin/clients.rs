@@ -5,7 +5,7 @@ use rand::rngs::OsRng;
 
 use super::{Admin, AdminError};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::oidc::client::{SigningAlg, parse_registered_uri};
+use crate::domain::oidc::client::{GrantKind, SigningAlg, parse_registered_uri};
 use crate::domain::token::Token;
 use crate::oidc::keys;
 use crate::store::{Client, ClientOrg};
@@ -21,6 +21,7 @@ pub struct ClientRegistration {
     pub first_party: bool,
     pub orgs: Vec<String>,
     pub id_token_alg: SigningAlg,
+    pub grant: GrantKind,
 }
 
 /// A registered client and, for a confidential one, its secret: shown once, stored hashed.
@@ -45,6 +46,36 @@ fn uris(list: &[String]) -> Result<Vec<String>, AdminError> {
         .collect()
 }
 
+/// What each kind of client must and must not register.
+fn check_grant(registration: &ClientRegistration) -> Result<(), AdminError> {
+    let refuse = |why: &str| Err(AdminError::Client(why.to_owned()));
+    match registration.grant {
+        GrantKind::AuthorizationCode if registration.redirect_uris.is_empty() => {
+            refuse("at least one --redirect-uri is required")
+        }
+        GrantKind::AuthorizationCode => Ok(()),
+        GrantKind::ClientCredentials => {
+            if registration.orgs.is_empty() {
+                // A machine client acts on organizations, never on all of them by default.
+                refuse("a client-credentials client needs at least one --org it may manage")
+            } else if registration.public {
+                refuse("a client-credentials client has a secret: it cannot be --public")
+            } else if !registration.redirect_uris.is_empty()
+                || !registration.post_logout_redirect_uris.is_empty()
+                || registration.backchannel_logout_uri.is_some()
+                || registration.first_party
+            {
+                refuse(
+                    "a client-credentials client logs no user in: no redirect or logout URIs, \
+                     no --first-party",
+                )
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
 impl Admin {
     pub async fn create_client(
         &self,
@@ -56,11 +87,7 @@ impl Admin {
                 "--name: 1 to 100 characters, no line breaks".into(),
             ));
         }
-        if registration.redirect_uris.is_empty() {
-            return Err(AdminError::Client(
-                "at least one --redirect-uri is required".into(),
-            ));
-        }
+        check_grant(registration)?;
         let mut orgs = Vec::new();
         for slug in &registration.orgs {
             let org = self.organization(slug).await?;
@@ -85,6 +112,7 @@ impl Admin {
             },
             first_party: registration.first_party,
             id_token_alg: registration.id_token_alg,
+            grant: registration.grant,
             orgs,
             created_at: self.clock.now(),
         };

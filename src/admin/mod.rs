@@ -1,8 +1,13 @@
 //! What an administrator does: create organizations, set their password policy, invite users.
 //! The CLI is a thin shell around this; tests call it directly.
 
+mod actor;
+mod batch;
 mod clients;
+mod overview;
 
+pub use actor::Actor;
+pub use batch::{BatchResult, PreparedBatch};
 pub use clients::{ClientRegistration, RegisteredClient, RotatedKey};
 
 use std::sync::Arc;
@@ -13,15 +18,15 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::domain::account::{DisplayName, EmailAddress, InvalidInput, OrgSlug, Username};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::bulk_invite::NewUser;
 use crate::domain::lang::Lang;
 use crate::domain::password::{PasswordPolicy, PolicyError};
 use crate::domain::recovery::MAX_REMEMBER_DAYS;
 use crate::domain::throttle::Subject;
-use crate::domain::token::Token;
 use crate::mail::compose::{self, ComposeError};
 use crate::reset_link::{self, IssueError, Issued};
 use crate::store::{
-    AuditEntry, AuditFilter, NewInvitation, NewOrganization, Organization, ResetCandidate,
+    AuditEntry, AuditFilter, InvitationWithMail, NewOrganization, Organization, ResetCandidate,
     ResetRequester, SelfService, SessionSummary, Settlement, Store, StoreError, User, UserSummary,
 };
 
@@ -55,6 +60,16 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
+/// Whether the self-service settings are within their bounds.
+pub fn check_self_service(self_service: &SelfService) -> Result<(), AdminError> {
+    if self_service.remember_device_days > MAX_REMEMBER_DAYS {
+        return Err(AdminError::Setting(format!(
+            "remember-device-days is at most {MAX_REMEMBER_DAYS}"
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Clone)]
 pub struct Admin {
     pub(crate) store: Arc<dyn Store>,
@@ -62,6 +77,8 @@ pub struct Admin {
     pub(crate) clock: SharedClock,
     /// Wakes this process's outbox worker (if it runs one) when mail is queued.
     pub(crate) outbox_wake: Arc<Notify>,
+    /// Who acts: every audit line of an action names them.
+    pub(crate) actor: Actor,
 }
 
 /// The result of an invitation: the user and the link that was mailed to them.
@@ -80,7 +97,33 @@ impl Admin {
             settings,
             clock,
             outbox_wake: Arc::new(Notify::new()),
+            actor: Actor::Operator,
         }
+    }
+
+    /// The same handle, waking `outbox_wake` (a running server's outbox worker) when it
+    /// queues mail.
+    pub fn with_outbox(self, outbox_wake: Arc<Notify>) -> Admin {
+        Admin {
+            outbox_wake,
+            ..self
+        }
+    }
+
+    /// The same handle, acting as `actor` (a machine client, a beheerder).
+    pub fn acting_as(&self, actor: Actor) -> Admin {
+        Admin {
+            actor,
+            ..self.clone()
+        }
+    }
+
+    /// An audit line about the organization `org` by this actor.
+    fn org_audit(&self, event: AuditEvent, org: &Organization, detail: &str) -> AuditRecord {
+        let mut record = AuditRecord::new(self.clock.now(), event, Outcome::Success)
+            .detail(format!("{}: {detail}", self.actor.describe()));
+        record.org_id = Some(org.id);
+        record
     }
 
     pub async fn create_organization(
@@ -120,6 +163,8 @@ impl Admin {
     ) -> Result<Organization, AdminError> {
         let org = self.organization(slug).await?;
         self.store.set_policy(org.id, &policy).await?;
+        let audit = self.org_audit(AuditEvent::PolicyChanged, &org, "password policy");
+        self.store.record_audit(&[audit]).await?;
         Ok(Organization { policy, ..org })
     }
 
@@ -130,12 +175,15 @@ impl Admin {
         self_service: SelfService,
     ) -> Result<Organization, AdminError> {
         let org = self.organization(slug).await?;
-        if self_service.remember_device_days > MAX_REMEMBER_DAYS {
-            return Err(AdminError::Setting(format!(
-                "--remember-device-days is at most {MAX_REMEMBER_DAYS}"
-            )));
-        }
+        check_self_service(&self_service)?;
         self.store.set_self_service(org.id, &self_service).await?;
+        let detail = format!(
+            "self-service reset {}, remember device {} days",
+            if self_service.reset { "on" } else { "off" },
+            self_service.remember_device_days
+        );
+        let audit = self.org_audit(AuditEvent::PolicyChanged, &org, &detail);
+        self.store.record_audit(&[audit]).await?;
         Ok(Organization {
             self_service,
             ..org
@@ -183,36 +231,15 @@ impl Admin {
         display_name: &str,
     ) -> Result<Invited, AdminError> {
         let org = self.organization(org_slug).await?;
-        let username = Username::parse(username)?;
-        let email = EmailAddress::parse(email)?;
-        let display_name = DisplayName::parse(display_name)?;
-        let token = Token::generate(&mut rand::rngs::OsRng);
-        let link = self.settings.link(&format!("/invite/{}", token.expose()));
-        let ttl_hours = self.settings.invitation_ttl_hours;
-        let mail = compose::invitation(
-            &self.settings.mail_from,
-            &email,
-            &compose::Invitation {
-                lang: org.lang,
-                service_name: &self.settings.service_name,
-                org_name: &org.name,
-                display_name: &display_name,
-                username: username.as_str(),
-                link: &link,
-                valid_days: ttl_hours.div_ceil(24),
-            },
-        )?;
-        let now = self.clock.now();
-        let expires_at = now + i64::from(ttl_hours) * 3600;
-        let invitation = NewInvitation {
-            org_id: org.id,
-            username: username.as_str().to_owned(),
-            email: email.as_str().to_owned(),
-            display_name: display_name.as_str().to_owned(),
-            token_hash: token.hash(),
-            expires_at,
-            now,
+        let new_user = NewUser {
+            username: Username::parse(username)?,
+            email: EmailAddress::parse(email)?,
+            display_name: DisplayName::parse(display_name)?,
         };
+        let now = self.clock.now();
+        let (InvitationWithMail { invitation, mail }, link) =
+            self.prepare_invitation(&org, &new_user, now)?;
+        let expires_at = invitation.expires_at;
         let user = match self.store.invite_user(&invitation, &mail).await {
             Err(StoreError::Conflict(_)) => {
                 return Err(AdminError::UsernameTaken(invitation.username));
@@ -225,7 +252,7 @@ impl Admin {
         self.outbox_wake.notify_one();
         let record = AuditRecord::new(now, AuditEvent::InvitationSent, Outcome::Success)
             .user(org.id, user.id, &user.username)
-            .detail("administrator");
+            .detail(self.actor.describe());
         self.store.record_audit(&[record]).await?;
         Ok(Invited {
             user,
@@ -260,24 +287,32 @@ impl Admin {
     fn audit(&self, event: AuditEvent, user: &User) -> AuditRecord {
         AuditRecord::new(self.clock.now(), event, Outcome::Success)
             .user(user.org_id, user.id, &user.username)
-            .detail("administrator")
+            .detail(self.actor.describe())
     }
 
     /// Removes a user's authenticator app (lost phone): the next login sets it up again. Ends
-    /// every session of the user and tells them by e-mail.
-    pub async fn reset_two_step(&self, org_slug: &str, username: &str) -> Result<bool, AdminError> {
+    /// every session of the user and tells them by e-mail. The reason, when given (the
+    /// console requires one), is kept in the audit line.
+    pub async fn reset_two_step(
+        &self,
+        org_slug: &str,
+        username: &str,
+        reason: Option<&str>,
+    ) -> Result<bool, AdminError> {
         let (org, user) = self.user_of(org_slug, username).await?;
+        let mut audit = self.audit(AuditEvent::TwoStepReset, &user);
+        if let Some(reason) = reason {
+            let reason: String = reason
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(500)
+                .collect();
+            audit.detail = Some(format!("{}: {}", self.actor.describe(), reason.trim()).into());
+        }
         let notice = compose::notice_to_user(&self.settings, &user, org.lang, |t| {
             (t.reset_subject, t.reset_body)
         })?;
-        let removed = self
-            .store
-            .reset_totp(
-                user.id,
-                &notice,
-                &self.audit(AuditEvent::TwoStepReset, &user),
-            )
-            .await?;
+        let removed = self.store.reset_totp(user.id, &notice, &audit).await?;
         self.outbox_wake.notify_one();
         tracing::info!(user_id = user.id, org = %org.slug, removed, "two-step verification reset");
         Ok(removed)

@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::timestamp;
 use crate::admin::{Admin, ClientRegistration};
-use crate::domain::oidc::client::SigningAlg;
+use crate::domain::oidc::client::{GrantKind, SigningAlg};
 use crate::store::Client;
 
 #[derive(Subcommand)]
@@ -15,9 +15,14 @@ pub enum ClientCommand {
         /// Name shown to users on the consent page and under "Gekoppelde apps".
         #[arg(long)]
         name: String,
+        /// authorization-code (default): an application users log in to.
+        /// client-credentials: a machine client of the admin API (/api/v1) for the --org
+        /// organizations only.
+        #[arg(long, default_value = "authorization-code")]
+        grant: GrantKind,
         /// Where users are sent back with the code; compared exactly. https, or http on
-        /// localhost. Repeat for more.
-        #[arg(long = "redirect-uri", required = true)]
+        /// localhost. Repeat for more. Required unless --grant client-credentials.
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         /// Where the application may send users after logging out (repeat for more).
         #[arg(long = "post-logout-redirect-uri")]
@@ -31,7 +36,8 @@ pub enum ClientCommand {
         /// Our own application (Verzuimcoach): users are not asked for consent.
         #[arg(long)]
         first_party: bool,
-        /// Serve only users of this organization (repeat for more); default: all.
+        /// Serve only users of this organization (repeat for more); default: all. A
+        /// client-credentials client manages these organizations (at least one).
         #[arg(long = "org")]
         orgs: Vec<String>,
         /// How its ID tokens are signed: ES256 (default) or RS256.
@@ -63,6 +69,7 @@ pub async fn run(admin: &Admin, command: ClientCommand) -> anyhow::Result<()> {
     match command {
         ClientCommand::Create {
             name,
+            grant,
             redirect_uris,
             post_logout_redirect_uris,
             backchannel_logout_uri,
@@ -80,6 +87,7 @@ pub async fn run(admin: &Admin, command: ClientCommand) -> anyhow::Result<()> {
                 first_party,
                 orgs,
                 id_token_alg,
+                grant,
             };
             let registered = admin.create_client(&registration).await?;
             println!("client_id: {}", registered.client.id);
@@ -87,10 +95,16 @@ pub async fn run(admin: &Admin, command: ClientCommand) -> anyhow::Result<()> {
                 println!("client_secret: {secret}");
                 eprintln!("the secret is shown only now: store it in the application's settings");
             }
-            println!(
-                "discovery: {}/.well-known/openid-configuration",
-                admin.settings.issuer()
-            );
+            match registered.client.grant {
+                GrantKind::AuthorizationCode => println!(
+                    "discovery: {}/.well-known/openid-configuration",
+                    admin.settings.issuer()
+                ),
+                GrantKind::ClientCredentials => {
+                    println!("token_endpoint: {}/oauth2/token", admin.settings.issuer());
+                    println!("api: {}/api/v1", admin.settings.issuer());
+                }
+            }
         }
         ClientCommand::List => {
             println!(
@@ -142,6 +156,9 @@ pub async fn run(admin: &Admin, command: ClientCommand) -> anyhow::Result<()> {
 }
 
 fn kind(client: &Client) -> String {
+    if client.grant == GrantKind::ClientCredentials {
+        return "machine".to_owned();
+    }
     let kind = if client.is_public() {
         "public"
     } else {

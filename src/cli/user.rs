@@ -1,5 +1,5 @@
 //! `user`: invite, list, reset a password or two-step verification, unlock, disable,
-//! sessions.
+//! sessions, the beheerder role.
 
 use clap::{Args, Subcommand};
 
@@ -42,6 +42,11 @@ pub enum UserCommand {
     Disable(UserRef),
     /// Enable a disabled account again.
     Enable(UserRef),
+    /// Make the user a beheerder of their organization: they may use the console
+    /// (/beheer) for that organization only, after a full login with two-step verification.
+    GrantAdmin(UserRef),
+    /// Take the beheerder role away again.
+    RevokeAdmin(UserRef),
     /// List a user's sessions; with --end, log the user out everywhere.
     Sessions {
         #[command(flatten)]
@@ -90,7 +95,7 @@ pub async fn run(admin: &Admin, command: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::Reset2fa(UserRef { org, username }) => {
-            let removed = admin.reset_two_step(&org, &username).await?;
+            let removed = admin.reset_two_step(&org, &username, None).await?;
             if removed {
                 println!(
                     "two-step verification of {username} reset; sessions ended; notice e-mail queued"
@@ -122,6 +127,20 @@ pub async fn run(admin: &Admin, command: UserCommand) -> anyhow::Result<()> {
                     "{:<24} {:<9} {:<8} {:<22} {:<32} {}",
                     user.username, user.state, two_step, failures, user.email, user.display_name
                 );
+            }
+        }
+        UserCommand::GrantAdmin(UserRef { org, username }) => {
+            if admin.set_beheerder(&org, &username, true).await? {
+                println!("{username} is now a beheerder of {org}: the console is at /beheer");
+            } else {
+                println!("{username} already was a beheerder of {org}");
+            }
+        }
+        UserCommand::RevokeAdmin(UserRef { org, username }) => {
+            if admin.set_beheerder(&org, &username, false).await? {
+                println!("{username} is no longer a beheerder of {org}");
+            } else {
+                println!("{username} was not a beheerder of {org}");
             }
         }
         UserCommand::Unlock(UserRef { org, username }) => {

@@ -61,6 +61,8 @@ pub struct Settings {
     pub invitation_ttl_hours: u32,
     /// How long a password reset link ("Wachtwoord vergeten?") works, in minutes.
     pub reset_link_minutes: u32,
+    /// Requests a minute each machine client may make to the admin API (per instance).
+    pub api_requests_per_minute: u32,
     /// Keys that encrypt the TOTP secrets: `VERSION:BASE64` entries (32-byte keys), separated
     /// by newlines or commas; the last is current. Every instance needs the same keys.
     #[serde(serialize_with = "serialize_redacted")]
@@ -137,6 +139,7 @@ impl Default for Settings {
             hash_queue: 0,
             invitation_ttl_hours: 7 * 24,
             reset_link_minutes: 60,
+            api_requests_per_minute: 600,
             totp_key: None,
             totp_key_file: None,
             totp_setup_ttl_hours: 24,

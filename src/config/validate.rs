@@ -70,6 +70,9 @@ impl Settings {
         if self.invitation_ttl_hours == 0 {
             return Err(invalid("invitation_ttl_hours", "must be at least 1"));
         }
+        if !(1..=100_000).contains(&self.api_requests_per_minute) {
+            return Err(invalid("api_requests_per_minute", "must be 1 to 100000"));
+        }
         if !(5..=24 * 60).contains(&self.reset_link_minutes) {
             return Err(invalid("reset_link_minutes", "must be 5 to 1440 (a day)"));
         }

@@ -57,10 +57,15 @@ pub enum AuditEvent {
     /// A remembered browser removed by the user (a password change, reset of two-step
     /// verification or logging out everywhere removes them too, with their own line).
     DeviceForgotten,
+    /// An organization's password policy or self-service settings changed.
+    PolicyChanged,
+    /// A user was given a role (`detail`: which) or had it taken away.
+    RoleGranted,
+    RoleRevoked,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 31] = [
+    pub const ALL: [AuditEvent; 34] = [
         AuditEvent::InvitationSent,
         AuditEvent::InvitationUsed,
         AuditEvent::PasswordSet,
@@ -92,6 +97,9 @@ impl AuditEvent {
         AuditEvent::TotpReplaced,
         AuditEvent::DeviceRemembered,
         AuditEvent::DeviceForgotten,
+        AuditEvent::PolicyChanged,
+        AuditEvent::RoleGranted,
+        AuditEvent::RoleRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -127,6 +135,9 @@ impl AuditEvent {
             AuditEvent::TotpReplaced => "totp_replaced",
             AuditEvent::DeviceRemembered => "device_remembered",
             AuditEvent::DeviceForgotten => "device_forgotten",
+            AuditEvent::PolicyChanged => "policy_changed",
+            AuditEvent::RoleGranted => "role_granted",
+            AuditEvent::RoleRevoked => "role_revoked",
         }
     }
 

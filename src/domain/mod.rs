@@ -4,8 +4,10 @@
 pub mod account;
 pub mod audit;
 pub mod blocklist;
+pub mod bulk_invite;
 pub mod lang;
 pub mod oidc;
+pub mod onboarding;
 pub mod password;
 pub mod recovery;
 pub mod second_factor;

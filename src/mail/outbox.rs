@@ -78,7 +78,9 @@ impl OutboxWorker {
             }
             match self.transport.deliver(&queued.mail).await {
                 Ok(()) => {
-                    self.store.mail_delivered(queued.id).await?;
+                    self.store
+                        .mail_delivered(queued.id, self.clock.now())
+                        .await?;
                     crate::telemetry::mail_delivered();
                     tracing::info!(
                         mail_id = queued.id,

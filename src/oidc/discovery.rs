@@ -42,7 +42,7 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
             "scopes_supported": scope::SUPPORTED,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": algs,
             "userinfo_signing_alg_values_supported": ["none"],

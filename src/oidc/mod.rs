@@ -11,6 +11,7 @@ mod client_auth;
 mod discovery;
 pub mod keys;
 mod logout;
+pub mod machine;
 mod pending;
 mod revocation;
 mod token;

@@ -9,9 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::client_auth::{Callers, authenticated_request};
+use super::machine;
 use super::{json_error, liveness};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::oidc::claims::{self, Issued, Person, session_id};
+use crate::domain::oidc::client::GrantKind;
 use crate::domain::oidc::pkce;
 use crate::domain::oidc::request::Parameters;
 use crate::domain::oidc::scope::Scopes;
@@ -30,13 +32,22 @@ pub async fn token(
         Ok(request) => request,
         Err(refused) => return Ok(refused),
     };
+    let machine = client.grant == GrantKind::ClientCredentials;
     match params.get("grant_type") {
-        Some("authorization_code") => redeem(&state, &client, &params, &address).await,
-        Some("refresh_token") => refresh(&state, &client, &params, &address).await,
+        Some("authorization_code") if !machine => redeem(&state, &client, &params, &address).await,
+        Some("refresh_token") if !machine => refresh(&state, &client, &params, &address).await,
+        Some("client_credentials") if machine => {
+            machine::client_credentials(&state, &client, &params, &address).await
+        }
+        Some("authorization_code" | "refresh_token" | "client_credentials") => Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "this client is not registered for that grant_type",
+        )),
         Some(_) => Ok(json_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "only authorization_code and refresh_token",
+            "only authorization_code, refresh_token and client_credentials",
         )),
         None => Ok(invalid_request("grant_type is required")),
     }

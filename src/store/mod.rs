@@ -2,6 +2,7 @@
 //! each database is an implementation of it. Everything that must happen once (using a link,
 //! claiming a mail) is decided by the database in one statement, never by a read-then-write.
 
+mod admin;
 pub mod backup;
 mod devices;
 mod oidc;
@@ -24,6 +25,7 @@ use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::token::TokenHash;
 use crate::keyring::Sealed;
 
+pub use admin::*;
 pub use devices::*;
 pub use oidc::*;
 pub use postgres::PgStore;
@@ -117,6 +119,7 @@ pub trait Store:
     + MonitorStore
     + RecoveryStore
     + DeviceStore
+    + AdminStore
     + Send
     + Sync
     + 'static
@@ -134,6 +137,7 @@ impl<T> Store for T where
         + MonitorStore
         + RecoveryStore
         + DeviceStore
+        + AdminStore
         + Send
         + Sync
         + 'static
@@ -267,10 +271,13 @@ pub trait MailStore: Send + Sync + 'static {
         lease_seconds: i64,
         limit: i64,
     ) -> StoreResult<Vec<QueuedMail>>;
-    async fn mail_delivered(&self, id: i64) -> StoreResult<()>;
+    /// The mail left for the SMTP server at `now` (an invitation's mail is marked sent).
+    async fn mail_delivered(&self, id: i64, now: i64) -> StoreResult<()>;
     /// Hands claimed, unsent mail back: its lease is lifted and the claim not counted as an
     /// attempt, so any sender may take it at once.
     async fn release_mail(&self, ids: &[i64]) -> StoreResult<()>;
+    /// The SMTP server refused the mail with `error`; it is tried again at `retry_at` (an
+    /// invitation's mail shows the error in the onboarding overview).
     async fn mail_failed(&self, id: i64, retry_at: i64, error: &str) -> StoreResult<()>;
     async fn outbox_len(&self) -> StoreResult<i64>;
 

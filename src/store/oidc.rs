@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::{OrgId, StoreResult, UserId};
 use crate::domain::audit::AuditRecord;
 pub use crate::domain::oidc::claims::Person;
-use crate::domain::oidc::client::SigningAlg;
+use crate::domain::oidc::client::{GrantKind, SigningAlg};
 use crate::domain::token::TokenHash;
 use crate::keyring::Sealed;
 
@@ -25,7 +25,10 @@ pub struct Client {
     /// Needs no consent (Verzuimcoach itself).
     pub first_party: bool,
     pub id_token_alg: SigningAlg,
-    /// Organizations whose users it serves; empty: all.
+    /// A login application, or a machine client of the admin API.
+    pub grant: GrantKind,
+    /// Organizations whose users it serves (a machine client: the ones it may manage, at
+    /// least one); empty: all.
     pub orgs: Vec<ClientOrg>,
     pub created_at: i64,
 }

@@ -12,6 +12,7 @@ use sqlx::{Postgres, Row, Transaction};
 use super::sql::sql_store;
 use super::*;
 use crate::domain::account::AccountState;
+use crate::domain::onboarding::InvitationFacts;
 use crate::domain::password::CharacterClasses;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -17,6 +17,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::sql::sql_store;
 use super::*;
 use crate::domain::account::AccountState;
+use crate::domain::onboarding::InvitationFacts;
 use crate::domain::password::CharacterClasses;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

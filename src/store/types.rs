@@ -248,12 +248,16 @@ pub struct AuditFilter {
     pub org: Option<OrgId>,
     pub user: Option<UserId>,
     pub since: Option<i64>,
+    /// Only lines older than the line with this id (the next page).
+    pub before_id: Option<i64>,
+    pub event: Option<AuditEvent>,
     pub limit: i64,
 }
 
 /// An audit line as read back.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
+    pub id: i64,
     pub at: i64,
     pub event: AuditEvent,
     pub outcome: Outcome,

@@ -63,6 +63,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// Wakes the back-channel logout sender when a session ends here.
     pub logout_wake: Arc<Notify>,
+    /// Each machine client's request budget on the admin API.
+    pub api_limiter: Arc<crate::api::ApiLimiter>,
 }
 
 /// What [`AppState`] is made of, built by `startup`.
@@ -81,6 +83,7 @@ pub struct StateParts {
 impl AppState {
     pub fn new(parts: StateParts) -> AppState {
         let cookies = session::CookieNames::for_settings(&parts.settings);
+        let settings = parts.settings.clone();
         AppState {
             store: parts.store,
             settings: parts.settings,
@@ -92,6 +95,7 @@ impl AppState {
             outbox_wake: parts.outbox_wake,
             keys: parts.keys,
             logout_wake: parts.logout_wake,
+            api_limiter: crate::api::ApiLimiter::new(settings.api_requests_per_minute),
         }
     }
 }
@@ -110,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .merge(new_phone::router())
         .merge(lang::router())
         .merge(crate::oidc::router())
+        .merge(crate::api::router())
         .merge(assets::router());
     if state.dev_mailbox {
         app = app.merge(devmail::router());

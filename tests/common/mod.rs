@@ -2,6 +2,7 @@
 //! SQLite database and its own SMTP server, and talks to it over HTTP like a browser would.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod cluster;
 pub mod oidc;
 pub mod proxy;

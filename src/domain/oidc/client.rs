@@ -42,6 +42,39 @@ impl FromStr for SigningAlg {
     }
 }
 
+/// How a client gets its tokens (RFC 6749 §1.3). A client has one kind, never both: an
+/// application that logs users in must not also act on its own behalf with the same secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GrantKind {
+    /// A user logs in (`authorization_code`, then `refresh_token`).
+    #[default]
+    AuthorizationCode,
+    /// A machine acts for itself with its own credentials (RFC 6749 §4.4): the admin API.
+    ClientCredentials,
+}
+
+impl GrantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::AuthorizationCode => "authorization_code",
+            GrantKind::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+impl FromStr for GrantKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.replace('-', "_").to_ascii_lowercase().as_str() {
+            "authorization_code" => Ok(GrantKind::AuthorizationCode),
+            "client_credentials" => Ok(GrantKind::ClientCredentials),
+            _ => Err(format!(
+                "{s:?} is not a grant (authorization-code or client-credentials)"
+            )),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UriError {
     #[error("{0:?} is not an absolute URL")]
@@ -104,6 +137,19 @@ mod tests {
             Err(UriError::Fragment(_))
         ));
         assert!(parse_registered_uri("/relative").is_err());
+    }
+
+    #[test]
+    fn grants_parse_with_dashes_or_underscores() {
+        assert_eq!(
+            "client-credentials".parse::<GrantKind>(),
+            Ok(GrantKind::ClientCredentials)
+        );
+        assert_eq!(
+            "authorization_code".parse::<GrantKind>(),
+            Ok(GrantKind::AuthorizationCode)
+        );
+        assert!("password".parse::<GrantKind>().is_err());
     }
 
     #[test]

@@ -3,6 +3,74 @@
 
 macro_rules! sql_accounts {
     ($store:ty, $db:ty, $row:ty) => {
+        /// Invites one user inside `tx` (see [`AccountStore::invite_user`]); the invitation
+        /// remembers its mail, for the onboarding overview.
+        async fn invite_in(
+            tx: &mut Transaction<'_, $db>,
+            invite: &NewInvitation,
+            mail: &OutgoingMail,
+        ) -> StoreResult<User> {
+            // Insert, or refresh a still-invited account of the same organization. An active
+            // account or one of another organization keeps its row untouched (WHERE fails).
+            let upserted = sqlx::query(&<$store>::sql(
+                "INSERT INTO users (org_id, username, email, display_name, state, created_at) \
+                 VALUES (?, ?, ?, ?, 'invited', ?) \
+                 ON CONFLICT (username) DO UPDATE SET email = excluded.email, \
+                   display_name = excluded.display_name \
+                 WHERE users.state = 'invited' AND users.org_id = excluded.org_id \
+                   AND users.disabled_at IS NULL \
+                 RETURNING id"),
+            )
+            .bind(invite.org_id)
+            .bind(&invite.username)
+            .bind(&invite.email)
+            .bind(&invite.display_name)
+            .bind(invite.now)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let Some(row) = upserted else {
+                let existing = sqlx::query(&<$store>::sql("SELECT org_id, state FROM users WHERE username = ?"))
+                    .bind(&invite.username)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let same_org = existing.try_get::<i64, _>("org_id")? == invite.org_id;
+                return Err(if same_org {
+                    StoreError::AlreadyActive
+                } else {
+                    StoreError::Conflict("username")
+                });
+            };
+            let user_id: i64 = row.try_get("id")?;
+            let mail_id = insert_mail(tx, mail, invite.now).await?;
+            sqlx::query(&<$store>::sql(
+                "UPDATE invitations SET superseded_at = ? \
+                 WHERE user_id = ? AND used_at IS NULL AND superseded_at IS NULL"),
+            )
+            .bind(invite.now)
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(&<$store>::sql(
+                "INSERT INTO invitations (user_id, token_hash, created_at, expires_at, mail_id) \
+                 VALUES (?, ?, ?, ?, ?)"),
+            )
+            .bind(user_id)
+            .bind(&invite.token_hash.0[..])
+            .bind(invite.now)
+            .bind(invite.expires_at)
+            .bind(mail_id)
+            .execute(&mut **tx)
+            .await?;
+            Ok(User {
+                id: user_id,
+                org_id: invite.org_id,
+                username: invite.username.clone(),
+                email: invite.email.clone(),
+                display_name: invite.display_name.clone(),
+                state: AccountState::Invited,
+            })
+        }
+
         #[async_trait]
         impl AccountStore for $store {
             async fn ping(&self) -> StoreResult<()> {
@@ -75,65 +143,9 @@ macro_rules! sql_accounts {
 
             async fn invite_user(&self, invite: &NewInvitation, mail: &OutgoingMail) -> StoreResult<User> {
                 let mut tx = self.pool.begin().await?;
-                // Insert, or refresh a still-invited account of the same organization. An active
-                // account or one of another organization keeps its row untouched (WHERE fails).
-                let upserted = sqlx::query(&<$store>::sql(
-                    "INSERT INTO users (org_id, username, email, display_name, state, created_at) \
-                     VALUES (?, ?, ?, ?, 'invited', ?) \
-                     ON CONFLICT (username) DO UPDATE SET email = excluded.email, \
-                       display_name = excluded.display_name \
-                     WHERE users.state = 'invited' AND users.org_id = excluded.org_id \
-                       AND users.disabled_at IS NULL \
-                     RETURNING id"),
-                )
-                .bind(invite.org_id)
-                .bind(&invite.username)
-                .bind(&invite.email)
-                .bind(&invite.display_name)
-                .bind(invite.now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(row) = upserted else {
-                    let existing = sqlx::query(&<$store>::sql("SELECT org_id, state FROM users WHERE username = ?"))
-                        .bind(&invite.username)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let same_org = existing.try_get::<i64, _>("org_id")? == invite.org_id;
-                    return Err(if same_org {
-                        StoreError::AlreadyActive
-                    } else {
-                        StoreError::Conflict("username")
-                    });
-                };
-                let user_id: i64 = row.try_get("id")?;
-                sqlx::query(&<$store>::sql(
-                    "UPDATE invitations SET superseded_at = ? \
-                     WHERE user_id = ? AND used_at IS NULL AND superseded_at IS NULL"),
-                )
-                .bind(invite.now)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(&<$store>::sql(
-                    "INSERT INTO invitations (user_id, token_hash, created_at, expires_at) \
-                     VALUES (?, ?, ?, ?)"),
-                )
-                .bind(user_id)
-                .bind(&invite.token_hash.0[..])
-                .bind(invite.now)
-                .bind(invite.expires_at)
-                .execute(&mut *tx)
-                .await?;
-                insert_mail(&mut tx, mail, invite.now).await?;
+                let user = invite_in(&mut tx, invite, mail).await?;
                 tx.commit().await?;
-                Ok(User {
-                    id: user_id,
-                    org_id: invite.org_id,
-                    username: invite.username.clone(),
-                    email: invite.email.clone(),
-                    display_name: invite.display_name.clone(),
-                    state: AccountState::Invited,
-                })
+                Ok(user)
             }
 
             async fn users_of_organization(&self, org: OrgId) -> StoreResult<Vec<User>> {

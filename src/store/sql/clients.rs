@@ -25,6 +25,7 @@ macro_rules! sql_clients {
                 backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
                 first_party: row.try_get("first_party")?,
                 id_token_alg: alg.parse().map_err(StoreError::Corrupt)?,
+                grant: row.try_get::<String, _>("grant_type")?.parse().map_err(StoreError::Corrupt)?,
                 orgs,
                 created_at: row.try_get("created_at")?,
             })
@@ -55,8 +56,9 @@ macro_rules! sql_clients {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(&<$store>::sql(
                     "INSERT INTO oidc_clients (id, name, secret_hash, redirect_uris, \
-                       post_logout_redirect_uris, backchannel_logout_uri, first_party, id_token_alg, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       post_logout_redirect_uris, backchannel_logout_uri, first_party, id_token_alg, grant_type, \
+                       created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ))
                 .bind(&client.id)
                 .bind(&client.name)
@@ -66,6 +68,7 @@ macro_rules! sql_clients {
                 .bind(client.backchannel_logout_uri.as_deref())
                 .bind(client.first_party)
                 .bind(client.id_token_alg.as_str())
+                .bind(client.grant.as_str())
                 .bind(client.created_at)
                 .execute(&mut *tx)
                 .await

@@ -60,11 +60,20 @@ macro_rules! sql_mail {
                     .collect()
             }
 
-            async fn mail_delivered(&self, id: i64) -> StoreResult<()> {
+            async fn mail_delivered(&self, id: i64, now: i64) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(&<$store>::sql("DELETE FROM outbox WHERE id = ?"))
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query(&<$store>::sql(
+                    "UPDATE invitations SET mail_sent_at = ?, mail_error = NULL, mail_id = NULL WHERE mail_id = ?",
+                ))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -91,6 +100,11 @@ macro_rules! sql_mail {
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
+                sqlx::query(&<$store>::sql("UPDATE invitations SET mail_error = ? WHERE mail_id = ?"))
+                    .bind(error)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 

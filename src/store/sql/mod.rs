@@ -10,6 +10,7 @@
 //! mapping, the outbox and audit inserts, and the throttle statement.
 
 pub mod accounts;
+pub mod admin;
 pub mod clients;
 pub mod devices;
 pub mod grants;
@@ -85,10 +86,10 @@ macro_rules! sql_common {
             tx: &mut Transaction<'_, $db>,
             mail: &OutgoingMail,
             now: i64,
-        ) -> StoreResult<()> {
-            sqlx::query(&<$store>::sql(
+        ) -> StoreResult<i64> {
+            Ok(sqlx::query_scalar(&<$store>::sql(
                 "INSERT INTO outbox (sender, recipient, message, created_at, next_attempt_at, discard_after) \
-                 VALUES (?, ?, ?, ?, ?, ?)"),
+                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
             )
             .bind(&mail.sender)
             .bind(&mail.recipient)
@@ -96,9 +97,8 @@ macro_rules! sql_common {
             .bind(now)
             .bind(now)
             .bind(mail.discard_after)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
+            .fetch_one(&mut **tx)
+            .await?)
         }
 
         async fn insert_audit(tx: &mut Transaction<'_, $db>, record: &AuditRecord) -> StoreResult<()> {
@@ -328,6 +328,7 @@ macro_rules! sql_store {
         super::sql::monitor::sql_monitor!($store, $db, $row);
         super::sql::recovery::sql_recovery!($store, $db, $row);
         super::sql::devices::sql_devices!($store, $db, $row);
+        super::sql::admin::sql_admin!($store, $db, $row);
     };
 }
 

@@ -58,16 +58,18 @@ macro_rules! sql_security {
 
             async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
                 let rows = sqlx::query(&<$store>::sql(
-                    "SELECT a.at, a.event, a.outcome, o.slug, a.user_id, a.username, a.client, a.detail \
+                    "SELECT a.id, a.at, a.event, a.outcome, o.slug, a.user_id, a.username, a.client, a.detail \
                      FROM audit_log a LEFT JOIN organizations o ON o.id = a.org_id \
                      WHERE (?1 IS NULL OR a.org_id = ?1) AND (?2 IS NULL OR a.user_id = ?2) \
-                       AND a.at >= ?3 \
+                       AND a.at >= ?3 AND a.id < ?5 AND (?6 IS NULL OR a.event = ?6) \
                      ORDER BY a.id DESC LIMIT ?4"),
                 )
                 .bind(filter.org)
                 .bind(filter.user)
                 .bind(filter.since.unwrap_or(i64::MIN))
                 .bind(filter.limit)
+                .bind(filter.before_id.unwrap_or(i64::MAX))
+                .bind(filter.event.map(AuditEvent::as_str))
                 .fetch_all(&self.readers)
                 .await?;
                 let mut entries = rows
@@ -76,6 +78,7 @@ macro_rules! sql_security {
                         let event: String = row.try_get("event")?;
                         let outcome: String = row.try_get("outcome")?;
                         Ok(AuditEntry {
+                            id: row.try_get("id")?,
                             at: row.try_get("at")?,
                             event: AuditEvent::from_db(&event)
                                 .ok_or_else(|| StoreError::Corrupt(format!("audit event {event:?}")))?,

@@ -119,6 +119,11 @@ macro_rules! sql_sessions {
                 .await?;
                 // Codes live a minute, ended grants are done: both are kept a day, so that a
                 // late second use is still recognised as reuse.
+                // An Idempotency-Key is a retry's protection: a day is longer than any retry.
+                sqlx::query(&<$store>::sql("DELETE FROM api_idempotency WHERE created_at < ?"))
+                    .bind(now - crate::store::IDEMPOTENCY_SECONDS)
+                    .execute(&self.pool)
+                    .await?;
                 sqlx::query(&<$store>::sql("DELETE FROM oidc_codes WHERE expires_at < ?"))
                     .bind(now - 24 * 60 * 60)
                     .execute(&self.pool)

@@ -1,0 +1,145 @@
+//! Who calls the admin API: a machine client with a token from the token endpoint
+//! (client credentials), acting on the organizations it was registered for and no other.
+//! Each client has a request budget per minute; past it the answer is 429 with
+//! `Retry-After`.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::problem::{Kind, Problem};
+use crate::admin::{Actor, Admin};
+use crate::domain::account::OrgSlug;
+use crate::domain::lang::Lang;
+use crate::oidc::machine::check_machine_token;
+use crate::store::Client;
+use crate::web::AppState;
+
+/// Requests per minute per client. Kept in each instance's memory: behind a load balancer
+/// of N instances a client may make up to N times as many; the limit is a guard against a
+/// runaway integration, not an accounting.
+pub struct ApiLimiter(DefaultKeyedRateLimiter<String>);
+
+impl ApiLimiter {
+    pub fn new(per_minute: u32) -> Arc<ApiLimiter> {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Arc::new(ApiLimiter(RateLimiter::keyed(Quota::per_minute(
+            per_minute,
+        ))))
+    }
+
+    /// `None` if the client may go on; otherwise the seconds it must wait.
+    fn wait(&self, client_id: &str) -> Option<u64> {
+        self.0
+            .check_key(&client_id.to_owned())
+            .err()
+            .map(|not_until| {
+                not_until
+                    .wait_time_from(DefaultClock::default().now())
+                    .as_secs()
+                    .max(1)
+            })
+    }
+}
+
+/// An authenticated machine client and the language its errors are in.
+pub struct Caller {
+    pub client: Client,
+    pub lang: Lang,
+}
+
+impl Caller {
+    /// Refuses, unless the client may act on the organization `slug`. The answer is the
+    /// same whether or not such an organization exists.
+    pub fn may_manage(&self, slug: &str) -> Result<String, Problem> {
+        let slug = OrgSlug::parse(slug).map_err(|_| self.forbidden(slug))?;
+        if self.client.orgs.iter().any(|o| o.slug == slug.as_str()) {
+            Ok(slug.as_str().to_owned())
+        } else {
+            Err(self.forbidden(slug.as_str()))
+        }
+    }
+
+    fn forbidden(&self, slug: &str) -> Problem {
+        Problem::new(
+            Kind::Forbidden,
+            format!("this client may not manage organization {slug:?}"),
+        )
+        .in_lang(self.lang)
+    }
+
+    /// The administrator's handle, acting as this client (every audit line names it).
+    pub fn admin(&self, state: &AppState) -> Admin {
+        Admin::new(
+            state.store.clone(),
+            state.settings.clone(),
+            state.clock.clone(),
+        )
+        .with_outbox(state.outbox_wake.clone())
+        .acting_as(Actor::Client {
+            id: self.client.id.clone(),
+        })
+    }
+
+    pub fn problem(&self, kind: Kind, detail: impl Into<String>) -> Problem {
+        Problem::new(kind, detail).in_lang(self.lang)
+    }
+}
+
+pub fn lang_of(parts: &Parts) -> Lang {
+    parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, Problem> {
+        let lang = lang_of(parts);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let Some(token) = token else {
+            return Err(Problem::new(
+                Kind::Unauthorized,
+                "send Authorization: Bearer <token> (client credentials from /oauth2/token)",
+            )
+            .in_lang(lang));
+        };
+        let client = check_machine_token(state, token)
+            .await
+            .map_err(|e| Problem::from(e).in_lang(lang))?
+            .ok_or_else(|| {
+                Problem::new(
+                    Kind::Unauthorized,
+                    "the token is not valid, has expired, or its client was removed",
+                )
+                .in_lang(lang)
+            })?;
+        if let Some(seconds) = state.api_limiter.wait(&client.id) {
+            let mut problem = Problem::new(
+                Kind::TooManyRequests,
+                format!(
+                    "more than {} requests a minute; try again in {seconds} s",
+                    state.settings.api_requests_per_minute
+                ),
+            )
+            .in_lang(lang);
+            problem.retry_after = Some(seconds);
+            return Err(problem);
+        }
+        Ok(Caller { client, lang })
+    }
+}

@@ -1,0 +1,523 @@
+//! `/api/v1/organizations/{org}/users`: list, invite (one or many), show, and the actions
+//! on one user. A username of another organization is "not found", as in the CLI.
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::caller::Caller;
+use super::idempotency::{Keyed, json_answer};
+use super::model::{
+    ActionResult, BulkResult, InviteRequest, Invited, ResetTwoStepRequest, UserPage, UserView,
+    cursor_of, parse_cursor, parse_json, parse_status, rfc3339,
+};
+use super::problem::{Kind, Problem, ProblemBody};
+use crate::admin::{BatchResult, PreparedBatch};
+use crate::domain::bulk_invite::{self, MAX_ROWS, RawRow, RowCheck};
+use crate::domain::onboarding;
+use crate::web::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// invited, invitation_expired, two_step_pending, active, locked or disabled.
+    status: Option<String>,
+    /// From the previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// Users per page, 1 to 500 (default 100).
+    limit: Option<usize>,
+}
+
+/// The organization's users, oldest account first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{org}/users",
+    params(("org" = String, Path, description = "the organization's slug"), ListQuery),
+    responses(
+        (status = 200, body = UserPage),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    tag = "users"
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<UserPage>, Problem> {
+    let slug = caller.may_manage(&org)?;
+    let Query(query) = query.map_err(|e| caller.problem(Kind::InvalidRequest, e.body_text()))?;
+    let lang = caller.lang;
+    let status = query
+        .status
+        .as_deref()
+        .map(parse_status)
+        .transpose()
+        .map_err(|p| p.in_lang(lang))?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(parse_cursor)
+        .transpose()
+        .map_err(|p| p.in_lang(lang))?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(caller.problem(Kind::InvalidRequest, "limit: 1 to 500"));
+    }
+    let now = state.clock.now();
+    let overviews = caller
+        .admin(&state)
+        .user_overviews(&slug)
+        .await
+        .map_err(|e| Problem::from(e).in_lang(lang))?;
+    let mut page: Vec<_> = overviews
+        .iter()
+        .filter(|o| after.is_none_or(|after| o.user.id > after))
+        .filter(|o| status.is_none_or(|s| onboarding::status(&o.facts(), now) == s))
+        .take(limit + 1)
+        .collect();
+    let next_cursor = (page.len() > limit).then(|| {
+        page.truncate(limit);
+        cursor_of(page[limit - 1].user.id)
+    });
+    Ok(axum::Json(UserPage {
+        users: page.iter().map(|o| UserView::of(o, now)).collect(),
+        next_cursor,
+    }))
+}
+
+/// Invites a user (or sends a still-invited user a new link). With an `Idempotency-Key`,
+/// a retry with the same key gets the same answer and sends no second mail.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{org}/users",
+    params(
+        ("org" = String, Path, description = "the organization's slug"),
+        ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe (kept 24 hours)"),
+    ),
+    request_body = InviteRequest,
+    responses(
+        (status = 201, body = Invited),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "the username is taken or the user is active"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    tag = "users"
+)]
+pub async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let slug = caller.may_manage(&org)?;
+    let keyed = Keyed::of(&caller, &headers, &method, uri.path(), &body)?;
+    if let Some(keyed) = &keyed
+        && let Some(earlier) = keyed.earlier_answer(&state, &caller).await?
+    {
+        return Ok(earlier);
+    }
+    let request: InviteRequest = parse_json(&body).map_err(|p| p.in_lang(caller.lang))?;
+    let rows = bulk_invite::check_rows(vec![RawRow {
+        line: 1,
+        username: request.username,
+        email: request.email,
+        display_name: request.display_name,
+    }]);
+    let (status, result) = run_batch(&state, &caller, &slug, keyed.as_ref(), rows, |p, _| {
+        let invitation = &p.items[0].invitation;
+        serde_json::to_string(&Invited {
+            username: invitation.username.clone(),
+            email: invitation.email.clone(),
+            status: "invited".into(),
+            invitation_expires_at: rfc3339(p.expires_at),
+        })
+        .unwrap_or_default()
+    })
+    .await?;
+    match result {
+        BatchAnswer::Replayed(response) => Ok(response),
+        BatchAnswer::Done(body) => Ok(json_answer(status, body)),
+        BatchAnswer::Refused(checks) => {
+            let check = &checks[0];
+            let bulk = BulkResult::of(&checks, false);
+            let conflict = check.problems.iter().any(|p| {
+                matches!(
+                    p,
+                    bulk_invite::RowProblem::Taken | bulk_invite::RowProblem::AlreadyActive
+                )
+            });
+            let kind = if conflict {
+                Kind::Conflict
+            } else {
+                Kind::InvalidRequest
+            };
+            let detail = bulk.rows[0]
+                .problems
+                .iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            Err(caller
+                .problem(kind, detail)
+                .with_errors(serde_json::to_value(&bulk.rows[0].problems).unwrap_or_default()))
+        }
+    }
+}
+
+/// Invites up to 1,000 users at once: a JSON array of invitations, or a CSV file
+/// (`Content-Type: text/csv`; comma or semicolon separated, with or without a byte-order
+/// mark; header `username,email,display_name` or `gebruikersnaam;e-mailadres;naam`).
+/// Every row is checked first: if any row has a problem, none is invited and the answer
+/// (422) lists each row's problems.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{org}/users/bulk",
+    params(
+        ("org" = String, Path, description = "the organization's slug"),
+        ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe (kept 24 hours)"),
+    ),
+    request_body(content(
+        (Vec<InviteRequest> = "application/json"),
+        (String = "text/csv"),
+    )),
+    responses(
+        (status = 201, body = BulkResult, description = "every row invited"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "nothing invited; `errors` holds every row's result"),
+    ),
+    tag = "users"
+)]
+pub async fn bulk_invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let slug = caller.may_manage(&org)?;
+    let keyed = Keyed::of(&caller, &headers, &method, uri.path(), &body)?;
+    if let Some(keyed) = &keyed
+        && let Some(earlier) = keyed.earlier_answer(&state, &caller).await?
+    {
+        return Ok(earlier);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let rows = match content_type.as_str() {
+        "text/csv" => bulk_invite::read_csv(&body)
+            .map_err(|e| caller.problem(Kind::InvalidRequest, e.to_string()))?,
+        "application/json" => {
+            let requests: Vec<InviteRequest> =
+                parse_json(&body).map_err(|p| p.in_lang(caller.lang))?;
+            if requests.len() > MAX_ROWS {
+                return Err(caller.problem(
+                    Kind::InvalidRequest,
+                    format!("{} rows: at most {MAX_ROWS} in one request", requests.len()),
+                ));
+            }
+            if requests.is_empty() {
+                return Err(caller.problem(Kind::InvalidRequest, "the array is empty"));
+            }
+            bulk_invite::check_rows(
+                requests
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| RawRow {
+                        line: i + 1,
+                        username: r.username,
+                        email: r.email,
+                        display_name: r.display_name,
+                    })
+                    .collect(),
+            )
+        }
+        _ => {
+            return Err(caller.problem(
+                Kind::InvalidRequest,
+                "Content-Type: application/json (an array) or text/csv",
+            ));
+        }
+    };
+    let (status, result) = run_batch(&state, &caller, &slug, keyed.as_ref(), rows, |_, rows| {
+        serde_json::to_string(&BulkResult::of(rows, true)).unwrap_or_default()
+    })
+    .await?;
+    match result {
+        BatchAnswer::Replayed(response) => Ok(response),
+        BatchAnswer::Done(body) => Ok(json_answer(status, body)),
+        BatchAnswer::Refused(checks) => {
+            let bulk = BulkResult::of(&checks, false);
+            let bad = checks.iter().filter(|c| !c.is_ok()).count();
+            Err(caller
+                .problem(
+                    Kind::InvalidRequest,
+                    format!(
+                        "{bad} of {} rows have problems; nothing was sent",
+                        checks.len()
+                    ),
+                )
+                .with_errors(serde_json::to_value(&bulk.rows).unwrap_or_default()))
+        }
+    }
+}
+
+enum BatchAnswer {
+    Done(String),
+    Replayed(Response),
+    Refused(Vec<RowCheck>),
+}
+
+/// Checks and invites `rows`, storing the answer under the idempotency key if there is one.
+/// `render` makes the answer's body (all rows invited) before they are stored, so that
+/// it is stored with them.
+async fn run_batch(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    keyed: Option<&Keyed>,
+    rows: Vec<RowCheck>,
+    render: impl Fn(&PreparedBatch, &[RowCheck]) -> String,
+) -> Result<(StatusCode, BatchAnswer), Problem> {
+    let lang = caller.lang;
+    let admin = caller.admin(state);
+    if rows.iter().any(|r| !r.is_ok()) {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, BatchAnswer::Refused(rows)));
+    }
+    let prepared = match admin
+        .prepare_batch(slug, rows.clone())
+        .await
+        .map_err(|e| Problem::from(e).in_lang(lang))?
+    {
+        Ok(prepared) => prepared,
+        Err(checked) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                BatchAnswer::Refused(checked),
+            ));
+        }
+    };
+    let status = StatusCode::CREATED;
+    let body = render(&prepared, &rows);
+    let answer = keyed.map(|k| k.answer(state, caller, status, body.clone()));
+    match admin
+        .send_batch(prepared, rows, answer.as_ref())
+        .await
+        .map_err(|e| Problem::from(e).in_lang(lang))?
+    {
+        BatchResult::Invited { .. } => Ok((status, BatchAnswer::Done(body))),
+        BatchResult::Refused(checks) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            BatchAnswer::Refused(checks),
+        )),
+        BatchResult::AlreadyAnswered => {
+            // A request with the same key finished first: answer as it did.
+            let keyed = keyed.ok_or_else(|| caller.problem(Kind::Internal, "no key"))?;
+            let earlier = keyed
+                .earlier_answer(state, caller)
+                .await?
+                .ok_or_else(|| caller.problem(Kind::Conflict, "retry the request"))?;
+            Ok((status, BatchAnswer::Replayed(earlier)))
+        }
+    }
+}
+
+/// One user of the organization.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{org}/users/{username}",
+    params(
+        ("org" = String, Path, description = "the organization's slug"),
+        ("username" = String, Path),
+    ),
+    responses(
+        (status = 200, body = UserView),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    tag = "users"
+)]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, username)): Path<(String, String)>,
+) -> Result<axum::Json<UserView>, Problem> {
+    let slug = caller.may_manage(&org)?;
+    let overview = caller
+        .admin(&state)
+        .user_overview(&slug, &username)
+        .await
+        .map_err(|e| Problem::from(e).in_lang(caller.lang))?;
+    Ok(axum::Json(UserView::of(&overview, state.clock.now())))
+}
+
+/// Sends a still-invited user a new invitation link (the old one stops working).
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{org}/users/{username}/invitation",
+    params(("org" = String, Path), ("username" = String, Path)),
+    responses(
+        (status = 201, body = Invited),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "the user has already activated the account"),
+    ),
+    tag = "users"
+)]
+pub async fn resend_invitation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, username)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let slug = caller.may_manage(&org)?;
+    let admin = caller.admin(&state);
+    let lang = caller.lang;
+    let (_, user) = admin
+        .user_of(&slug, &username)
+        .await
+        .map_err(|e| Problem::from(e).in_lang(lang))?;
+    let invited = admin
+        .invite(&slug, &user.username, &user.email, &user.display_name)
+        .await
+        .map_err(|e| Problem::from(e).in_lang(lang))?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Invited {
+            username: invited.user.username,
+            email: invited.user.email,
+            status: "invited".into(),
+            invitation_expires_at: rfc3339(invited.expires_at),
+        }),
+    )
+        .into_response())
+}
+
+macro_rules! user_action {
+    ($name:ident, $path:literal, $doc:literal, |$admin:ident, $slug:ident, $username:ident| $body:expr) => {
+        #[doc = $doc]
+        #[utoipa::path(
+            post,
+            path = $path,
+            params(("org" = String, Path), ("username" = String, Path)),
+            responses(
+                (status = 200, body = ActionResult),
+                (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+            ),
+            tag = "users"
+        )]
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path((org, username)): Path<(String, String)>,
+        ) -> Result<axum::Json<ActionResult>, Problem> {
+            let $slug = caller.may_manage(&org)?;
+            let $admin = caller.admin(&state);
+            let $username = username.as_str();
+            let result: Result<ActionResult, crate::admin::AdminError> = async { $body }.await;
+            result.map(axum::Json).map_err(|e| Problem::from(e).in_lang(caller.lang))
+        }
+    };
+}
+
+user_action!(
+    disable,
+    "/api/v1/organizations/{org}/users/{username}/disable",
+    "Disables the account: it cannot log in, and its sessions end at once.",
+    |admin, slug, username| Ok(ActionResult {
+        username: username.to_lowercase(),
+        changed: admin.set_disabled(&slug, username, true).await?,
+        sessions_ended: None,
+    })
+);
+
+user_action!(
+    enable,
+    "/api/v1/organizations/{org}/users/{username}/enable",
+    "Enables a disabled account again.",
+    |admin, slug, username| Ok(ActionResult {
+        username: username.to_lowercase(),
+        changed: admin.set_disabled(&slug, username, false).await?,
+        sessions_ended: None,
+    })
+);
+
+user_action!(
+    unlock,
+    "/api/v1/organizations/{org}/users/{username}/unlock",
+    "Lifts a lock after failed attempts: the count starts again at zero.",
+    |admin, slug, username| {
+        let user = admin.unlock(&slug, username).await?;
+        Ok(ActionResult {
+            username: user.username,
+            changed: true,
+            sessions_ended: None,
+        })
+    }
+);
+
+user_action!(
+    end_sessions,
+    "/api/v1/organizations/{org}/users/{username}/end-sessions",
+    "Logs the user out everywhere (the applications' sessions too).",
+    |admin, slug, username| {
+        let ended = admin.end_sessions(&slug, username).await?;
+        Ok(ActionResult {
+            username: username.to_lowercase(),
+            changed: ended > 0,
+            sessions_ended: Some(ended),
+        })
+    }
+);
+
+/// Removes the user's authenticator app (a lost phone): the next login sets it up again by
+/// e-mail. Ends the user's sessions and sends a notice. The `reason` is kept in the audit
+/// line.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{org}/users/{username}/reset-two-step",
+    params(("org" = String, Path), ("username" = String, Path)),
+    request_body(content = Option<ResetTwoStepRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, body = ActionResult),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    tag = "users"
+)]
+pub async fn reset_two_step(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, username)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<axum::Json<ActionResult>, Problem> {
+    let slug = caller.may_manage(&org)?;
+    let request: ResetTwoStepRequest = if body.is_empty() {
+        ResetTwoStepRequest::default()
+    } else {
+        parse_json(&body).map_err(|p| p.in_lang(caller.lang))?
+    };
+    let changed = caller
+        .admin(&state)
+        .reset_two_step(&slug, &username, request.reason.as_deref())
+        .await
+        .map_err(|e| Problem::from(e).in_lang(caller.lang))?;
+    Ok(axum::Json(ActionResult {
+        username: username.to_lowercase(),
+        changed,
+        sessions_ended: None,
+    }))
+}
