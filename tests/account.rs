@@ -97,6 +97,7 @@ async fn a_new_phone_takes_over_only_after_its_first_code() {
     let page = app.get_with(&client, &location(&used)).await.text().await.unwrap();
     assert!(page.contains("/account/new-phone"), "Nieuwe telefoon instellen is offered");
 
+    app.mail_settled().await;
     let before = app.smtp.received().len();
     app.clock.advance(61);
     let started = app.submit_with(&client, "/account/new-phone", "/account/new-phone", &[]).await;

@@ -188,6 +188,7 @@ async fn few_codes_left_brings_a_banner_and_an_email() {
     user_with_codes(&app, "jan").await;
     for used in 1..=8 {
         let client = at_recovery_page(&app, "jan").await;
+        app.mail_settled().await;
         let before = app.smtp.received().len();
         let response = send_recovery_code(&app, &client, &app.take_recovery_code("jan")).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "use {used}");

@@ -333,6 +333,7 @@ async fn a_pending_secret_expires_and_nieuwe_code_recovers() {
 async fn an_active_app_cannot_restart_setup_without_an_administrator() {
     let app = spawn_app().await;
     let key = user_with_app(&app, "jan").await;
+    app.mail_settled().await;
     let mails = app.smtp.received().len();
     let client = at_code_page(&app, "jan").await;
     let response = app
@@ -352,6 +353,7 @@ async fn reset_2fa_ends_sessions_mails_a_notice_and_setup_starts_again() {
     app.clock.advance(30);
     app.full_login("jan", GOOD).await;
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    app.mail_settled().await;
     let before = app.smtp.received().len();
 
     assert!(app.admin.reset_two_step("acme", "jan", None).await.unwrap());

@@ -418,6 +418,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Waits until every queued mail has reached the SMTP sink (the outbox is empty), so
+    /// that counting received mail is not raced by a notice still on its way.
+    pub async fn mail_settled(&self) {
+        for _ in 0..200 {
+            if self.store.outbox_len().await.unwrap() == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the outbox did not empty in 5 s");
+    }
+
     /// Waits for the `count`-th mail to `username@example.nl` and parses it.
     pub async fn mail_to(&self, username: &str, count: usize) -> Mail {
         let envelope = self
