@@ -35,3 +35,7 @@ ALTER TABLE invitations ADD COLUMN mail_id BIGINT;
 ALTER TABLE invitations ADD COLUMN mail_sent_at BIGINT;
 ALTER TABLE invitations ADD COLUMN mail_error TEXT;
 CREATE INDEX invitations_mail ON invitations (mail_id);
+
+-- When the session's user last confirmed with their app's code (the console asks again
+-- before a destructive action when the login is older than ten minutes).
+ALTER TABLE sessions ADD COLUMN confirmed_at BIGINT;

@@ -11,6 +11,7 @@ pub mod onboarding;
 pub mod password;
 pub mod recovery;
 pub mod second_factor;
+pub mod step_up;
 pub mod throttle;
 pub mod token;
 pub mod totp;

@@ -114,6 +114,9 @@ pub struct Session {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// When the user last confirmed with the app's code in this session (see
+    /// `domain::step_up`).
+    pub confirmed_at: Option<i64>,
     pub user: User,
     pub org: Organization,
 }
@@ -213,6 +216,8 @@ pub struct Settlement<'a> {
     pub reset_verified: Option<ResetVerified>,
     /// A browser that may skip the code step from now on (Dit apparaat onthouden).
     pub remember_device: Option<super::NewDevice>,
+    /// A session whose user just confirmed with the app's code (the console's step-up).
+    pub confirm_session: Option<TokenHash>,
     pub now: i64,
 }
 

@@ -2,11 +2,13 @@
 //! (OPSLAAN, INLOGGEN, HIER) because those are the words users know.
 //! A `{}` in a text is filled with [`Texts::fill`].
 
+mod console;
 mod oidc;
 mod password;
 mod recovery;
 mod time;
 
+pub use console::ConsoleTexts;
 pub use oidc::OidcTexts;
 pub use recovery::RecoveryTexts;
 
@@ -115,6 +117,8 @@ pub struct Texts {
     pub oidc: &'static OidcTexts,
     /// The words of self-service recovery (Wachtwoord vergeten, herstelcodes …).
     pub recovery: &'static RecoveryTexts,
+    /// The words of the console for administrators (`/beheer`).
+    pub console: &'static ConsoleTexts,
 }
 
 pub static NL: Texts = Texts {
@@ -218,6 +222,7 @@ pub static NL: Texts = Texts {
     logged_out_everywhere: "Je bent overal uitgelogd.",
     oidc: &oidc::NL,
     recovery: &recovery::NL,
+    console: &console::NL,
 };
 
 pub static EN: Texts = Texts {
@@ -321,6 +326,7 @@ pub static EN: Texts = Texts {
     logged_out_everywhere: "You have been logged out everywhere.",
     oidc: &oidc::EN,
     recovery: &recovery::EN,
+    console: &console::EN,
 };
 
 impl Texts {

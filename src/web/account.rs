@@ -48,6 +48,8 @@ struct AccountPage<'a> {
     sessions: Vec<SessionLine>,
     apps: Vec<AppLine>,
     events: Vec<EventLine>,
+    /// A beheerder of the organization: the page links to the console.
+    beheerder: bool,
 }
 
 impl AccountPage<'_> {
@@ -179,6 +181,10 @@ async fn account_page(
         sessions,
         apps,
         events,
+        beheerder: state
+            .store
+            .has_role(user, crate::store::Role::Beheerder)
+            .await?,
     };
     Ok((jar, Html(page.render()?)).into_response())
 }

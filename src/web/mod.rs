@@ -24,7 +24,7 @@ mod reset;
 mod second_factor;
 pub(crate) mod session;
 mod setup_mail;
-mod totp_check;
+pub(crate) mod totp_check;
 
 use std::sync::Arc;
 
@@ -115,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lang::router())
         .merge(crate::oidc::router())
         .merge(crate::api::router())
+        .merge(crate::console::router())
         .merge(assets::router());
     if state.dev_mailbox {
         app = app.merge(devmail::router());

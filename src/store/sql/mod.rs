@@ -243,6 +243,13 @@ macro_rules! sql_common {
         if let Some(device) = &settlement.remember_device {
             insert_device(tx, device, settlement.now).await?;
         }
+        if let Some(session) = &settlement.confirm_session {
+            sqlx::query(&<$store>::sql("UPDATE sessions SET confirmed_at = ? WHERE id_hash = ?"))
+                .bind(settlement.now)
+                .bind(&session.0[..])
+                .execute(&mut **tx)
+                .await?;
+        }
         if let Some(verified) = &settlement.reset_verified {
             sqlx::query(&<$store>::sql(
                 "UPDATE password_resets SET verified_hash = ? WHERE token_hash = ? \

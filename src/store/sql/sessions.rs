@@ -7,7 +7,7 @@ macro_rules! sql_sessions {
         impl SessionStore for $store {
             async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>> {
                 let sql = format!(
-                    "SELECT s.stage, s.created_at, s.last_seen_at, s.expires_at, {USER_COLUMNS}, {ORG_COLUMNS} \
+                    "SELECT s.stage, s.created_at, s.last_seen_at, s.expires_at, s.confirmed_at, {USER_COLUMNS}, {ORG_COLUMNS} \
                      FROM sessions s JOIN users u ON u.id = s.user_id \
                      JOIN organizations o ON o.id = u.org_id \
                      WHERE s.id_hash = ? AND u.disabled_at IS NULL"
@@ -27,6 +27,7 @@ macro_rules! sql_sessions {
                     created_at: row.try_get("created_at")?,
                     last_seen_at: row.try_get("last_seen_at")?,
                     expires_at: row.try_get("expires_at")?,
+                    confirmed_at: row.try_get("confirmed_at")?,
                     user: user_from_row(&row)?,
                     org: org_from_row(&row)?,
                 }))

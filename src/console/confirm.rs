@@ -1,0 +1,207 @@
+//! BEVESTIGEN: the app's code again before a destructive action, when the beheerder's
+//! login is older than ten minutes. Counted like any code attempt (the same throttle), a
+//! code used once cannot be used again, and the way back is only ever a console page.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::{Beheerder, Frame, Section};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::texts::Texts;
+use crate::web::attempts::{self, Admitted};
+use crate::web::csrf::{CsrfField, ProtectedForm};
+use crate::web::totp_check::{self, Refusal};
+use crate::web::{AppState, ClientAddress, PageChrome, WebError};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/beheer/bevestigen", get(page).post(confirm))
+}
+
+/// Where to go after confirming: a console page, nothing else (no open redirect).
+fn back_to(text: &str) -> String {
+    let safe = text.starts_with("/beheer/")
+        && !text.contains("//")
+        && !text.contains('\\')
+        && text.chars().all(|c| c.is_ascii_graphic());
+    if safe {
+        text.to_owned()
+    } else {
+        "/beheer".to_owned()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/confirm.html")]
+struct ConfirmPage {
+    t: &'static Texts,
+    page: PageChrome,
+    frame: Frame,
+    csrf: String,
+    back: String,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    terug: String,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    beheerder: Beheerder,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    render(
+        &state,
+        beheerder,
+        back_to(&query.terug),
+        None,
+        StatusCode::OK,
+    )
+}
+
+fn render(
+    state: &AppState,
+    beheerder: Beheerder,
+    back: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let mut frame = Frame::new(&beheerder, Section::Users);
+    frame.error = error;
+    let page = ConfirmPage {
+        t: beheerder.t,
+        page: beheerder.chrome(state, "/beheer/bevestigen"),
+        frame,
+        csrf: beheerder.csrf.clone(),
+        back,
+    };
+    let html = page.render()?;
+    Ok(beheerder.page(status, html))
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    terug: String,
+}
+
+impl CsrfField for ConfirmForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    beheerder: Beheerder,
+    ClientAddress(client): ClientAddress,
+    ProtectedForm(form): ProtectedForm<ConfirmForm>,
+) -> Result<Response, WebError> {
+    let t = beheerder.t;
+    let back = back_to(&form.terug);
+    let session = &beheerder.session;
+    let user = &session.user;
+    let Some(credential) = state
+        .store
+        .totp_credential(user.id)
+        .await?
+        .filter(|c| c.active)
+    else {
+        return Err(WebError::NotFound);
+    };
+    let record = AuditRecord::new(state.clock.now(), AuditEvent::LoginCode, Outcome::Failure)
+        .user(session.org.id, user.id, &user.username)
+        .client(&client)
+        .detail("console confirmation");
+    let attempt = match attempts::admit(&state, &client, Some(&user.username), None).await? {
+        Admitted::Yes(attempt) => attempt,
+        Admitted::No { until } => {
+            let wait = attempts::refused(&state, t, record, until).await?;
+            return render(
+                &state,
+                beheerder,
+                back,
+                Some(wait),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+        }
+    };
+    let now = state.clock.now();
+    let checked = totp_check::check(
+        &state,
+        t,
+        user.id,
+        &credential.sealed,
+        credential.last_step,
+        &form.code,
+        now,
+    )?;
+    let refusal = match checked {
+        Ok(step) => {
+            let mut then = attempt.succeeded(false, now);
+            then.confirm_session = Some(session.id_hash);
+            then.audit.push(AuditRecord {
+                outcome: Outcome::Success,
+                at: now,
+                ..record.clone()
+            });
+            if state
+                .store
+                .accept_totp_step(user.id, &credential.sealed, step, false, &then)
+                .await?
+            {
+                return Ok(Redirect::to(&back).into_response());
+            }
+            Refusal::new(t.code_used, Outcome::Replayed)
+        }
+        Err(refusal) => refusal,
+    };
+    let record = AuditRecord {
+        outcome: refusal.outcome,
+        at: now,
+        ..record
+    };
+    attempt
+        .failed(&state, Some((user, session.org.lang)), record)
+        .await?;
+    render(
+        &state,
+        beheerder,
+        back,
+        Some(refusal.message),
+        StatusCode::UNAUTHORIZED,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::back_to;
+
+    #[test]
+    fn only_console_pages_are_a_way_back() {
+        assert_eq!(
+            back_to("/beheer/medewerkers/jan"),
+            "/beheer/medewerkers/jan"
+        );
+        for evil in [
+            "https://evil.test/",
+            "//evil.test",
+            "/beheer//evil",
+            "/login",
+            "/beheer/\\x",
+            "",
+        ] {
+            assert_eq!(back_to(evil), "/beheer", "{evil}");
+        }
+    }
+}
