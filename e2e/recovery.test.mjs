@@ -9,8 +9,10 @@ import * as OTPAuth from 'otpauth';
 import { chromium } from 'playwright-core';
 import { decodeQr, startMailbox, startServer } from './lib/harness.mjs';
 import { DESKTOP, capture, showMail } from './lib/pages.mjs';
+import { PASSWORD, about, appCode, logIn, nextPeriod, readyUser as makeReady } from './lib/users.mjs';
 
-const PASSWORD = 'Fiets-Sleutel-2024!';
+const readyUser = (page, username) => makeReady({ server, mailbox, page, username });
+
 const NEW_PASSWORD = 'Nieuw-Fietspad-2026?';
 
 let mailbox;
@@ -39,54 +41,9 @@ after(async () => {
   await mailbox?.close();
 });
 
-const about = (address, subject) => (mail) => mail.envelopeTo.includes(address) && subject.test(mail.subject);
-
 async function newPage() {
   const context = await browser.newContext({ locale: 'nl-NL', viewport: DESKTOP });
   return context.newPage();
-}
-
-function appCode(key) {
-  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
-  return totp.generate();
-}
-
-async function nextPeriod() {
-  await new Promise((wake) => setTimeout(wake, 30000 - (Date.now() % 30000) + 200));
-}
-
-async function logIn(page, username, password = PASSWORD) {
-  await page.getByLabel('Gebruikersnaam').fill(username);
-  await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'INLOGGEN' }).click();
-}
-
-/** Invitation, password, first login with the app set up from the e-mail, herstelcodes saved.
- * Returns the app's key and the ten codes; the page is logged in. */
-async function readyUser(page, username) {
-  const email = `${username}@example.nl`;
-  await server.cli('user', 'invite', '--org', 'acme', '--username', username, '--email', email,
-    '--name', `Jan ${username}`);
-  const invitation = await mailbox.waitFor(about(email, /Activeer/), 'invitation');
-  await page.goto(invitation.html.match(/<a href="([^"]+)"[^>]*>HIER<\/a>/)[1]);
-  await page.getByLabel('Nieuw wachtwoord').fill(PASSWORD);
-  await page.getByLabel('Herhaal wachtwoord').fill(PASSWORD);
-  await page.getByRole('button', { name: 'OPSLAAN' }).click();
-  await page.waitForURL('**/login?notice=activated');
-  await logIn(page, username);
-  await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
-  const setup = await mailbox.waitFor(about(email, /aanvraagcode/), 'set-up e-mail');
-  const image = setup.attachments.find((a) => a.contentType === 'image/png' && a.cid);
-  const uri = decodeQr(image.content);
-  // The phone that reads the mail itself can tap the same URI.
-  assert.ok(setup.html.includes(`href="${uri.replaceAll('&', '&#38;')}"`), 'Openen in authenticator app');
-  const key = OTPAuth.URI.parse(uri).secret.base32;
-  await page.getByLabel('Verificatiecode (6 cijfers)').fill(appCode(key));
-  await page.getByRole('button', { name: 'INLOGGEN' }).click();
-  await page.waitForURL('**/account/recovery-codes');
-  const codes = await page.locator('#recovery-codes li').allTextContents();
-  assert.equal(codes.length, 10);
-  return { key, codes, email, setup };
 }
 
 describe('self-service recovery in a browser', () => {

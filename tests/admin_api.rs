@@ -573,6 +573,16 @@ async fn the_openapi_document_describes_every_route() {
             assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} {url}");
         }
     }
+    // Operation ids are unique (OpenAPI 3.1 §4.8.10; generators name methods after them).
+    let mut ids: Vec<&str> = paths
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .map(|op| op["operationId"].as_str().expect("an operationId"))
+        .collect();
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "unique operation ids");
     documented.sort();
     let mut expected: Vec<(String, String)> = expected
         .iter()

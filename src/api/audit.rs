@@ -28,6 +28,7 @@ pub struct AuditQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{org}/audit",
+    operation_id = "listAuditEvents",
     params(("org" = String, Path, description = "the organization's slug"), AuditQuery),
     responses(
         (status = 200, body = AuditPage),

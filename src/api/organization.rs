@@ -15,6 +15,7 @@ use crate::web::AppState;
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{org}",
+    operation_id = "getOrganization",
     params(("org" = String, Path, description = "the organization's slug")),
     responses(
         (status = 200, body = OrganizationView),
@@ -42,6 +43,7 @@ pub async fn show(
 #[utoipa::path(
     patch,
     path = "/api/v1/organizations/{org}",
+    operation_id = "changeOrganization",
     params(("org" = String, Path, description = "the organization's slug")),
     request_body = OrganizationChange,
     responses(

@@ -36,6 +36,7 @@ pub struct ListQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{org}/users",
+    operation_id = "listUsers",
     params(("org" = String, Path, description = "the organization's slug"), ListQuery),
     responses(
         (status = 200, body = UserPage),
@@ -98,6 +99,7 @@ pub async fn list(
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{org}/users",
+    operation_id = "inviteUser",
     params(
         ("org" = String, Path, description = "the organization's slug"),
         ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe (kept 24 hours)"),
@@ -182,6 +184,7 @@ pub async fn invite(
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{org}/users/bulk",
+    operation_id = "inviteUsers",
     params(
         ("org" = String, Path, description = "the organization's slug"),
         ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe (kept 24 hours)"),
@@ -343,6 +346,7 @@ async fn run_batch(
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{org}/users/{username}",
+    operation_id = "getUser",
     params(
         ("org" = String, Path, description = "the organization's slug"),
         ("username" = String, Path),
@@ -371,6 +375,7 @@ pub async fn show(
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{org}/users/{username}/invitation",
+    operation_id = "resendInvitation",
     params(("org" = String, Path), ("username" = String, Path)),
     responses(
         (status = 201, body = Invited),
@@ -408,11 +413,12 @@ pub async fn resend_invitation(
 }
 
 macro_rules! user_action {
-    ($name:ident, $path:literal, $doc:literal, |$admin:ident, $slug:ident, $username:ident| $body:expr) => {
+    ($name:ident, $id:literal, $path:literal, $doc:literal, |$admin:ident, $slug:ident, $username:ident| $body:expr) => {
         #[doc = $doc]
         #[utoipa::path(
             post,
             path = $path,
+            operation_id = $id,
             params(("org" = String, Path), ("username" = String, Path)),
             responses(
                 (status = 200, body = ActionResult),
@@ -436,6 +442,7 @@ macro_rules! user_action {
 
 user_action!(
     disable,
+    "disableUser",
     "/api/v1/organizations/{org}/users/{username}/disable",
     "Disables the account: it cannot log in, and its sessions end at once.",
     |admin, slug, username| Ok(ActionResult {
@@ -447,6 +454,7 @@ user_action!(
 
 user_action!(
     enable,
+    "enableUser",
     "/api/v1/organizations/{org}/users/{username}/enable",
     "Enables a disabled account again.",
     |admin, slug, username| Ok(ActionResult {
@@ -458,6 +466,7 @@ user_action!(
 
 user_action!(
     unlock,
+    "unlockUser",
     "/api/v1/organizations/{org}/users/{username}/unlock",
     "Lifts a lock after failed attempts: the count starts again at zero.",
     |admin, slug, username| {
@@ -472,6 +481,7 @@ user_action!(
 
 user_action!(
     end_sessions,
+    "endSessions",
     "/api/v1/organizations/{org}/users/{username}/end-sessions",
     "Logs the user out everywhere (the applications' sessions too).",
     |admin, slug, username| {
@@ -490,6 +500,7 @@ user_action!(
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{org}/users/{username}/reset-two-step",
+    operation_id = "resetTwoStep",
     params(("org" = String, Path), ("username" = String, Path)),
     request_body(content = Option<ResetTwoStepRequest>, content_type = "application/json"),
     responses(

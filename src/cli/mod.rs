@@ -56,6 +56,9 @@ enum Command {
     Keys(keys::KeysCommand),
     /// Write a consistent copy of the SQLite database (safe while the server runs).
     Backup(backup::BackupArgs),
+    /// Print the admin API's OpenAPI 3.1 document (also served at /api/v1/openapi.json), for
+    /// generating a client or checking it with a validator.
+    Openapi,
 }
 
 pub async fn main() -> ExitCode {
@@ -111,6 +114,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => return App::build(settings).await?.run().await,
         Command::Backup(args) => return backup::run(&settings, args).await,
+        Command::Openapi => {
+            println!("{}", crate::api::openapi().to_pretty_json()?);
+            return Ok(());
+        }
         _ => {}
     }
     let admin = Admin::new(
@@ -119,7 +126,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Arc::new(SystemClock),
     );
     match command {
-        Command::Serve | Command::Backup(_) => unreachable!("handled above"),
+        Command::Serve | Command::Backup(_) | Command::Openapi => unreachable!("handled above"),
         Command::Org(command) => org::run(&admin, command).await,
         Command::User(command) => user::run(&admin, command).await,
         Command::Audit(args) => audit::run(&admin, args).await,
