@@ -214,6 +214,7 @@ store_tests! {
         assert_eq!(none.body["titles"]["nl"], "Geen geldig toegangstoken");
         assert_eq!(none.body["titles"]["en"], "No valid access token");
         assert_eq!(none.headers["content-language"], "nl");
+        assert_eq!(none.headers["content-disposition"], "attachment; filename=\"api.json\"");
         let english = app
             .api(None, Method::GET, USERS, None, &[("Accept-Language", "en-GB,en;q=0.9")])
             .await;

@@ -218,6 +218,9 @@ fn every_command_has_help() {
         vec!["user", "enable", "--help"],
         vec!["user", "sessions", "--help"],
         vec!["audit", "--help"],
+        vec!["user", "grant-admin", "--help"],
+        vec!["user", "revoke-admin", "--help"],
+        vec!["openapi", "--help"],
     ] {
         let out = stdout(&poortwachter(&dir, &args));
         assert!(out.contains("Usage:"), "{args:?}");
@@ -543,4 +546,107 @@ fn self_service_settings_and_a_reset_link_from_the_command_line() {
         "piet",
     ]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("has no user"));
+}
+
+#[test]
+fn machine_clients_roles_and_the_openapi_document_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&poortwachter(
+        &dir,
+        &["org", "create", "--slug", "acme", "--name", "Acme B.V."],
+    ));
+    let created = stdout(&poortwachter(
+        &dir,
+        &[
+            "client",
+            "create",
+            "--name",
+            "Verzuimcoach koppeling",
+            "--grant",
+            "client-credentials",
+            "--org",
+            "acme",
+        ],
+    ));
+    assert!(created.contains("client_secret: "), "{created}");
+    assert!(
+        created.contains("token_endpoint: https://login.example.nl/oauth2/token"),
+        "{created}"
+    );
+    let listed = stdout(&poortwachter(&dir, &["client", "list"]));
+    assert!(
+        listed.contains("machine") && listed.contains("acme"),
+        "{listed}"
+    );
+    // A machine client names its organizations and has no redirect URI.
+    let refused = poortwachter(
+        &dir,
+        &[
+            "client",
+            "create",
+            "--name",
+            "Overal",
+            "--grant",
+            "client-credentials",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--org"));
+    let refused = poortwachter(
+        &dir,
+        &[
+            "client",
+            "create",
+            "--name",
+            "Mix",
+            "--grant",
+            "client-credentials",
+            "--org",
+            "acme",
+            "--redirect-uri",
+            "https://app.example.nl/cb",
+        ],
+    );
+    assert!(!refused.status.success());
+
+    stdout(&poortwachter(
+        &dir,
+        &[
+            "user",
+            "invite",
+            "--org",
+            "acme",
+            "--username",
+            "hr",
+            "--email",
+            "hr@example.nl",
+            "--name",
+            "HR",
+        ],
+    ));
+    let granted = stdout(&poortwachter(
+        &dir,
+        &["user", "grant-admin", "--org", "acme", "--username", "hr"],
+    ));
+    assert!(granted.contains("is now a beheerder of acme"), "{granted}");
+    let again = stdout(&poortwachter(
+        &dir,
+        &["user", "grant-admin", "--org", "acme", "--username", "hr"],
+    ));
+    assert!(again.contains("already was"), "{again}");
+    let revoked = stdout(&poortwachter(
+        &dir,
+        &["user", "revoke-admin", "--org", "acme", "--username", "hr"],
+    ));
+    assert!(revoked.contains("no longer a beheerder"), "{revoked}");
+    let audit = stdout(&poortwachter(&dir, &["audit", "--org", "acme"]));
+    assert!(
+        audit.contains("role_granted") && audit.contains("role_revoked"),
+        "{audit}"
+    );
+
+    let document = stdout(&poortwachter(&dir, &["openapi"]));
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/api/v1/organizations/{org}/users/bulk"].is_object());
 }

@@ -16,6 +16,8 @@ mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -97,4 +99,9 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
+        // An API answer opened in a browser is a download, never a page (ASVS 14.4.2).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"api.json\""),
+        ))
 }
