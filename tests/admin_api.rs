@@ -281,8 +281,11 @@ store_tests! {
         let code = app.log_in_at_application(&common::browser(), &login, "beheer", GOOD).await;
         let tokens = app.exchange(&rp, &code, login.verifier).await;
         let token = tokens.access_token().secret().clone();
+        // A valid token of ours, but without the admin scope: 403 (RFC 6750 §3.1).
         let answer = app.api(Some(&token), Method::GET, USERS, None, &[]).await;
-        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert_eq!(answer.problem(), "insufficient-scope");
+        assert!(answer.headers["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
     }
 
     async fn bulk_invitations_from_dutch_excel_are_all_or_nothing() {

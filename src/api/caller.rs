@@ -16,7 +16,7 @@ use super::problem::{Kind, Problem};
 use crate::admin::{Actor, Admin};
 use crate::domain::account::OrgSlug;
 use crate::domain::lang::Lang;
-use crate::oidc::machine::check_machine_token;
+use crate::oidc::machine::{ApiToken, check_api_token};
 use crate::store::Client;
 use crate::web::AppState;
 
@@ -118,16 +118,27 @@ impl FromRequestParts<AppState> for Caller {
             )
             .in_lang(lang));
         };
-        let client = check_machine_token(state, token)
+        let checked = check_api_token(state, token)
             .await
-            .map_err(|e| Problem::from(e).in_lang(lang))?
-            .ok_or_else(|| {
-                Problem::new(
+            .map_err(|e| Problem::from(e).in_lang(lang))?;
+        let client = match checked {
+            ApiToken::Machine(client) => client,
+            ApiToken::NotForApi => {
+                return Err(Problem::new(
+                    Kind::InsufficientScope,
+                    "this token is for an application, not for the admin API: use a \
+                     client-credentials token with the scope admin",
+                )
+                .in_lang(lang));
+            }
+            ApiToken::Invalid => {
+                return Err(Problem::new(
                     Kind::Unauthorized,
                     "the token is not valid, has expired, or its client was removed",
                 )
-                .in_lang(lang)
-            })?;
+                .in_lang(lang));
+            }
+        };
         if let Some(seconds) = state.api_limiter.wait(&client.id) {
             let mut problem = Problem::new(
                 Kind::TooManyRequests,

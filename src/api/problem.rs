@@ -17,6 +17,8 @@ use crate::web::WebError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Unauthorized,
+    /// A valid token without the admin scope (RFC 6750 §3.1).
+    InsufficientScope,
     Forbidden,
     NotFound,
     InvalidRequest,
@@ -31,6 +33,7 @@ impl Kind {
     fn code(self) -> &'static str {
         match self {
             Kind::Unauthorized => "unauthorized",
+            Kind::InsufficientScope => "insufficient-scope",
             Kind::Forbidden => "forbidden",
             Kind::NotFound => "not-found",
             Kind::InvalidRequest => "invalid-request",
@@ -45,7 +48,7 @@ impl Kind {
     pub fn status(self) -> StatusCode {
         match self {
             Kind::Unauthorized => StatusCode::UNAUTHORIZED,
-            Kind::Forbidden => StatusCode::FORBIDDEN,
+            Kind::InsufficientScope | Kind::Forbidden => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::InvalidRequest => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::Conflict => StatusCode::CONFLICT,
@@ -60,6 +63,8 @@ impl Kind {
         match (self, lang) {
             (Kind::Unauthorized, Lang::Nl) => "Geen geldig toegangstoken",
             (Kind::Unauthorized, Lang::En) => "No valid access token",
+            (Kind::InsufficientScope, Lang::Nl) => "Dit token geeft geen beheerrechten",
+            (Kind::InsufficientScope, Lang::En) => "This token grants no administration rights",
             (Kind::Forbidden, Lang::Nl) => "Geen toegang tot deze organisatie",
             (Kind::Forbidden, Lang::En) => "No access to this organization",
             (Kind::NotFound, Lang::Nl) => "Niet gevonden",
@@ -168,10 +173,20 @@ impl IntoResponse for Problem {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if self.kind == Kind::Unauthorized {
+        // RFC 6750 §3: how to get in (no token, a bad one, or one without the scope).
+        let challenge = match self.kind {
+            Kind::Unauthorized => {
+                Some("Bearer realm=\"poortwachter-admin\", error=\"invalid_token\"")
+            }
+            Kind::InsufficientScope => Some(
+                "Bearer realm=\"poortwachter-admin\", error=\"insufficient_scope\", scope=\"admin\"",
+            ),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
             headers.insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"poortwachter-admin\""),
+                HeaderValue::from_static(challenge),
             );
         }
         response

@@ -81,35 +81,52 @@ pub async fn client_credentials(
         .into_response())
 }
 
-/// The machine client a bearer token was issued to, if the token is ours, for the API,
-/// unexpired, with the admin scope, and its client still exists as a machine client.
-pub async fn check_machine_token(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<Client>, WebError> {
+/// What a bearer token presented to the admin API is.
+pub enum ApiToken {
+    /// A machine token of a client that still exists as a machine client.
+    Machine(Client),
+    /// One of our valid access tokens, but not for the API (a user's token for an
+    /// application): RFC 6750 §3.1 `insufficient_scope`.
+    NotForApi,
+    /// Not ours, altered, expired, or its client is gone: RFC 6750 `invalid_token`.
+    Invalid,
+}
+
+/// Checks a bearer token presented to the admin API: our signature and issuer, unexpired,
+/// and then whether it is a machine token for the API with the admin scope whose client
+/// still exists as a machine client.
+pub async fn check_api_token(state: &AppState, token: &str) -> Result<ApiToken, WebError> {
     let Some(kid) = super::keys::kid_of(token) else {
-        return Ok(None);
+        return Ok(ApiToken::Invalid);
     };
     let keys = state.keys.current().await.map_err(anyhow::Error::from)?;
     let Some(claims) = keys
         .by_kid(&kid)
         .and_then(|key| key.verify("at+jwt", token))
     else {
-        return Ok(None);
+        return Ok(ApiToken::Invalid);
     };
     let now = state.clock.now();
-    let valid = claims["exp"].as_i64().is_some_and(|exp| exp > now)
-        && claims["iss"] == state.settings.issuer().as_str()
-        && claims["aud"] == api_audience(state).as_str()
-        && claims["scope"] == ADMIN_SCOPE;
-    let Some(client_id) = claims["client_id"].as_str().filter(|_| valid) else {
-        return Ok(None);
+    let ours = claims["exp"].as_i64().is_some_and(|exp| exp > now)
+        && claims["iss"] == state.settings.issuer().as_str();
+    if !ours {
+        return Ok(ApiToken::Invalid);
+    }
+    let for_api = claims["aud"] == api_audience(state).as_str() && claims["scope"] == ADMIN_SCOPE;
+    let Some(client_id) = claims["client_id"].as_str().filter(|_| for_api) else {
+        return Ok(ApiToken::NotForApi);
     };
-    Ok(state
-        .store
-        .client(client_id)
-        .await?
-        .filter(|c| c.grant == GrantKind::ClientCredentials && claims_sub(&claims) == c.id))
+    Ok(
+        match state
+            .store
+            .client(client_id)
+            .await?
+            .filter(|c| c.grant == GrantKind::ClientCredentials && claims_sub(&claims) == c.id)
+        {
+            Some(client) => ApiToken::Machine(client),
+            None => ApiToken::Invalid,
+        },
+    )
 }
 
 fn claims_sub(claims: &Value) -> &str {
