@@ -50,19 +50,6 @@ fn invite_body(username: &str) -> Value {
     })
 }
 
-async fn invited_usernames(app: &TestApp, org: &str) -> Vec<String> {
-    let mut names: Vec<String> = app
-        .admin
-        .users(org)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| u.username)
-        .collect();
-    names.sort();
-    names
-}
-
 store_tests! {
     async fn a_machine_client_invites_a_user_who_gets_the_mail() {
         let (app, machine) = two_orgs().await;
@@ -131,7 +118,7 @@ store_tests! {
                 .count()
         };
         assert_eq!((to("piet"), to("kees"), to("klaas")), (1, 1, 0));
-        assert_eq!(invited_usernames(&app, "acme").await, ["jan", "kees", "piet"]);
+        assert_eq!(app.usernames("acme").await, ["jan", "kees", "piet"]);
     }
 
     async fn a_client_of_one_organization_reaches_nothing_of_another() {
@@ -185,8 +172,8 @@ store_tests! {
         let bulk = machine.post(&app, &format!("{USERS}/bulk"), json!([invite_body("nieuw"), invite_body("gina")])).await;
         assert_eq!(bulk.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bulk.body["errors"][1]["problems"][0]["code"], "username_taken");
-        assert_eq!(invited_usernames(&app, "globex").await, ["gina"]);
-        assert_eq!(invited_usernames(&app, "acme").await, ["jan"], "nothing half-done");
+        assert_eq!(app.usernames("globex").await, ["gina"]);
+        assert_eq!(app.usernames("acme").await, ["jan"], "nothing half-done");
 
         // A cursor made up from globex's user id still lists acme's users only.
         let gina = app.admin.user_overview("globex", "gina").await.unwrap().user.id;
@@ -302,7 +289,7 @@ store_tests! {
         assert_eq!(rows[1]["problems"][0]["code"], "invalid_email");
         assert_eq!(rows[1]["line"], 3);
         assert_eq!(rows[2]["problems"][0]["code"], "duplicate_in_upload");
-        assert_eq!(invited_usernames(&app, "acme").await, ["jan"]);
+        assert_eq!(app.usernames("acme").await, ["jan"]);
 
         // The same file, fixed: everyone invited, each gets a mail.
         let csv = "\u{feff}gebruikersnaam;e-mailadres;naam\r\nanna;anna@example.nl;Anna\r\nbob;bob@example.nl;\"Vries, Bob de\"\r\n";
@@ -337,7 +324,7 @@ store_tests! {
         assert!(unknown.body["detail"].as_str().unwrap().contains("unknown field"));
         let xml = machine.post_raw(&app, &bulk, "application/xml", b"<users/>", &[]).await;
         assert_eq!(xml.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(invited_usernames(&app, "acme").await, ["anna", "bob", "jan"]);
+        assert_eq!(app.usernames("acme").await, ["anna", "bob", "jan"]);
 
         // A thousand rows fit in one request.
         let rows: Vec<Value> = (0..1000).map(|i| invite_body(&format!("m{i:04}"))).collect();

@@ -63,19 +63,6 @@ fn carried_file(html: &str) -> String {
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
-async fn usernames(app: &TestApp, org: &str) -> Vec<String> {
-    let mut names: Vec<String> = app
-        .admin
-        .users(org)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| u.username)
-        .collect();
-    names.sort();
-    names
-}
-
 store_tests! {
     async fn only_a_beheerder_gets_in_and_only_to_their_own_organization() {
         let (app, baas) = console().await;
@@ -131,7 +118,7 @@ store_tests! {
             .await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(response.text().await.unwrap().contains("andere organisatie"));
-        assert_eq!(usernames(&app, "globex").await, ["gina"]);
+        assert_eq!(app.usernames("globex").await, ["gina"]);
         // A cross-site form post is refused.
         let response = baas
             .post(app.url("/beheer/medewerkers/piet/uitloggen"))
@@ -154,7 +141,7 @@ store_tests! {
         assert!(html.contains("staat al op regel 2"));
         assert!(html.contains("andere organisatie"));
         assert!(!html.contains("UITNODIGINGEN VERSTUREN"), "no way to send a bad file");
-        assert_eq!(usernames(&app, "acme").await, ["baas", "piet"]);
+        assert_eq!(app.usernames("acme").await, ["baas", "piet"]);
 
         // Whole-file problems: no file, a wrong header, 1,001 rows.
         let (status, html) = upload(&app, &baas, b"").await;
@@ -178,7 +165,7 @@ store_tests! {
         assert!(html.contains("Alle regels zijn in orde"));
         assert!(html.contains("2 UITNODIGINGEN VERSTUREN"));
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(usernames(&app, "acme").await, ["baas", "piet"], "the preview sent nothing");
+        assert_eq!(app.usernames("acme").await, ["baas", "piet"], "the preview sent nothing");
         let sent = app
             .post_with(&baas, "/beheer/upload/versturen", &csrf_of(&html), &[("file", &carried_file(&html))])
             .await;
@@ -186,7 +173,7 @@ store_tests! {
         app.mail_to("anna", 1).await;
         let mail = app.mail_to("bob", 1).await;
         assert!(mail.text.contains("Vries, Bob de"));
-        assert_eq!(usernames(&app, "acme").await, ["anna", "baas", "bob", "piet"]);
+        assert_eq!(app.usernames("acme").await, ["anna", "baas", "bob", "piet"]);
         let (_, audit) = text(&app, &baas, "/beheer/audit?event=invitation_sent&username=bob").await;
         assert!(audit.contains("beheerder baas"), "the audit line names who invited");
 
@@ -196,7 +183,7 @@ store_tests! {
             .post_with(&baas, "/beheer/upload/versturen", &csrf_of(&html), &[("file", &tampered)])
             .await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(!usernames(&app, "acme").await.contains(&"cees".to_owned()));
+        assert!(!app.usernames("acme").await.contains(&"cees".to_owned()));
     }
 
     async fn the_onboarding_overview_shows_where_each_invitee_is_and_resends_to_the_stuck() {

@@ -9,6 +9,7 @@
 mod audit;
 mod caller;
 mod idempotency;
+mod invitations;
 pub mod model;
 mod organization;
 pub mod problem;
@@ -70,8 +71,8 @@ impl Modify for BearerScheme {
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(organization::show, organization::change))
-        .routes(routes!(users::list, users::invite))
-        .routes(routes!(users::bulk_invite))
+        .routes(routes!(users::list, invitations::invite))
+        .routes(routes!(invitations::bulk_invite))
         .routes(routes!(users::show))
         .routes(routes!(users::resend_invitation))
         .routes(routes!(users::disable))

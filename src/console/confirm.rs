@@ -13,9 +13,8 @@ use serde::Deserialize;
 use super::{Beheerder, Frame, Section};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::texts::Texts;
-use crate::web::attempts::{self, Admitted};
 use crate::web::csrf::{CsrfField, ProtectedForm};
-use crate::web::totp_check::{self, Refusal};
+use crate::web::totp_check;
 use crate::web::{AppState, ClientAddress, PageChrome, WebError};
 
 pub fn router() -> Router<AppState> {
@@ -111,76 +110,27 @@ async fn confirm(
     let back = back_to(&form.terug);
     let session = &beheerder.session;
     let user = &session.user;
-    let Some(credential) = state
-        .store
-        .totp_credential(user.id)
-        .await?
-        .filter(|c| c.active)
-    else {
-        return Err(WebError::NotFound);
-    };
     let record = AuditRecord::new(state.clock.now(), AuditEvent::LoginCode, Outcome::Failure)
         .user(session.org.id, user.id, &user.username)
         .client(&client)
         .detail("console confirmation");
-    let attempt = match attempts::admit(&state, &client, Some(&user.username), None).await? {
-        Admitted::Yes(attempt) => attempt,
-        Admitted::No { until } => {
-            let wait = attempts::refused(&state, t, record, until).await?;
-            return render(
-                &state,
-                beheerder,
-                back,
-                Some(wait),
-                StatusCode::TOO_MANY_REQUESTS,
-            );
-        }
-    };
-    let now = state.clock.now();
-    let checked = totp_check::check(
-        &state,
-        t,
-        user.id,
-        &credential.sealed,
-        credential.last_step,
-        &form.code,
-        now,
-    )?;
-    let refusal = match checked {
-        Ok(step) => {
-            let mut then = attempt.succeeded(false, now);
-            then.confirm_session = Some(session.id_hash);
-            then.audit.push(AuditRecord {
-                outcome: Outcome::Success,
-                at: now,
-                ..record.clone()
-            });
-            if state
-                .store
-                .accept_totp_step(user.id, &credential.sealed, step, false, &then)
-                .await?
-            {
-                return Ok(Redirect::to(&back).into_response());
-            }
-            Refusal::new(t.code_used, Outcome::Replayed)
-        }
-        Err(refusal) => refusal,
-    };
-    let record = AuditRecord {
-        outcome: refusal.outcome,
-        at: now,
-        ..record
-    };
-    attempt
-        .failed(&state, Some((user, session.org.lang)), record)
+    let id = session.id_hash;
+    let confirmed =
+        totp_check::confirm_with_code(&state, t, session, &client, &form.code, record, |then| {
+            then.confirm_session = Some(id);
+        })
         .await?;
-    render(
-        &state,
-        beheerder,
-        back,
-        Some(refusal.message),
-        StatusCode::UNAUTHORIZED,
-    )
+    match confirmed {
+        None => Err(WebError::NotFound),
+        Some(Ok(())) => Ok(Redirect::to(&back).into_response()),
+        Some(Err(refused)) => render(
+            &state,
+            beheerder,
+            back,
+            Some(refused.message),
+            refused.status,
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod confirm;
 mod invite;
 mod onboarding;
 mod policy;
+mod reset;
 mod upload;
 mod users;
 
@@ -36,6 +37,7 @@ const MAX_UPLOAD_BYTES: usize = 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(users::router())
+        .merge(reset::router())
         .merge(invite::router())
         .merge(onboarding::router())
         .merge(policy::router())

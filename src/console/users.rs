@@ -23,10 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/beheer", get(list))
         .route("/beheer/medewerkers/{username}", get(show))
         .route("/beheer/medewerkers/{username}/{action}", post(act))
-        .route(
-            "/beheer/medewerkers/{username}/reset-2fa",
-            get(reset_page).post(reset),
-        )
 }
 
 /// A user as a row of the table.
@@ -360,7 +356,7 @@ async fn act(
 }
 
 /// The user's page again with `message` as its error.
-async fn refuse(
+pub(super) async fn refuse(
     state: &AppState,
     beheerder: &Beheerder,
     username: &str,
@@ -375,111 +371,4 @@ async fn refuse(
     frame.error = Some(message.to_owned());
     let html = render_user(state, beheerder, &overview, frame)?;
     Ok((StatusCode::CONFLICT, axum::response::Html(html)).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "console/reset.html")]
-struct ResetPage {
-    t: &'static Texts,
-    page: PageChrome,
-    frame: Frame,
-    csrf: String,
-    username: String,
-    name: String,
-    reason: String,
-    missing: bool,
-}
-
-async fn reset_page(
-    State(state): State<AppState>,
-    beheerder: Beheerder,
-    Path(username): Path<String>,
-) -> Result<Response, WebError> {
-    let (_, user) = beheerder
-        .admin
-        .user_of(beheerder.org(), &username)
-        .await
-        .map_err(|_| WebError::NotFound)?;
-    let path = format!("/beheer/medewerkers/{}/reset-2fa", user.username);
-    // Asked before the reason is typed, so that nothing typed is lost to the confirmation.
-    if beheerder.must_confirm(&state) {
-        return Ok(beheerder.confirm_first(&path));
-    }
-    let page = ResetPage {
-        t: beheerder.t,
-        page: beheerder.chrome(&state, &path),
-        frame: Frame::new(&beheerder, Section::Users),
-        csrf: beheerder.csrf.clone(),
-        username: user.username,
-        name: user.display_name,
-        reason: String::new(),
-        missing: false,
-    };
-    let html = page.render()?;
-    Ok(beheerder.page(StatusCode::OK, html))
-}
-
-#[derive(Deserialize)]
-struct ResetForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    reason: String,
-}
-
-impl CsrfField for ResetForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-async fn reset(
-    State(state): State<AppState>,
-    beheerder: Beheerder,
-    Path(username): Path<String>,
-    ProtectedForm(form): ProtectedForm<ResetForm>,
-) -> Result<Response, WebError> {
-    let (_, user) = beheerder
-        .admin
-        .user_of(beheerder.org(), &username)
-        .await
-        .map_err(|_| WebError::NotFound)?;
-    let path = format!("/beheer/medewerkers/{}/reset-2fa", user.username);
-    if user.id == beheerder.session.user.id {
-        return refuse(
-            &state,
-            &beheerder,
-            &user.username,
-            beheerder.t.console.not_yourself,
-        )
-        .await;
-    }
-    let reason = form.reason.trim();
-    if reason.is_empty() || beheerder.must_confirm(&state) {
-        if !reason.is_empty() {
-            return Ok(beheerder.confirm_first(&path));
-        }
-        let page = ResetPage {
-            t: beheerder.t,
-            page: beheerder.chrome(&state, &path),
-            frame: Frame::new(&beheerder, Section::Users),
-            csrf: beheerder.csrf.clone(),
-            username: user.username,
-            name: user.display_name,
-            reason: String::new(),
-            missing: true,
-        };
-        let html = page.render()?;
-        return Ok(beheerder.page(StatusCode::UNPROCESSABLE_ENTITY, html));
-    }
-    beheerder
-        .admin
-        .reset_two_step(beheerder.org(), &user.username, Some(reason))
-        .await
-        .map_err(anyhow::Error::from)?;
-    Ok(Redirect::to(&format!(
-        "/beheer/medewerkers/{}?notice=reset",
-        user.username
-    ))
-    .into_response())
 }

@@ -19,7 +19,7 @@ use super::csrf::{CsrfField, ProtectedForm, token_for_page};
 use super::lang::{Preferred, chrome};
 use super::second_factor::{CodeForm, too_many_codes};
 use super::session::{self, CurrentSession, HalfLoggedIn};
-use super::totp_check::{self, Refusal};
+use super::totp_check;
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
@@ -292,14 +292,6 @@ async fn regenerate(
     };
     let t = lang.or_org(session.org.lang);
     let user = &session.user;
-    let Some(credential) = state
-        .store
-        .totp_credential(user.id)
-        .await?
-        .filter(|c| c.active)
-    else {
-        return Ok(Redirect::to(PAGE).into_response());
-    };
     let record = AuditRecord::new(
         state.clock.now(),
         AuditEvent::RecoveryCodesCreated,
@@ -307,61 +299,16 @@ async fn regenerate(
     )
     .user(session.org.id, user.id, &user.username)
     .client(&client);
-    let attempt = match attempts::admit(&state, &client, Some(&user.username), None).await? {
-        Admitted::Yes(attempt) => attempt,
-        Admitted::No { until } => {
-            let wait = attempts::refused(&state, t, record, until).await?;
-            let html = render(
-                &state,
-                t,
-                &session,
-                &jar,
-                form.csrf.clone(),
-                None,
-                Some(wait),
-            )
-            .await?;
-            return Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response());
-        }
-    };
-    let now = state.clock.now();
-    let checked = totp_check::check(
-        &state,
-        t,
-        user.id,
-        &credential.sealed,
-        credential.last_step,
-        &form.code,
-        now,
-    )?;
-    let refusal = match checked {
-        Ok(step) => {
-            let mut then = attempt.succeeded(false, now);
-            then.recovery_codes = Some(new_set(&state, user.id));
-            then.audit.push(AuditRecord {
-                outcome: Outcome::Success,
-                at: now,
-                ..record.clone()
-            });
-            if state
-                .store
-                .accept_totp_step(user.id, &credential.sealed, step, false, &then)
-                .await?
-            {
-                return Ok(Redirect::to(PAGE).into_response());
-            }
-            Refusal::new(t.code_used, Outcome::Replayed)
-        }
-        Err(refusal) => refusal,
-    };
-    let record = AuditRecord {
-        outcome: refusal.outcome,
-        at: now,
-        ..record
-    };
-    attempt
-        .failed(&state, Some((user, session.org.lang)), record)
+    let codes = new_set(&state, user.id);
+    let confirmed =
+        totp_check::confirm_with_code(&state, t, &session, &client, &form.code, record, |then| {
+            then.recovery_codes = Some(codes);
+        })
         .await?;
+    let refused = match confirmed {
+        None | Some(Ok(())) => return Ok(Redirect::to(PAGE).into_response()),
+        Some(Err(refused)) => refused,
+    };
     let html = render(
         &state,
         t,
@@ -369,10 +316,10 @@ async fn regenerate(
         &jar,
         form.csrf.clone(),
         None,
-        Some(refusal.message),
+        Some(refused.message),
     )
     .await?;
-    Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response())
+    Ok((refused.status, Html(html)).into_response())
 }
 
 #[derive(Template)]

@@ -69,3 +69,91 @@ fn clock_off(t: &Texts, seconds: i64) -> String {
     };
     format!("{} {}", t.fill(what, how_far), r.clock_fix)
 }
+
+/// Why a logged-in user's confirmation with the app's code did not go through.
+pub struct NotConfirmed {
+    pub message: String,
+    /// 429 while the account or address waits, 401 for a wrong or used code.
+    pub status: axum::http::StatusCode,
+}
+
+/// A complete session's user confirms an action with the app's current code (new
+/// herstelcodes, the console's step-up): counted as an attempt before it is checked, the
+/// step recorded so it cannot be used again, and — only if it was right — `record` (as a
+/// success) and what `then` adds committed with it. `record` is the action's audit line,
+/// written as a failure when the code was wrong. `Ok(None)` when there is no active app.
+pub async fn confirm_with_code(
+    state: &AppState,
+    t: &Texts,
+    session: &crate::store::Session,
+    client: &str,
+    typed: &str,
+    record: crate::domain::audit::AuditRecord,
+    then: impl FnOnce(&mut crate::store::Settlement<'_>),
+) -> Result<Option<Result<(), NotConfirmed>>, WebError> {
+    use super::attempts::{self, Admitted};
+    use crate::domain::audit::AuditRecord;
+    use axum::http::StatusCode;
+
+    let user = &session.user;
+    let Some(credential) = state
+        .store
+        .totp_credential(user.id)
+        .await?
+        .filter(|c| c.active)
+    else {
+        return Ok(None);
+    };
+    let attempt = match attempts::admit(state, client, Some(&user.username), None).await? {
+        Admitted::Yes(attempt) => attempt,
+        Admitted::No { until } => {
+            let message = attempts::refused(state, t, record, until).await?;
+            return Ok(Some(Err(NotConfirmed {
+                message,
+                status: StatusCode::TOO_MANY_REQUESTS,
+            })));
+        }
+    };
+    let now = state.clock.now();
+    let checked = check(
+        state,
+        t,
+        user.id,
+        &credential.sealed,
+        credential.last_step,
+        typed,
+        now,
+    )?;
+    let refusal = match checked {
+        Ok(step) => {
+            let mut settlement = attempt.succeeded(false, now);
+            then(&mut settlement);
+            settlement.audit.push(AuditRecord {
+                outcome: Outcome::Success,
+                at: now,
+                ..record.clone()
+            });
+            if state
+                .store
+                .accept_totp_step(user.id, &credential.sealed, step, false, &settlement)
+                .await?
+            {
+                return Ok(Some(Ok(())));
+            }
+            Refusal::new(t.code_used, Outcome::Replayed)
+        }
+        Err(refusal) => refusal,
+    };
+    let record = AuditRecord {
+        outcome: refusal.outcome,
+        at: now,
+        ..record
+    };
+    attempt
+        .failed(state, Some((user, session.org.lang)), record)
+        .await?;
+    Ok(Some(Err(NotConfirmed {
+        message: refusal.message,
+        status: StatusCode::UNAUTHORIZED,
+    })))
+}

@@ -418,6 +418,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The usernames of the organization's users, sorted.
+    pub async fn usernames(&self, org: &str) -> Vec<String> {
+        let users = self.admin.users(org).await.unwrap();
+        let mut names: Vec<String> = users.into_iter().map(|u| u.username).collect();
+        names.sort();
+        names
+    }
+
     /// Waits until every queued mail has reached the SMTP sink (the outbox is empty), so
     /// that counting received mail is not raced by a notice still on its way.
     pub async fn mail_settled(&self) {
