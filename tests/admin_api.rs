@@ -197,7 +197,8 @@ store_tests! {
         // No token, a malformed one, a user's access token: 401 with WWW-Authenticate.
         let none = app.api(None, Method::GET, USERS, None, &[]).await;
         assert_eq!(none.status, StatusCode::UNAUTHORIZED);
-        assert!(none.headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+        // RFC 6750 §3: no token, no error code; a bad token, invalid_token.
+        assert_eq!(none.headers["www-authenticate"], "Bearer realm=\"poortwachter-admin\"");
         assert_eq!(none.body["titles"]["nl"], "Geen geldig toegangstoken");
         assert_eq!(none.body["titles"]["en"], "No valid access token");
         assert_eq!(none.headers["content-language"], "nl");
@@ -208,6 +209,7 @@ store_tests! {
         assert_eq!(english.body["title"], "No valid access token");
         let forged = app.api(Some("eyJhbGciOiJub25lIn0.e30."), Method::GET, USERS, None, &[]).await;
         assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+        assert!(forged.headers["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
 
         // A login application cannot use client credentials, a machine client cannot log
         // users in, and a machine client needs an organization.

@@ -258,6 +258,8 @@ store_tests! {
             .post_with(&baas, "/beheer/bevestigen", &csrf_of(&confirm_page), &[("code", &code), ("terug", page)])
             .await;
         assert_eq!(location(&confirmed), page);
+        let (_, account) = text(&app, &baas, "/").await;
+        assert!(account.contains("Bevestigd met je app voor een beheeractie"), "in the user's own events");
         // The same code again is refused (no replay); an outside address is never the way back.
         let replayed = app
             .post_with(&baas, "/beheer/bevestigen", &csrf_of(&confirm_page), &[("code", &code), ("terug", "https://evil.test/")])
@@ -293,6 +295,8 @@ store_tests! {
         let piet = browser();
         app.full_login_with(&piet, "piet", GOOD).await;
         assert_eq!(app.get_with(&piet, "/beheer").await.status(), StatusCode::OK);
+        let (_, account) = text(&app, &piet, "/").await;
+        assert!(account.contains("Je bent beheerder van je organisatie geworden"));
         let own = press(&app, &baas, "/beheer/medewerkers/baas", "/beheer/medewerkers/baas/beheerder-intrekken").await;
         assert_eq!(own.status(), StatusCode::CONFLICT);
         assert!(own.text().await.unwrap().contains("eigen account"));

@@ -126,7 +126,7 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim);
         let Some(token) = token else {
             return Err(Problem::new(
-                Kind::Unauthorized,
+                Kind::NoToken,
                 "send Authorization: Bearer <token> (client credentials from /oauth2/token)",
             )
             .in_lang(lang));

@@ -16,6 +16,8 @@ use crate::web::WebError;
 /// The kinds of problem, each with its `type` URI and titles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// No bearer token at all (RFC 6750 §3.1: then the challenge names no error).
+    NoToken,
     Unauthorized,
     /// A valid token without the admin scope (RFC 6750 §3.1).
     InsufficientScope,
@@ -32,7 +34,7 @@ pub enum Kind {
 impl Kind {
     fn code(self) -> &'static str {
         match self {
-            Kind::Unauthorized => "unauthorized",
+            Kind::NoToken | Kind::Unauthorized => "unauthorized",
             Kind::InsufficientScope => "insufficient-scope",
             Kind::Forbidden => "forbidden",
             Kind::NotFound => "not-found",
@@ -47,7 +49,7 @@ impl Kind {
 
     pub fn status(self) -> StatusCode {
         match self {
-            Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+            Kind::NoToken | Kind::Unauthorized => StatusCode::UNAUTHORIZED,
             Kind::InsufficientScope | Kind::Forbidden => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::InvalidRequest => StatusCode::UNPROCESSABLE_ENTITY,
@@ -61,8 +63,8 @@ impl Kind {
 
     fn title(self, lang: Lang) -> &'static str {
         match (self, lang) {
-            (Kind::Unauthorized, Lang::Nl) => "Geen geldig toegangstoken",
-            (Kind::Unauthorized, Lang::En) => "No valid access token",
+            (Kind::NoToken | Kind::Unauthorized, Lang::Nl) => "Geen geldig toegangstoken",
+            (Kind::NoToken | Kind::Unauthorized, Lang::En) => "No valid access token",
             (Kind::InsufficientScope, Lang::Nl) => "Dit token geeft geen beheerrechten",
             (Kind::InsufficientScope, Lang::En) => "This token grants no administration rights",
             (Kind::Forbidden, Lang::Nl) => "Geen toegang tot deze organisatie",
@@ -175,6 +177,7 @@ impl IntoResponse for Problem {
         }
         // RFC 6750 §3: how to get in (no token, a bad one, or one without the scope).
         let challenge = match self.kind {
+            Kind::NoToken => Some("Bearer realm=\"poortwachter-admin\""),
             Kind::Unauthorized => {
                 Some("Bearer realm=\"poortwachter-admin\", error=\"invalid_token\"")
             }

@@ -274,6 +274,10 @@ impl Texts {
                 "Code goed voor een nieuw wachtwoord",
                 "Code right for a new password",
             ),
+            (E::LoginCode, true, "console confirmation") => (
+                "Bevestigd met je app voor een beheeractie",
+                "Confirmed with your app for an administration action",
+            ),
             (E::LoginCode, true, _) => ("Ingelogd", "Logged in"),
             (E::LoginCode, false, _) => ("Verkeerde code", "Wrong code"),
             (E::RecoveryCodeUsed, true, _) => ("Herstelcode gebruikt", "Recovery code used"),
@@ -286,6 +290,14 @@ impl Texts {
             (E::AccountLocked, _, _) => (
                 "Inloggen tijdelijk geblokkeerd",
                 "Logging in blocked for a while",
+            ),
+            (E::RoleGranted, _, _) => (
+                "Je bent beheerder van je organisatie geworden",
+                "You became an administrator of your organization",
+            ),
+            (E::RoleRevoked, _, _) => (
+                "Je beheerrol is ingetrokken",
+                "Your administrator role was revoked",
             ),
             (E::AccountUnlocked, _, _) => (
                 "Blokkade opgeheven door je beheerder",

@@ -42,7 +42,8 @@ macro_rules! sql_admin {
                        i.created_at AS invitation_created_at, i.expires_at AS invitation_expires_at, \
                        i.mail_sent_at, i.mail_error, \
                        (SELECT MAX(a.at) FROM audit_log a WHERE a.user_id = u.id AND a.outcome = 'success' \
-                          AND a.event IN ('login_code', 'two_step_enabled', 'recovery_code_used')) AS last_login_at, \
+                          AND a.event IN ('login_code', 'two_step_enabled', 'recovery_code_used') \
+                          AND COALESCE(a.detail, '') NOT IN ('reset', 'console confirmation')) AS last_login_at, \
                        EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = 'beheerder') AS beheerder \
                      FROM users u LEFT JOIN totp_credentials t ON t.user_id = u.id \
                      LEFT JOIN throttle th ON th.subject = 'account:' || u.username \
