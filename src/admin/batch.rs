@@ -22,6 +22,8 @@ pub struct PreparedBatch {
     /// The links, in the order of `items` (the CLI prints one; tests follow them).
     pub links: Vec<String>,
     pub expires_at: i64,
+    /// The rows they were made from (a refusal at the last moment is marked on them).
+    pub checks: Vec<RowCheck>,
 }
 
 /// How a batch ended.
@@ -122,18 +124,19 @@ impl Admin {
             items,
             links,
             expires_at,
+            checks,
         }))
     }
 
     /// Invites every user of `batch` in one transaction, with `answer` stored beside them.
     /// A row the store refuses at the last moment (someone took the username meanwhile)
-    /// refuses the whole batch, with that row marked in `checks`.
+    /// refuses the whole batch, with that row marked in the batch's checks.
     pub async fn send_batch(
         &self,
         batch: PreparedBatch,
-        mut checks: Vec<RowCheck>,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<BatchResult, AdminError> {
+        let mut checks = batch.checks;
         let audit = AuditRecord::new(
             self.clock.now(),
             AuditEvent::InvitationSent,

@@ -44,7 +44,6 @@ pub async fn list(
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<AuditPage>, Problem> {
     let slug = caller.may_manage(&org)?;
-    let lang = caller.lang;
     let Query(query) = query.map_err(|e| caller.problem(Kind::InvalidRequest, e.body_text()))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
@@ -57,13 +56,13 @@ pub async fn list(
             .as_deref()
             .map(parse_event)
             .transpose()
-            .map_err(|p| p.in_lang(lang))?,
+            .map_err(|p| caller.fail(p))?,
         before_id: query
             .cursor
             .as_deref()
             .map(parse_cursor)
             .transpose()
-            .map_err(|p| p.in_lang(lang))?,
+            .map_err(|p| caller.fail(p))?,
         limit: limit + 1,
         ..AuditFilter::default()
     };
@@ -72,7 +71,7 @@ pub async fn list(
             let (org, user) = admin
                 .user_of(&slug, username)
                 .await
-                .map_err(|e| Problem::from(e).in_lang(lang))?;
+                .map_err(|e| caller.fail(e))?;
             filter.org = Some(org.id);
             filter.user = Some(user.id);
         }
@@ -80,7 +79,7 @@ pub async fn list(
             let org = admin
                 .organization(&slug)
                 .await
-                .map_err(|e| Problem::from(e).in_lang(lang))?;
+                .map_err(|e| caller.fail(e))?;
             filter.org = Some(org.id);
         }
     }

@@ -99,6 +99,11 @@ impl Caller {
         })
     }
 
+    /// An error of this request as the caller reads it (in their language).
+    pub fn fail(&self, error: impl Into<Problem>) -> Problem {
+        error.into().in_lang(self.lang)
+    }
+
     pub fn problem(&self, kind: Kind, detail: impl Into<String>) -> Problem {
         Problem::new(kind, detail).in_lang(self.lang)
     }

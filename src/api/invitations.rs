@@ -79,14 +79,14 @@ pub async fn invite(
         Ok(keyed) => keyed,
         Err(earlier) => return Ok(earlier),
     };
-    let request: InviteRequest = parse_json(&body).map_err(|p| p.in_lang(caller.lang))?;
+    let request: InviteRequest = parse_json(&body).map_err(|p| caller.fail(p))?;
     let rows = bulk_invite::check_rows(vec![RawRow {
         line: 1,
         username: request.username,
         email: request.email,
         display_name: request.display_name,
     }]);
-    let (status, result) = run_batch(&state, &caller, &slug, keyed.as_ref(), rows, |p, _| {
+    let (status, result) = run_batch(&state, &caller, &slug, keyed.as_ref(), rows, |p| {
         let invitation = &p.items[0].invitation;
         serde_json::to_string(&Invited {
             username: invitation.username.clone(),
@@ -166,8 +166,7 @@ pub async fn bulk_invite(
         "text/csv" => bulk_invite::read_csv(&body)
             .map_err(|e| caller.problem(Kind::InvalidRequest, e.to_string()))?,
         "application/json" => {
-            let requests: Vec<InviteRequest> =
-                parse_json(&body).map_err(|p| p.in_lang(caller.lang))?;
+            let requests: Vec<InviteRequest> = parse_json(&body).map_err(|p| caller.fail(p))?;
             if requests.len() > MAX_ROWS {
                 return Err(caller.problem(
                     Kind::InvalidRequest,
@@ -197,8 +196,8 @@ pub async fn bulk_invite(
             ));
         }
     };
-    let (status, result) = run_batch(&state, &caller, &slug, keyed.as_ref(), rows, |_, rows| {
-        serde_json::to_string(&BulkResult::of(rows, true)).unwrap_or_default()
+    let (status, result) = run_batch(&state, &caller, &slug, keyed.as_ref(), rows, |p| {
+        serde_json::to_string(&BulkResult::of(&p.checks, true)).unwrap_or_default()
     })
     .await?;
     answer(status, result, |checks| {
@@ -231,17 +230,16 @@ async fn run_batch(
     slug: &str,
     keyed: Option<&Keyed>,
     rows: Vec<RowCheck>,
-    render: impl Fn(&PreparedBatch, &[RowCheck]) -> String,
+    render: impl Fn(&PreparedBatch) -> String,
 ) -> Result<(StatusCode, BatchAnswer), Problem> {
-    let lang = caller.lang;
     let admin = caller.admin(state);
     if rows.iter().any(|r| !r.is_ok()) {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, BatchAnswer::Refused(rows)));
     }
     let prepared = match admin
-        .prepare_batch(slug, rows.clone())
+        .prepare_batch(slug, rows)
         .await
-        .map_err(|e| Problem::from(e).in_lang(lang))?
+        .map_err(|e| caller.fail(e))?
     {
         Ok(prepared) => prepared,
         Err(checked) => {
@@ -252,12 +250,12 @@ async fn run_batch(
         }
     };
     let status = StatusCode::CREATED;
-    let body = render(&prepared, &rows);
+    let body = render(&prepared);
     let answer = keyed.map(|k| k.answer(state, caller, status, body.clone()));
     match admin
-        .send_batch(prepared, rows, answer.as_ref())
+        .send_batch(prepared, answer.as_ref())
         .await
-        .map_err(|e| Problem::from(e).in_lang(lang))?
+        .map_err(|e| caller.fail(e))?
     {
         BatchResult::Invited { .. } => Ok((status, BatchAnswer::Done(body))),
         BatchResult::Refused(checks) => Ok((

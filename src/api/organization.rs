@@ -33,7 +33,7 @@ pub async fn show(
         .admin(&state)
         .organization(&slug)
         .await
-        .map_err(|e| Problem::from(e).in_lang(caller.lang))?;
+        .map_err(|e| caller.fail(e))?;
     Ok(axum::Json(OrganizationView::of(&org)))
 }
 
@@ -59,8 +59,7 @@ pub async fn change(
     body: Bytes,
 ) -> Result<axum::Json<OrganizationView>, Problem> {
     let slug = caller.may_manage(&org)?;
-    let lang = caller.lang;
-    let change: OrganizationChange = parse_json(&body).map_err(|p| p.in_lang(lang))?;
+    let change: OrganizationChange = parse_json(&body).map_err(|p| caller.fail(p))?;
     let admin = caller.admin(&state);
     // Both parts are checked before either is stored: nothing half-done.
     let policy = change
@@ -78,29 +77,29 @@ pub async fn change(
             )
         })
         .transpose()
-        .map_err(|e| Problem::from(crate::admin::AdminError::from(e)).in_lang(lang))?;
+        .map_err(|e| caller.fail(crate::admin::AdminError::from(e)))?;
     let self_service = change.self_service.map(|s| SelfService {
         reset: s.password_reset,
         remember_device_days: s.remember_device_days,
     });
     if let Some(s) = &self_service {
-        crate::admin::check_self_service(s).map_err(|e| Problem::from(e).in_lang(lang))?;
+        crate::admin::check_self_service(s).map_err(|e| caller.fail(e))?;
     }
     if let Some(policy) = policy {
         admin
             .set_policy(&slug, policy)
             .await
-            .map_err(|e| Problem::from(e).in_lang(lang))?;
+            .map_err(|e| caller.fail(e))?;
     }
     if let Some(s) = self_service {
         admin
             .set_self_service(&slug, s)
             .await
-            .map_err(|e| Problem::from(e).in_lang(lang))?;
+            .map_err(|e| caller.fail(e))?;
     }
     let org = admin
         .organization(&slug)
         .await
-        .map_err(|e| Problem::from(e).in_lang(lang))?;
+        .map_err(|e| caller.fail(e))?;
     Ok(axum::Json(OrganizationView::of(&org)))
 }

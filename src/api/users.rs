@@ -52,19 +52,18 @@ pub async fn list(
 ) -> Result<axum::Json<UserPage>, Problem> {
     let slug = caller.may_manage(&org)?;
     let Query(query) = query.map_err(|e| caller.problem(Kind::InvalidRequest, e.body_text()))?;
-    let lang = caller.lang;
     let status = query
         .status
         .as_deref()
         .map(parse_status)
         .transpose()
-        .map_err(|p| p.in_lang(lang))?;
+        .map_err(|p| caller.fail(p))?;
     let after = query
         .cursor
         .as_deref()
         .map(parse_cursor)
         .transpose()
-        .map_err(|p| p.in_lang(lang))?;
+        .map_err(|p| caller.fail(p))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(caller.problem(Kind::InvalidRequest, "limit: 1 to 500"));
@@ -74,7 +73,7 @@ pub async fn list(
         .admin(&state)
         .user_overviews(&slug)
         .await
-        .map_err(|e| Problem::from(e).in_lang(lang))?;
+        .map_err(|e| caller.fail(e))?;
     let mut page: Vec<_> = overviews
         .iter()
         .filter(|o| after.is_none_or(|after| o.user.id > after))
@@ -116,7 +115,7 @@ pub async fn show(
         .admin(&state)
         .user_overview(&slug, &username)
         .await
-        .map_err(|e| Problem::from(e).in_lang(caller.lang))?;
+        .map_err(|e| caller.fail(e))?;
     Ok(axum::Json(UserView::of(&overview, state.clock.now())))
 }
 
@@ -140,15 +139,14 @@ pub async fn resend_invitation(
 ) -> Result<Response, Problem> {
     let slug = caller.may_manage(&org)?;
     let admin = caller.admin(&state);
-    let lang = caller.lang;
     let (_, user) = admin
         .user_of(&slug, &username)
         .await
-        .map_err(|e| Problem::from(e).in_lang(lang))?;
+        .map_err(|e| caller.fail(e))?;
     let invited = admin
         .invite(&slug, &user.username, &user.email, &user.display_name)
         .await
-        .map_err(|e| Problem::from(e).in_lang(lang))?;
+        .map_err(|e| caller.fail(e))?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Invited {
@@ -184,7 +182,7 @@ macro_rules! user_action {
             let $admin = caller.admin(&state);
             let $username = username.as_str();
             let result: Result<ActionResult, crate::admin::AdminError> = async { $body }.await;
-            result.map(axum::Json).map_err(|e| Problem::from(e).in_lang(caller.lang))
+            result.map(axum::Json).map_err(|e| caller.fail(e))
         }
     };
 }
@@ -268,13 +266,13 @@ pub async fn reset_two_step(
     let request: ResetTwoStepRequest = if body.is_empty() {
         ResetTwoStepRequest::default()
     } else {
-        parse_json(&body).map_err(|p| p.in_lang(caller.lang))?
+        parse_json(&body).map_err(|p| caller.fail(p))?
     };
     let changed = caller
         .admin(&state)
         .reset_two_step(&slug, &username, request.reason.as_deref())
         .await
-        .map_err(|e| Problem::from(e).in_lang(caller.lang))?;
+        .map_err(|e| caller.fail(e))?;
     Ok(axum::Json(ActionResult {
         username: username.to_lowercase(),
         changed,

@@ -9,6 +9,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Beheerder, Frame, Section, problem_text};
+use crate::admin::BatchResult;
 use crate::domain::bulk_invite::{self, RawRow};
 use crate::texts::Texts;
 use crate::web::csrf::{CsrfField, ProtectedForm};
@@ -101,24 +102,27 @@ async fn invite(
             .prepare_batch(beheerder.org(), checks)
             .await
             .map_err(anyhow::Error::from)?;
-        match prepared {
+        let refused = match prepared {
             Ok(batch) => {
                 let username = batch.items[0].invitation.username.clone();
-                match beheerder.admin.send_batch(batch, Vec::new(), None).await {
-                    Ok(crate::admin::BatchResult::Invited { .. }) => {
+                match beheerder.admin.send_batch(batch, None).await {
+                    Ok(BatchResult::Invited { .. }) => {
                         let to = format!("/beheer/uitnodigen?invited={username}");
                         return Ok(Redirect::to(&to).into_response());
                     }
-                    Ok(_) => problems.push(
-                        t.console
-                            .row_problem(&crate::domain::bulk_invite::RowProblem::Taken),
-                    ),
-                    Err(e) => problems.push(problem_text(t, &e)),
+                    // Taken meanwhile, or the same invitation at the same moment.
+                    Ok(BatchResult::Refused(refused)) => refused,
+                    Ok(BatchResult::AlreadyAnswered) => Vec::new(),
+                    Err(e) => {
+                        problems.push(problem_text(t, &e));
+                        Vec::new()
+                    }
                 }
             }
-            Err(refused) => {
-                problems.extend(refused[0].problems.iter().map(|p| t.console.row_problem(p)))
-            }
+            Err(refused) => refused,
+        };
+        for check in &refused {
+            problems.extend(check.problems.iter().map(|p| t.console.row_problem(p)));
         }
     }
     let page = InvitePage {

@@ -245,8 +245,7 @@ async fn send(
         Err(checks) => return render_preview(&state, beheerder, &checks, &file, None),
     };
     let count = batch.items.len();
-    let checks = bulk_invite::read_csv(&file).unwrap_or_default();
-    match beheerder.admin.send_batch(batch, checks, None).await {
+    match beheerder.admin.send_batch(batch, None).await {
         Ok(BatchResult::Invited { .. }) => {
             Ok(Redirect::to(&format!("/beheer/upload?sent={count}")).into_response())
         }
@@ -256,6 +255,7 @@ async fn send(
         }
         Err(e) => {
             let message = problem_text(beheerder.t, &e);
+            // Rare (the database failed): the rows are read again to show them.
             let checks = bulk_invite::read_csv(&file).unwrap_or_default();
             render_preview(&state, beheerder, &checks, &file, Some(message))
         }
