@@ -15,6 +15,7 @@ pub mod hashing;
 pub mod keyring;
 pub mod mail;
 pub mod oidc;
+pub mod passkeys;
 pub mod reset_link;
 pub mod shutdown;
 pub mod startup;

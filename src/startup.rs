@@ -201,6 +201,13 @@ impl App {
                 settings.link("/dev/mail")
             );
         }
+        if self.state.relying_party.is_none() {
+            tracing::warn!(
+                public_url = %settings.public_url,
+                "passkeys are off: WebAuthn needs a public_url whose host is a domain name \
+                 (localhost will do for development), not an IP address"
+            );
+        }
         tracing::info!(%addr, public_url = %settings.public_url, "listening");
         let (trigger, shutdown) = shutdown::channel();
         let worker = tokio::spawn(self.worker.run(shutdown.clone()));

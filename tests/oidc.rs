@@ -60,7 +60,7 @@ async fn the_whole_flow_with_an_independent_client() {
     assert_eq!(claims.preferred_username().unwrap().as_str(), "jan");
     assert_eq!(claims.email().unwrap().as_str(), "jan@example.nl");
     let amr: Vec<&str> = claims.auth_method_refs().unwrap().iter().map(|a| a.as_str()).collect();
-    assert_eq!(amr, ["pwd", "otp"]);
+    assert_eq!(amr, ["pwd", "otp", "mfa"]);
     assert_eq!(claims.auth_context_ref().unwrap().as_str(), "https://refeds.org/profile/mfa");
     assert!(claims.auth_time().is_some());
     let at_hash = AccessTokenHash::from_token(

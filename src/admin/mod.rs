@@ -190,6 +190,52 @@ impl Admin {
         })
     }
 
+    /// Changes what the organization allows or requires of passkeys. `require_passkey`
+    /// switched on starts the grace period of `grace_days` from now (an earlier start is
+    /// kept when it is already on); switched off, passkeys are optional again.
+    pub async fn set_passkey_policy(
+        &self,
+        slug: &str,
+        login: Option<bool>,
+        require_passkey: Option<bool>,
+        grace_days: Option<u16>,
+    ) -> Result<Organization, AdminError> {
+        use crate::domain::passkey::{DEFAULT_GRACE_DAYS, MAX_GRACE_DAYS};
+        let org = self.organization(slug).await?;
+        let days = grace_days.unwrap_or(DEFAULT_GRACE_DAYS);
+        if days > MAX_GRACE_DAYS {
+            return Err(AdminError::Setting(format!(
+                "passkey-grace-days is at most {MAX_GRACE_DAYS}"
+            )));
+        }
+        let now = self.clock.now();
+        let required_from = match require_passkey {
+            Some(false) => None,
+            // A new number of days moves the start; without one, an earlier start stays.
+            Some(true) => match (org.passkeys.required_from, grace_days) {
+                (Some(from), None) => Some(from),
+                _ => Some(now + i64::from(days) * 24 * 60 * 60),
+            },
+            None => org.passkeys.required_from,
+        };
+        let passkeys = crate::domain::passkey::PasskeyPolicy {
+            login: login.unwrap_or(org.passkeys.login),
+            required_from,
+        };
+        self.store.set_passkey_policy(org.id, &passkeys).await?;
+        let detail = format!(
+            "passkey login {}, passkeys required {}",
+            if passkeys.login { "on" } else { "off" },
+            match passkeys.required_from {
+                Some(from) => format!("from {from}"),
+                None => "no".into(),
+            }
+        );
+        let audit = self.org_audit(AuditEvent::PolicyChanged, &org, &detail);
+        self.store.record_audit(&[audit]).await?;
+        Ok(Organization { passkeys, ..org })
+    }
+
     /// Sends the user a password reset link, as "Wachtwoord vergeten?" would but never
     /// limited, and also where the organization switched self-service reset off.
     pub async fn send_reset_link(

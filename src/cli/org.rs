@@ -43,7 +43,32 @@ pub enum PolicyCommand {
         policy: PolicyArgs,
         #[command(flatten)]
         self_service: SelfServiceArgs,
+        #[command(flatten)]
+        passkeys: PasskeyArgs,
     },
+}
+
+/// What the organization allows or requires of passkeys.
+#[derive(Args)]
+pub struct PasskeyArgs {
+    /// "Inloggen met een passkey" (one step, no password) is offered (default true).
+    #[arg(long, value_name = "true|false")]
+    passkey_login: Option<bool>,
+    /// Phishing-resistant login: after the grace period only a passkey passes the second
+    /// step, and users without one add one at their next login.
+    #[arg(long, value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    require_passkey: Option<bool>,
+    /// Days users have to add a passkey once --require-passkey is switched on (default 14).
+    #[arg(long, value_name = "DAYS")]
+    passkey_grace_days: Option<u16>,
+}
+
+impl PasskeyArgs {
+    fn any(&self) -> bool {
+        self.passkey_login.is_some()
+            || self.require_passkey.is_some()
+            || self.passkey_grace_days.is_some()
+    }
 }
 
 /// What users may do for themselves.
@@ -122,6 +147,7 @@ pub async fn run(admin: &Admin, command: OrgCommand) -> anyhow::Result<()> {
             org,
             policy,
             self_service,
+            passkeys,
         }) => {
             let current = admin.organization(&org).await?;
             let policy = policy.apply_to(current.policy)?;
@@ -136,6 +162,20 @@ pub async fn run(admin: &Admin, command: OrgCommand) -> anyhow::Result<()> {
             // The self-service settings first: they are the ones that can be refused.
             if wanted != current.self_service {
                 admin.set_self_service(&org, wanted).await?;
+            }
+            if passkeys.any() {
+                // Days alone move the start of a requirement that is on.
+                let require = passkeys.require_passkey.or(passkeys
+                    .passkey_grace_days
+                    .and(current.passkeys.required_from.map(|_| true)));
+                admin
+                    .set_passkey_policy(
+                        &org,
+                        passkeys.passkey_login,
+                        require,
+                        passkeys.passkey_grace_days,
+                    )
+                    .await?;
             }
             let mut changed = admin.set_policy(&org, policy).await?;
             changed.self_service = wanted;
@@ -160,4 +200,16 @@ fn print_policy(org: &Organization) {
     println!("what users of {} may do themselves:", org.slug);
     println!("  self-service-reset    {}", s.reset);
     println!("  remember-device-days  {}", s.remember_device_days);
+    let p = &org.passkeys;
+    println!("passkeys at {}:", org.slug);
+    println!("  passkey-login         {}", p.login);
+    match p.required_from {
+        Some(from) => println!(
+            "  require-passkey       true, from {} (UTC)",
+            time::OffsetDateTime::from_unix_timestamp(from)
+                .map(|t| t.date().to_string())
+                .unwrap_or_default()
+        ),
+        None => println!("  require-passkey       false"),
+    }
 }

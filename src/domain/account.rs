@@ -192,6 +192,9 @@ pub enum LoginStage {
     /// The password was right; the second factor is still to come. Such a session opens only
     /// the two-step pages and log-out.
     SecondFactor,
+    /// The second step was taken with the app, but the organization requires a passkey now:
+    /// the login completes once one is added. Such a session opens only that page.
+    PasskeyRequired,
     Complete,
 }
 
@@ -199,6 +202,7 @@ impl LoginStage {
     pub fn as_str(self) -> &'static str {
         match self {
             LoginStage::SecondFactor => "second_factor",
+            LoginStage::PasskeyRequired => "passkey_required",
             LoginStage::Complete => "complete",
         }
     }
@@ -206,6 +210,7 @@ impl LoginStage {
     pub fn from_db(s: &str) -> Option<LoginStage> {
         match s {
             "second_factor" => Some(LoginStage::SecondFactor),
+            "passkey_required" => Some(LoginStage::PasskeyRequired),
             "complete" => Some(LoginStage::Complete),
             _ => None,
         }

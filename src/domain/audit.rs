@@ -62,10 +62,16 @@ pub enum AuditEvent {
     /// A user was given a role (`detail`: which) or had it taken away.
     RoleGranted,
     RoleRevoked,
+    /// A passkey registered by its user (`detail`: its name).
+    PasskeyAdded,
+    PasskeyRemoved,
+    /// A passkey used to log in (`detail`: `second_step` or `login`, and on a refusal why:
+    /// `counter_went_back` for a possibly cloned authenticator, `unknown_credential` …).
+    LoginPasskey,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 34] = [
+    pub const ALL: [AuditEvent; 37] = [
         AuditEvent::InvitationSent,
         AuditEvent::InvitationUsed,
         AuditEvent::PasswordSet,
@@ -100,6 +106,9 @@ impl AuditEvent {
         AuditEvent::PolicyChanged,
         AuditEvent::RoleGranted,
         AuditEvent::RoleRevoked,
+        AuditEvent::PasskeyAdded,
+        AuditEvent::PasskeyRemoved,
+        AuditEvent::LoginPasskey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -138,6 +147,9 @@ impl AuditEvent {
             AuditEvent::PolicyChanged => "policy_changed",
             AuditEvent::RoleGranted => "role_granted",
             AuditEvent::RoleRevoked => "role_revoked",
+            AuditEvent::PasskeyAdded => "passkey_added",
+            AuditEvent::PasskeyRemoved => "passkey_removed",
+            AuditEvent::LoginPasskey => "login_passkey",
         }
     }
 

@@ -256,6 +256,30 @@ pub fn notice_to_user(
     )
 }
 
+/// The notice that a passkey named `name` was added to (or removed from) the user's account.
+pub fn passkey_notice(
+    settings: &Settings,
+    user: &User,
+    lang: Lang,
+    added: bool,
+    name: &str,
+) -> Result<OutgoingMail, ComposeError> {
+    let t = Texts::of(lang);
+    let (subject, body) = if added {
+        (t.passkeys.added_subject, t.passkeys.added_body)
+    } else {
+        (t.passkeys.removed_subject, t.passkeys.removed_body)
+    };
+    notice(
+        &settings.mail_from,
+        mailbox(&user.display_name, &user.email)?,
+        lang,
+        &settings.service_name,
+        subject,
+        &t.fill(&t.fill(body, &user.username), name),
+    )
+}
+
 /// The recipient as a mailbox with their display name.
 pub fn mailbox(display_name: &str, email: &str) -> Result<Mailbox, ComposeError> {
     Ok(Mailbox::new(Some(display_name.to_owned()), email.parse()?))

@@ -66,11 +66,7 @@ fn request_page(
 /// A page answer with a CSP that lets its form end at the application's `origin`.
 pub fn with_form_action(response: impl IntoResponse, origin: Option<&str>) -> Response {
     let mut response = response.into_response();
-    let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'{}; \
-         frame-ancestors 'none'; base-uri 'none'",
-        origin.map(|o| format!(" {o}")).unwrap_or_default()
-    );
+    let csp = crate::web::content_security_policy(origin, false);
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::domain::oidc::client::SigningAlg;
-use crate::domain::oidc::{claims, scope};
+use crate::domain::oidc::scope;
 use crate::web::{AppState, WebError};
 
 /// Public, the same for everyone: any origin may read it, caches may keep it a while.
@@ -54,7 +54,7 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
                 "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "acr", "amr", "azp",
                 "name", "preferred_username", "locale", "email", "email_verified", "organization"
             ],
-            "acr_values_supported": [claims::ACR_MFA],
+            "acr_values_supported": crate::domain::login_method::ACR_VALUES,
             "prompt_values_supported": ["none", "login", "consent"],
             "ui_locales_supported": ["nl", "en"],
             "claims_parameter_supported": false,

@@ -123,6 +123,7 @@ async fn redeem(
         session_hash: code.session_hash,
         scope: code.scope,
         auth_time: code.auth_time,
+        method: code.method,
     };
     tokens(state, client, &grant, code.nonce.as_deref(), &refresh_token).await
 }
@@ -232,6 +233,7 @@ async fn tokens(
         lifetime: state.settings.access_token_seconds(),
         auth_time: grant.auth_time,
         sid: &sid,
+        method: grant.method,
     };
     let scopes = Scopes::parse(&grant.scope).unwrap_or_default();
     let keys = state.keys.current().await.map_err(anyhow::Error::from)?;

@@ -6,6 +6,7 @@ mod admin;
 pub mod backup;
 mod devices;
 mod oidc;
+mod passkeys;
 mod postgres;
 mod recovery;
 mod sql;
@@ -28,6 +29,7 @@ use crate::keyring::Sealed;
 pub use admin::*;
 pub use devices::*;
 pub use oidc::*;
+pub use passkeys::*;
 pub use postgres::PgStore;
 pub use recovery::*;
 pub use sqlite::SqliteStore;
@@ -120,6 +122,7 @@ pub trait Store:
     + RecoveryStore
     + DeviceStore
     + AdminStore
+    + PasskeyStore
     + Send
     + Sync
     + 'static
@@ -138,6 +141,7 @@ impl<T> Store for T where
         + RecoveryStore
         + DeviceStore
         + AdminStore
+        + PasskeyStore
         + Send
         + Sync
         + 'static

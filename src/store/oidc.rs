@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::{OrgId, StoreResult, UserId};
 use crate::domain::audit::AuditRecord;
+use crate::domain::login_method::LoginMethod;
 pub use crate::domain::oidc::claims::Person;
 use crate::domain::oidc::client::{GrantKind, SigningAlg};
 use crate::domain::token::TokenHash;
@@ -96,6 +97,8 @@ pub struct RedeemedCode {
     pub nonce: Option<String>,
     pub code_challenge: String,
     pub auth_time: i64,
+    /// How the login session's user logged in (`amr`, `acr`).
+    pub method: LoginMethod,
 }
 
 #[derive(Debug)]
@@ -117,6 +120,7 @@ pub struct Grant {
     pub session_hash: TokenHash,
     pub scope: String,
     pub auth_time: i64,
+    pub method: LoginMethod,
 }
 
 #[derive(Debug)]

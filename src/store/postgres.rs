@@ -13,6 +13,8 @@ use super::sql::sql_store;
 use super::*;
 use crate::domain::account::AccountState;
 use crate::domain::onboarding::InvitationFacts;
+use crate::domain::login_method::LoginMethod;
+use crate::domain::passkey::{PasskeyPolicy, Purpose};
 use crate::domain::password::CharacterClasses;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

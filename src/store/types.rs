@@ -4,6 +4,8 @@
 use crate::domain::account::{AccountState, InvitationRecord, LoginStage};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::lang::Lang;
+use crate::domain::login_method::LoginMethod;
+use crate::domain::passkey::PasskeyPolicy;
 use crate::domain::password::PasswordPolicy;
 use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::token::TokenHash;
@@ -19,6 +21,7 @@ pub struct Organization {
     pub lang: Lang,
     pub policy: PasswordPolicy,
     pub self_service: SelfService,
+    pub passkeys: PasskeyPolicy,
 }
 
 /// What an organization lets its users do for themselves (`org policy set`).
@@ -101,6 +104,8 @@ pub struct NewSession {
     pub id_hash: TokenHash,
     pub user_id: UserId,
     pub stage: LoginStage,
+    /// How the login was made; `None` until it is complete.
+    pub method: Option<LoginMethod>,
     pub now: i64,
     pub expires_at: i64,
 }
@@ -117,6 +122,8 @@ pub struct Session {
     /// When the user last confirmed with the app's code in this session (see
     /// `domain::step_up`).
     pub confirmed_at: Option<i64>,
+    /// How the login was made (meaningful once it is complete).
+    pub method: LoginMethod,
     pub user: User,
     pub org: Organization,
 }

@@ -4,12 +4,14 @@
 
 mod console;
 mod oidc;
+mod passkeys;
 mod password;
 mod recovery;
 mod time;
 
 pub use console::ConsoleTexts;
 pub use oidc::OidcTexts;
+pub use passkeys::PasskeyTexts;
 pub use recovery::RecoveryTexts;
 
 use crate::domain::lang::Lang;
@@ -119,6 +121,8 @@ pub struct Texts {
     pub recovery: &'static RecoveryTexts,
     /// The words of the console for administrators (`/beheer`).
     pub console: &'static ConsoleTexts,
+    /// The words of passkeys.
+    pub passkeys: &'static PasskeyTexts,
 }
 
 pub static NL: Texts = Texts {
@@ -223,6 +227,7 @@ pub static NL: Texts = Texts {
     oidc: &oidc::NL,
     recovery: &recovery::NL,
     console: &console::NL,
+    passkeys: &passkeys::NL,
 };
 
 pub static EN: Texts = Texts {
@@ -327,6 +332,7 @@ pub static EN: Texts = Texts {
     oidc: &oidc::EN,
     recovery: &recovery::EN,
     console: &console::EN,
+    passkeys: &passkeys::EN,
 };
 
 impl Texts {

@@ -280,6 +280,13 @@ impl Texts {
             ),
             (E::LoginCode, true, _) => ("Ingelogd", "Logged in"),
             (E::LoginCode, false, _) => ("Verkeerde code", "Wrong code"),
+            (E::LoginPasskey, true, _) => ("Ingelogd met een passkey", "Logged in with a passkey"),
+            (E::LoginPasskey, false, _) => (
+                "Inloggen met een passkey geweigerd",
+                "Login with a passkey refused",
+            ),
+            (E::PasskeyAdded, _, _) => ("Passkey toegevoegd", "Passkey added"),
+            (E::PasskeyRemoved, _, _) => ("Passkey verwijderd", "Passkey removed"),
             (E::RecoveryCodeUsed, true, _) => ("Herstelcode gebruikt", "Recovery code used"),
             (E::RecoveryCodeUsed, false, _) => ("Verkeerde herstelcode", "Wrong recovery code"),
             (E::LoginPassword, false, _) if outcome == Outcome::Throttled => (

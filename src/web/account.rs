@@ -17,6 +17,7 @@ use super::session::CurrentSession;
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::passkey::Requirement;
 use crate::domain::recovery::FEW_CODES_LEFT;
 use crate::domain::token::TokenHash;
 use crate::store::AuditFilter;
@@ -50,6 +51,9 @@ struct AccountPage<'a> {
     events: Vec<EventLine>,
     /// A beheerder of the organization: the page links to the console.
     beheerder: bool,
+    passkeys: usize,
+    /// The organization's deadline for adding a passkey, for a user who has none yet.
+    passkey_deadline: Option<String>,
 }
 
 impl AccountPage<'_> {
@@ -102,6 +106,11 @@ async fn account_page(
     let t = lang.or_org(session.org.lang);
     let user = session.user.id;
     let (jar, csrf) = token_for_page(&state, jar);
+    let passkeys = state.store.passkeys_of_user(user).await?.len();
+    let passkey_deadline = match session.org.passkeys.requirement(state.clock.now()) {
+        Requirement::Grace { until } if passkeys == 0 => Some(t.moment(until)),
+        _ => None,
+    };
     let notice = match query.notice.as_deref() {
         Some("password_changed") => Some(t.password_changed),
         Some("app_withdrawn") => Some(t.oidc.withdrawn_notice),
@@ -185,6 +194,8 @@ async fn account_page(
             .store
             .has_role(user, crate::store::Role::Beheerder)
             .await?,
+        passkeys,
+        passkey_deadline,
     };
     Ok((jar, Html(page.render()?)).into_response())
 }

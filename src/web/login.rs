@@ -21,6 +21,7 @@ use super::session::{self, CurrentSession};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::{AccountState, LoginStage, Username};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::login_method::LoginMethod;
 use crate::domain::password::Password;
 use crate::hashing::Verified;
 use crate::store::Rehash;
@@ -42,6 +43,8 @@ struct LoginPage<'a> {
     username: &'a str,
     failed: bool,
     notice: Option<&'static str>,
+    /// "Inloggen met een passkey" is offered (WebAuthn works with this `public_url`).
+    passkeys: bool,
 }
 
 #[derive(Deserialize)]
@@ -58,9 +61,16 @@ async fn login_page(
     Query(query): Query<Notice>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    if current.complete().is_some() {
-        let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
-        return Ok(Redirect::to(&next).into_response());
+    match current.0.as_ref().map(|s| s.stage) {
+        Some(LoginStage::Complete) => {
+            let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+            return Ok(Redirect::to(&next).into_response());
+        }
+        // Logged in but for the passkey the organization requires: that page first.
+        Some(LoginStage::PasskeyRequired) => {
+            return Ok(Redirect::to(super::passkeys::PAGE).into_response());
+        }
+        _ => {}
     }
     let t = lang.texts();
     let notice = match query.notice.as_deref() {
@@ -79,6 +89,7 @@ async fn login_page(
         username: query.username.as_deref().unwrap_or("").trim(),
         failed: false,
         notice,
+        passkeys: state.relying_party.is_some(),
     };
     // A remembered device completes the login with the password: the redirect may then go
     // straight on to the application, whose origin the form must be allowed to reach.
@@ -170,7 +181,8 @@ async fn login(
                 } else {
                     LoginStage::SecondFactor
                 };
-                let (jar, next) = session::fresh(&state, jar, c.user.id, stage);
+                let method = remembered.then_some(LoginMethod::PasswordOnRememberedDevice);
+                let (jar, next) = session::fresh(&state, jar, c.user.id, stage, method);
                 let mut settlement = attempt.succeeded(remembered, now);
                 if remembered {
                     settlement.audit.push(record.clone());
@@ -219,6 +231,7 @@ async fn login(
         username: form.username.trim(),
         failed: true,
         notice: None,
+        passkeys: state.relying_party.is_some(),
     };
     let origin = crate::oidc::form_action_origin(&state, &jar).await;
     Ok(crate::oidc::with_form_action(

@@ -18,7 +18,8 @@ mod invite;
 pub(crate) mod lang;
 mod login;
 mod new_phone;
-mod password;
+mod passkeys;
+pub(crate) mod password;
 mod recovery_codes;
 mod reset;
 mod second_factor;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub logout_wake: Arc<Notify>,
     /// Each machine client's request budget on the admin API.
     pub api_limiter: Arc<crate::api::ApiLimiter>,
+    /// This service as a WebAuthn relying party; `None` where `public_url` cannot be one.
+    pub relying_party: Option<Arc<crate::passkeys::RelyingParty>>,
 }
 
 /// What [`AppState`] is made of, built by `startup`.
@@ -96,6 +99,11 @@ impl AppState {
             keys: parts.keys,
             logout_wake: parts.logout_wake,
             api_limiter: crate::api::ApiLimiter::new(settings.api_requests_per_minute),
+            relying_party: crate::passkeys::RelyingParty::for_public_url(
+                &settings.public_url,
+                &settings.service_name,
+            )
+            .map(Arc::new),
         }
     }
 }
@@ -108,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(invite::router())
         .merge(password::router())
         .merge(second_factor::router())
+        .merge(passkeys::router())
         .merge(recovery_codes::router())
         .merge(forgot::router())
         .merge(reset::router())
@@ -241,6 +250,17 @@ fn route_label(path: &str) -> String {
     } else {
         path.chars().take(100).collect()
     }
+}
+
+/// The CSP of a page: no script (the passkey pages: only our own script file), forms only
+/// to ourselves and, where a login may end in the redirect to an application, its origin.
+pub(crate) fn content_security_policy(form_origin: Option<&str>, script: bool) -> String {
+    format!(
+        "default-src 'none'; {}style-src 'self'; img-src 'self'; form-action 'self'{}; \
+         frame-ancestors 'none'; base-uri 'none'",
+        if script { "script-src 'self'; " } else { "" },
+        form_origin.map(|o| format!(" {o}")).unwrap_or_default()
+    )
 }
 
 /// What every page's frame (header, footer) needs.

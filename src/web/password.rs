@@ -16,6 +16,7 @@ use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, ProtectedForm, token_for_page};
 use super::lang::{Preferred, chrome};
 use super::session::{self, CurrentSession};
+use super::totp_check::NotConfirmed;
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
@@ -140,50 +141,14 @@ async fn change(
         .user(session.org.id, user.id, &user.username)
         .client(&client)
         .detail("change");
-    let attempt = match attempts::admit(&state, &client, Some(user.username.as_str()), None).await?
-    {
-        Admitted::Yes(attempt) => attempt,
-        Admitted::No { until } => {
-            let wait = attempts::refused(&state, t, record, until).await?;
-            let problems = Problems {
-                current: Some(wait),
-                ..Problems::default()
-            };
-            return shown_again(StatusCode::TOO_MANY_REQUESTS, problems);
-        }
-    };
-    let stored = state
-        .store
-        .login_candidate(&user.username)
-        .await?
-        .and_then(|c| c.password_hash);
-    let right = match Password::parse(&form.current) {
-        Ok(current) => match state.hasher.verify(current, stored).await {
-            Ok(right) => right,
-            Err(busy) => {
-                // Not checked (the hashing queue is full): the attempt gives its places back.
-                let released = attempt.succeeded(false, state.clock.now());
-                state.store.settle_attempt(&released).await?;
-                return Err(busy.into());
-            }
-        },
-        Err(_) => false,
-    };
-    let now = state.clock.now();
-    if !right {
-        attempt
-            .failed(&state, Some((user, session.org.lang)), record)
-            .await?;
+    if let Err(refused) = check_current(&state, t, &session, &client, &form.current, &record).await? {
         let problems = Problems {
-            current: Some(t.current_wrong.to_owned()),
+            current: Some(refused.message),
             ..Problems::default()
         };
-        return shown_again(StatusCode::UNAUTHORIZED, problems);
+        return shown_again(refused.status, problems);
     }
-    state
-        .store
-        .settle_attempt(&attempt.succeeded(false, now))
-        .await?;
+    let now = state.clock.now();
 
     let hash = state.hasher.hash(new).await?;
     let notice = compose::notice_to_user(&state.settings, user, session.org.lang, |t| {
@@ -195,11 +160,73 @@ async fn change(
         ..record
     };
     // A new session id for this browser as well (ASVS V3.2.1: new id at re-authentication).
-    let (jar, (next, _)) = session::fresh(&state, jar, user.id, LoginStage::Complete);
+    let (jar, (next, _)) = session::fresh(
+        &state,
+        jar,
+        user.id,
+        LoginStage::Complete,
+        Some(session.method),
+    );
     state
         .store
         .change_password(user.id, &hash, &next, &notice, &record)
         .await?;
     state.outbox_wake.notify_one();
     Ok((jar, Redirect::to("/?notice=password_changed")).into_response())
+}
+
+/// The logged-in user's current password, typed again (a password change, removing a
+/// passkey): counted before it is checked, under the same throttle as a login. A wrong one
+/// is recorded as `record`; a right one clears nothing else and records nothing.
+pub(super) async fn check_current(
+    state: &AppState,
+    t: &Texts,
+    session: &Session,
+    client: &str,
+    typed: &str,
+    record: &AuditRecord,
+) -> Result<Result<(), NotConfirmed>, WebError> {
+    let user = &session.user;
+    let attempt = match attempts::admit(state, client, Some(user.username.as_str()), None).await? {
+        Admitted::Yes(attempt) => attempt,
+        Admitted::No { until } => {
+            let message = attempts::refused(state, t, record.clone(), until).await?;
+            return Ok(Err(NotConfirmed {
+                message,
+                status: StatusCode::TOO_MANY_REQUESTS,
+            }));
+        }
+    };
+    let stored = state
+        .store
+        .login_candidate(&user.username)
+        .await?
+        .and_then(|c| c.password_hash);
+    let right = match Password::parse(typed) {
+        Ok(current) => match state.hasher.verify(current, stored).await {
+            Ok(right) => right,
+            Err(busy) => {
+                // Not checked (the hashing queue is full): the attempt gives its places back.
+                let released = attempt.succeeded(false, state.clock.now());
+                state.store.settle_attempt(&released).await?;
+                return Err(busy.into());
+            }
+        },
+        Err(_) => false,
+    };
+    if !right {
+        attempt
+            .failed(state, Some((user, session.org.lang)), record.clone())
+            .await?;
+        return Ok(Err(NotConfirmed {
+            message: t.current_wrong.to_owned(),
+            status: StatusCode::UNAUTHORIZED,
+        }));
+    }
+    let now = state.clock.now();
+    state
+        .store
+        .settle_attempt(&attempt.succeeded(false, now))
+        .await?;
+    Ok(Ok(()))
 }

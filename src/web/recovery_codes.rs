@@ -22,6 +22,7 @@ use super::session::{self, CurrentSession, HalfLoggedIn};
 use super::totp_check;
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::LoginStage;
+use crate::domain::login_method::LoginMethod;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::recovery::{self, FEW_CODES_LEFT, RecoveryCode};
 use crate::domain::second_factor::MAX_WRONG_CODES;
@@ -384,6 +385,11 @@ async fn use_code(
     if !has_active_app(&state, user.id).await? {
         return Ok(Redirect::to("/2fa").into_response());
     }
+    // Where passkeys are required, a herstelcode passes no more than the app's code does.
+    let (steps, _) = super::passkeys::second_steps_of(&state, &session).await?;
+    if !steps.app {
+        return Ok(Redirect::to("/2fa").into_response());
+    }
     let t = lang.or_org(session.org.lang);
     let record = AuditRecord::new(
         state.clock.now(),
@@ -437,7 +443,17 @@ async fn use_code(
         } else {
             None
         };
-        let (logged_in, next) = session::fresh(&state, jar.clone(), user.id, LoginStage::Complete);
+        let (logged_in, next) = session::fresh(
+            &state,
+            jar.clone(),
+            user.id,
+            if steps.must_add_passkey {
+                LoginStage::PasskeyRequired
+            } else {
+                LoginStage::Complete
+            },
+            Some(LoginMethod::PasswordAndRecoveryCode),
+        );
         let mut then = attempt.succeeded(true, now);
         then.session = Some(next);
         then.mail = warning.as_ref();
@@ -453,6 +469,9 @@ async fn use_code(
         {
             if warning.is_some() {
                 state.outbox_wake.notify_one();
+            }
+            if steps.must_add_passkey {
+                return Ok((logged_in, Redirect::to(super::passkeys::PAGE)).into_response());
             }
             let page = format!("{PAGE}?notice=used");
             return Ok((logged_in, Redirect::to(&page)).into_response());

@@ -17,6 +17,7 @@ use super::attempts::{self, Admitted};
 use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::devices::{self, UserAgent};
 use super::lang::{Preferred, chrome};
+use super::passkeys;
 use super::recovery_codes;
 use super::session::{self, HalfLoggedIn};
 use super::setup_mail::{new_code_wait, start_setup};
@@ -24,6 +25,8 @@ use super::totp_check::{self, Refusal};
 use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::{EmailAddress, LoginStage};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::login_method::LoginMethod;
+use crate::domain::passkey::Requirement;
 use crate::domain::second_factor::MAX_WRONG_CODES;
 use crate::mail::compose;
 use crate::oidc;
@@ -38,7 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/2fa/app/new", post(new_code))
 }
 
-/// A way to do the second step. One for now; passkeys or e-mail codes would be more entries.
+/// A way to do the second step: AUTHENTICATOR APP, PASSKEY.
 struct Method {
     label: &'static str,
     hint: &'static str,
@@ -52,6 +55,9 @@ struct ChoosePage {
     page: PageChrome,
     csrf: String,
     methods: Vec<Method>,
+    notice: Option<&'static str>,
+    /// The organization's deadline for adding a passkey, while it lies ahead.
+    grace: Option<String>,
 }
 
 #[derive(Template)]
@@ -76,15 +82,32 @@ async fn choose_page(
 ) -> Result<Response, WebError> {
     let t = lang.or_org(session.org.lang);
     let (jar, csrf) = token_for_page(&state, jar);
+    let (steps, requirement) = passkeys::second_steps_of(&state, &session).await?;
+    let mut methods = Vec::new();
+    if steps.app {
+        methods.push(Method {
+            label: t.method_app,
+            hint: t.method_app_hint,
+            action: "/2fa/app",
+        });
+    }
+    if steps.passkey {
+        methods.push(Method {
+            label: t.passkeys.method,
+            hint: t.passkeys.method_hint,
+            action: "/2fa/passkey/choose",
+        });
+    }
     let page = ChoosePage {
         t,
         page: chrome(&state, t, "/2fa"),
         csrf,
-        methods: vec![Method {
-            label: t.method_app,
-            hint: t.method_app_hint,
-            action: "/2fa/app",
-        }],
+        methods,
+        notice: (!steps.app).then_some(t.passkeys.only_passkey),
+        grace: match requirement {
+            Requirement::Grace { until } if !steps.passkey => Some(t.moment(until)),
+            _ => None,
+        },
     };
     Ok((jar, Html(page.render()?)).into_response())
 }
@@ -100,6 +123,9 @@ async fn choose_app(
     ClientAddress(client): ClientAddress,
     ProtectedForm(_): ProtectedForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
+    if !passkeys::second_steps_of(&state, &session).await?.0.app {
+        return Ok(Redirect::to("/2fa").into_response());
+    }
     let credential = state.store.totp_credential(session.user.id).await?;
     let now = state.clock.now();
     let needs_mail = match &credential {
@@ -215,6 +241,17 @@ async fn verify(
 ) -> Result<Response, WebError> {
     let user_id = session.user.id;
     let t = lang.or_org(session.org.lang);
+    // Where the organization requires passkeys, the app's code no longer passes (for a
+    // user with a passkey), or passes only on to adding one.
+    let (steps, _) = passkeys::second_steps_of(&state, &session).await?;
+    if !steps.app {
+        return Ok(Redirect::to("/2fa").into_response());
+    }
+    let stage = if steps.must_add_passkey {
+        LoginStage::PasskeyRequired
+    } else {
+        LoginStage::Complete
+    };
     let Some(credential) = state.store.totp_credential(user_id).await? else {
         return Ok(Redirect::to("/2fa").into_response());
     };
@@ -271,7 +308,13 @@ async fn verify(
             // If the step is accepted, the login completes in the same transaction: a new
             // session, the account's count cleared, the audit lines and the notice.
             let (logged_in, next) =
-                session::fresh(&state, jar.clone(), user_id, LoginStage::Complete);
+                session::fresh(
+                    &state,
+                    jar.clone(),
+                    user_id,
+                    stage,
+                    Some(LoginMethod::PasswordAndApp),
+                );
             let mut then = attempt.succeeded(true, now);
             then.mail = notice.as_ref();
             then.session = Some(next);
@@ -318,6 +361,10 @@ async fn verify(
                 .accept_totp_step(user_id, &credential.sealed, step, pending, &then)
                 .await?;
             if accepted {
+                if steps.must_add_passkey {
+                    state.outbox_wake.notify_one();
+                    return Ok((logged_in, Redirect::to(passkeys::PAGE)).into_response());
+                }
                 if pending {
                     state.outbox_wake.notify_one();
                     return Ok((logged_in, Redirect::to(recovery_codes::PAGE)).into_response());

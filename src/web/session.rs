@@ -9,6 +9,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 
 use super::{AppState, ClientAddress, WebError};
 use crate::domain::account::LoginStage;
+use crate::domain::login_method::LoginMethod;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::token::{Token, TokenHash};
 #[allow(unused_imports)] // for the doc link
@@ -122,6 +123,9 @@ impl FromRequestParts<AppState> for HalfLoggedIn {
             .map_err(IntoResponse::into_response)?;
         match current.0 {
             Some(session) if session.stage == LoginStage::SecondFactor => Ok(HalfLoggedIn(session)),
+            Some(session) if session.stage == LoginStage::PasskeyRequired => {
+                Err(Redirect::to(super::passkeys::PAGE).into_response())
+            }
             Some(_) => Err(Redirect::to("/").into_response()),
             None => Err(Redirect::to("/login").into_response()),
         }
@@ -137,6 +141,7 @@ pub fn fresh(
     jar: CookieJar,
     user: UserId,
     stage: LoginStage,
+    method: Option<LoginMethod>,
 ) -> (CookieJar, (NewSession, Option<TokenHash>)) {
     let previous = jar
         .get(state.cookies.session)
@@ -148,6 +153,7 @@ pub fn fresh(
         id_hash: token.hash(),
         user_id: user,
         stage,
+        method,
         now,
         expires_at: now + state.settings.session_absolute_seconds(),
     };

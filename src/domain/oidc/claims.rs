@@ -7,12 +7,9 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::scope::Scopes;
+use crate::domain::login_method::LoginMethod;
 use crate::domain::token::TokenHash;
 
-/// `acr` of every login here: password and an authenticator app, the REFEDS MFA profile.
-pub const ACR_MFA: &str = "https://refeds.org/profile/mfa";
-/// `amr` (RFC 8176): a password and a one-time password.
-pub const AMR: [&str; 2] = ["pwd", "otp"];
 
 /// What the tokens say about the user: read from the store, released per scope.
 #[derive(Debug, Clone)]
@@ -68,6 +65,8 @@ pub struct Issued<'a> {
     pub lifetime: i64,
     pub auth_time: i64,
     pub sid: &'a str,
+    /// How the user logged in: `amr` and `acr` (see `domain::login_method`).
+    pub method: LoginMethod,
 }
 
 /// The ID token's claims (OIDC Core §2, §3.1.3.6).
@@ -86,8 +85,8 @@ pub fn id_token(
     claims.insert("exp".into(), json!(issued.now + issued.lifetime));
     claims.insert("auth_time".into(), json!(issued.auth_time));
     claims.insert("sid".into(), json!(issued.sid));
-    claims.insert("acr".into(), json!(ACR_MFA));
-    claims.insert("amr".into(), json!(AMR));
+    claims.insert("acr".into(), json!(issued.method.acr()));
+    claims.insert("amr".into(), json!(issued.method.amr()));
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
@@ -110,8 +109,8 @@ pub fn access_token(issued: &Issued<'_>, subject: &str, scopes: &Scopes, jti: &s
         "jti": jti,
         "sid": issued.sid,
         "scope": scopes.to_string(),
-        "acr": ACR_MFA,
-        "amr": AMR,
+        "acr": issued.method.acr(),
+        "amr": issued.method.amr(),
     })
 }
 
@@ -181,6 +180,7 @@ mod tests {
             lifetime: 300,
             auth_time: 900,
             sid: "s",
+            method: LoginMethod::PasswordAndApp,
         };
         let token = id_token(
             &issued,
@@ -190,7 +190,15 @@ mod tests {
             Some("tok"),
         );
         assert_eq!(token["exp"], 1300);
-        assert_eq!(token["amr"], json!(["pwd", "otp"]));
+        assert_eq!(token["amr"], json!(["pwd", "otp", "mfa"]));
+        assert_eq!(token["acr"], "https://refeds.org/profile/mfa");
+        let passkey = Issued {
+            method: LoginMethod::Passkey(crate::domain::login_method::KeyKind::Synced),
+            ..issued
+        };
+        let token = id_token(&passkey, &person(), &Scopes::default(), None, None);
+        assert_eq!(token["amr"], json!(["swk", "pop", "user", "mfa"]));
+        assert_eq!(token["acr"], "phr");
         assert_eq!(token["nonce"], "n");
         assert_ne!(token["sub"], "jan");
         // OIDC Core §3.2.2.9 example value for this rule, computed independently:

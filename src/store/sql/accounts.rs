@@ -105,6 +105,7 @@ macro_rules! sql_accounts {
                         lang: org.lang,
                         policy: org.policy,
                         self_service: SelfService::default(),
+                        passkeys: PasskeyPolicy::default(),
                     }),
                     Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("organization")),
                     Err(e) => Err(e.into()),

@@ -35,7 +35,8 @@ macro_rules! sql_devices {
                     "UPDATE remembered_devices SET last_used_at = ?1 \
                      WHERE id_hash = ?2 AND user_id = ?3 AND expires_at > ?1 \
                        AND EXISTS (SELECT 1 FROM users u JOIN organizations o ON o.id = u.org_id \
-                                   WHERE u.id = ?3 AND o.remember_device_days > 0) \
+                                   WHERE u.id = ?3 AND o.remember_device_days > 0 \
+                                     AND (o.passkey_required_from IS NULL OR o.passkey_required_from > ?1)) \
                        AND EXISTS (SELECT 1 FROM totp_credentials t \
                                    WHERE t.user_id = ?3 AND t.state = 'active')",
                 ))

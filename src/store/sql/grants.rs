@@ -7,7 +7,8 @@ macro_rules! sql_grants {
         /// now, `?2` the idle cut-off; `g` is the grant or code row.
         const LIVE_SESSION: &str = "EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = g.session_hash \
              AND s.stage = 'complete' AND s.expires_at > ?1 AND s.last_seen_at > ?2)";
-        const GRANT_COLUMNS: &str = "g.id, g.client_id, g.user_id, g.session_hash, g.scope, g.auth_time";
+        const GRANT_COLUMNS: &str = "g.id, g.client_id, g.user_id, g.session_hash, g.scope, g.auth_time, \
+            (SELECT s.method FROM sessions s WHERE s.id_hash = g.session_hash) AS method";
 
         fn grant_from_row(row: &$row) -> StoreResult<Grant> {
             Ok(Grant {
@@ -17,6 +18,7 @@ macro_rules! sql_grants {
                 session_hash: digest_of(row.try_get("session_hash")?, "grant session digest")?,
                 scope: row.try_get("scope")?,
                 auth_time: row.try_get("auth_time")?,
+                method: LoginMethod::from_db(row.try_get::<Option<String>, _>("method")?.as_deref()),
             })
         }
 
@@ -54,6 +56,7 @@ macro_rules! sql_grants {
                      WHERE code_hash = ?4 AND client_id = ?5 AND used_at IS NULL AND expires_at > ?1 \
                        AND redirect_uri = ?6 AND code_challenge = ?7 \
                      RETURNING user_id, session_hash, redirect_uri, scope, nonce, code_challenge, auth_time, \
+                       (SELECT s.method FROM sessions s WHERE s.id_hash = oidc_codes.session_hash) AS method, \
                        (SELECT COUNT(*) FROM oidc_codes g WHERE g.code_hash = ?4 AND {LIVE_SESSION}) AS live"
                 );
                 let row = sqlx::query(&<$store>::sql(&sql))
@@ -103,6 +106,7 @@ macro_rules! sql_grants {
                     nonce: row.try_get("nonce")?,
                     code_challenge: row.try_get("code_challenge")?,
                     auth_time: row.try_get("auth_time")?,
+                    method: LoginMethod::from_db(row.try_get::<Option<String>, _>("method")?.as_deref()),
                 };
                 if row.try_get::<i64, _>("live")? == 0 {
                     // The login session ended between the code and its redemption.

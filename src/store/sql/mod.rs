@@ -18,6 +18,7 @@ pub mod mail;
 pub mod monitor;
 pub mod recovery;
 pub mod security;
+pub mod passkeys;
 pub mod sessions;
 pub mod two_step;
 
@@ -25,7 +26,7 @@ macro_rules! sql_common {
     ($store:ty, $db:ty, $row:ty) => {
         const ORG_COLUMNS: &str = "o.id AS org_id, o.slug, o.name AS org_name, o.language, o.min_length, \
             o.max_length, o.require_lowercase, o.require_uppercase, o.require_digit, o.require_symbol, \
-            o.self_service_reset, o.remember_device_days";
+            o.self_service_reset, o.remember_device_days, o.passkey_login, o.passkey_required_from";
         const USER_COLUMNS: &str =
             "u.id AS user_id, u.org_id AS user_org_id, u.username, u.email, u.display_name, u.state, \
              u.disabled_at";
@@ -56,6 +57,10 @@ macro_rules! sql_common {
                     reset: row.try_get("self_service_reset")?,
                     remember_device_days: u8::try_from(row.try_get::<i32, _>("remember_device_days")?)
                         .map_err(|_| StoreError::Corrupt("remember_device_days".into()))?,
+                },
+                passkeys: PasskeyPolicy {
+                    login: row.try_get("passkey_login")?,
+                    required_from: row.try_get("passkey_required_from")?,
                 },
             })
         }
@@ -187,12 +192,13 @@ macro_rules! sql_common {
                     .await?;
             }
             sqlx::query(&<$store>::sql(
-                "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)"),
+                "INSERT INTO sessions (id_hash, user_id, stage, method, created_at, last_seen_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)"),
             )
             .bind(&session.id_hash.0[..])
             .bind(session.user_id)
             .bind(session.stage.as_str())
+            .bind(session.method.map(LoginMethod::as_db))
             .bind(session.now)
             .bind(session.now)
             .bind(session.expires_at)
@@ -336,6 +342,7 @@ macro_rules! sql_store {
         super::sql::recovery::sql_recovery!($store, $db, $row);
         super::sql::devices::sql_devices!($store, $db, $row);
         super::sql::admin::sql_admin!($store, $db, $row);
+        super::sql::passkeys::sql_passkeys!($store, $db, $row);
     };
 }
 

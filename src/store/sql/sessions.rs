@@ -7,7 +7,7 @@ macro_rules! sql_sessions {
         impl SessionStore for $store {
             async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>> {
                 let sql = format!(
-                    "SELECT s.stage, s.created_at, s.last_seen_at, s.expires_at, s.confirmed_at, {USER_COLUMNS}, {ORG_COLUMNS} \
+                    "SELECT s.stage, s.created_at, s.last_seen_at, s.expires_at, s.confirmed_at, s.method, {USER_COLUMNS}, {ORG_COLUMNS} \
                      FROM sessions s JOIN users u ON u.id = s.user_id \
                      JOIN organizations o ON o.id = u.org_id \
                      WHERE s.id_hash = ? AND u.disabled_at IS NULL"
@@ -28,6 +28,7 @@ macro_rules! sql_sessions {
                     last_seen_at: row.try_get("last_seen_at")?,
                     expires_at: row.try_get("expires_at")?,
                     confirmed_at: row.try_get("confirmed_at")?,
+                    method: LoginMethod::from_db(row.try_get::<Option<String>, _>("method")?.as_deref()),
                     user: user_from_row(&row)?,
                     org: org_from_row(&row)?,
                 }))
@@ -127,6 +128,11 @@ macro_rules! sql_sessions {
                     .await?;
                 sqlx::query(&<$store>::sql("DELETE FROM oidc_codes WHERE expires_at < ?"))
                     .bind(now - 24 * 60 * 60)
+                    .execute(&self.pool)
+                    .await?;
+                // Passkey ceremonies nobody answered (an answer after expiry is refused anyway).
+                sqlx::query(&<$store>::sql("DELETE FROM passkey_ceremonies WHERE expires_at < ?"))
+                    .bind(now)
                     .execute(&self.pool)
                     .await?;
                 sqlx::query(&<$store>::sql("DELETE FROM oidc_grants WHERE ended_at < ?"))

@@ -232,17 +232,22 @@ macro_rules! sql_two_step {
                     .execute(&mut *tx)
                     .await?;
                 // What hangs on the old app goes with it: its herstelcodes (and the browsers
-                // that skipped its code step, with the sessions below).
-                for table in ["totp_setup_mails", "recovery_codes", "recovery_code_reveals"] {
-                    sqlx::query(&<$store>::sql(&format!("DELETE FROM {table} WHERE user_id = ?")))
+                // that skipped its code step, with the sessions below). Passkeys too: a reset
+                // starts two-step verification over, for a user who lost their devices.
+                let mut passkeys_removed = 0;
+                for table in ["totp_setup_mails", "recovery_codes", "recovery_code_reveals", "passkeys"] {
+                    let done = sqlx::query(&<$store>::sql(&format!("DELETE FROM {table} WHERE user_id = ?")))
                         .bind(user)
                         .execute(&mut *tx)
                         .await?;
+                    if table == "passkeys" {
+                        passkeys_removed = done.rows_affected();
+                    }
                 }
                 end_sessions_and_devices_of(&mut tx, user).await?;
                 insert_mail(&mut tx, notice, now).await?;
                 commit_with_audit(tx, audit).await?;
-                Ok(removed.rows_affected() > 0)
+                Ok(removed.rows_affected() + passkeys_removed > 0)
             }
         }
     };

@@ -1,0 +1,172 @@
+//! "Inloggen met een passkey": one step instead of password and code. The authenticator
+//! picks a discoverable credential and sends its user handle; the credential must be that
+//! user's, the account active, and the organization must allow passkey login. User
+//! verification (PIN or biometrics on the device) is required, so the step is two factors.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::CookieJar;
+
+use super::second_step::{StepPage, refusal_detail};
+use super::{AnswerForm, begin, credentials, key_kind, passkey_use, take, with_script};
+use crate::domain::account::{AccountState, LoginStage};
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::login_method::LoginMethod;
+use crate::domain::passkey::Purpose;
+use crate::store::Settlement;
+use crate::texts::Texts;
+use crate::web::csrf::{ProtectedForm, token_for_page};
+use crate::web::lang::{Preferred, chrome};
+use crate::web::session::{self, CurrentSession};
+use crate::web::{AppState, ClientAddress, WebError};
+
+pub const PAGE: &str = "/login/passkey";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(PAGE, get(login_page).post(login))
+}
+
+async fn render(
+    state: &AppState,
+    t: &'static Texts,
+    csrf: String,
+    error: Option<&'static str>,
+) -> Result<String, WebError> {
+    let begun = match &state.relying_party {
+        Some(rp) => Some(begin(state, Purpose::Login, None, rp.start_login()?).await?),
+        None => None,
+    };
+    let page = StepPage {
+        t,
+        page: chrome(state, t, PAGE),
+        csrf,
+        title: t.passkeys.login_title,
+        intro: t.passkeys.login_intro,
+        button: t.passkeys.login_button,
+        action: PAGE,
+        notice: None,
+        error,
+        begun,
+        back: Some(("/login", t.passkeys.password_login)),
+        logout: false,
+    };
+    Ok(page.render()?)
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    lang: Preferred,
+    current: CurrentSession,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    if current.complete().is_some() {
+        let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let t = lang.texts();
+    let (jar, csrf) = token_for_page(&state, jar);
+    let html = render(&state, t, csrf, None).await?;
+    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    Ok(with_script((jar, Html(html)), origin.as_deref()))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    lang: Preferred,
+    ClientAddress(client): ClientAddress,
+    jar: CookieJar,
+    ProtectedForm(form): ProtectedForm<AnswerForm>,
+) -> Result<Response, WebError> {
+    let t = lang.texts();
+    let now = state.clock.now();
+    let record = AuditRecord::new(now, AuditEvent::LoginPasskey, Outcome::Failure).client(&client);
+    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    let refused = |record: AuditRecord, status: StatusCode, error: &'static str| {
+        let state = state.clone();
+        let csrf = form.csrf.clone();
+        let origin = origin.clone();
+        async move {
+            state.store.record_audit(&[record]).await?;
+            let html = render(&state, t, csrf, Some(error)).await?;
+            Ok::<_, WebError>(with_script((status, Html(html)), origin.as_deref()))
+        }
+    };
+    let Some(rp) = state.relying_party.clone() else {
+        return Ok(Redirect::to(PAGE).into_response());
+    };
+    let ceremony = match take(&state, &form.ceremony, Purpose::Login).await? {
+        Ok(c) => c,
+        Err(outcome) => {
+            let record = AuditRecord { outcome, ..record }.detail("login");
+            return refused(record, StatusCode::BAD_REQUEST, t.passkeys.expired).await;
+        }
+    };
+    let failed = t.passkeys.login_failed;
+    let (handle, credential_id) = match rp.identify(&form.response) {
+        Ok(named) => named,
+        Err(error) => {
+            let record = record.detail(refusal_detail(&error));
+            return refused(record, StatusCode::UNAUTHORIZED, failed).await;
+        }
+    };
+    let Some(row) = state.store.passkey_by_credential_id(&credential_id).await? else {
+        let record = record.detail("unknown_credential");
+        return refused(record, StatusCode::UNAUTHORIZED, failed).await;
+    };
+    let owner = state.store.user_by_passkey_handle(handle.as_bytes()).await?;
+    let Some((user, org)) = state.store.passkey_owner(row.user_id).await? else {
+        let record = record.detail("unknown_credential");
+        return refused(record, StatusCode::UNAUTHORIZED, failed).await;
+    };
+    let user = &user;
+    let record = record.user(user.org_id, user.id, &user.username);
+    // The credential must be registered to the user the authenticator names: a credential
+    // of one user presented with another's handle is refused.
+    if owner != Some(row.user_id) {
+        return refused(record.detail("other_user"), StatusCode::UNAUTHORIZED, failed).await;
+    }
+    if user.state != AccountState::Active {
+        let record = record.detail("account_not_active");
+        return refused(record, StatusCode::UNAUTHORIZED, failed).await;
+    }
+    if !org.passkeys.login {
+        let record = record.detail("passkey_login_off");
+        return refused(record, StatusCode::FORBIDDEN, t.passkeys.login_off).await;
+    }
+    let stored = credentials(std::slice::from_ref(&row))?;
+    let used = match rp.finish_login(&form.response, &ceremony.state, &stored[0]) {
+        Ok(used) => used,
+        Err(error) => {
+            let record = record.detail(refusal_detail(&error));
+            return refused(record, StatusCode::UNAUTHORIZED, failed).await;
+        }
+    };
+    let method = LoginMethod::Passkey(key_kind(&used));
+    let (logged_in, next) =
+        session::fresh(&state, jar.clone(), user.id, LoginStage::Complete, Some(method));
+    let settlement = Settlement {
+        audit: vec![
+            AuditRecord {
+                outcome: Outcome::Success,
+                ..record.clone()
+            }
+            .detail("login"),
+        ],
+        session: Some(next),
+        now,
+        ..Settlement::default()
+    };
+    if !state.store.use_passkey(&passkey_use(&used)?, &settlement).await? {
+        let record = AuditRecord {
+            outcome: Outcome::Replayed,
+            ..record
+        };
+        return refused(record, StatusCode::UNAUTHORIZED, failed).await;
+    }
+    let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+    Ok((logged_in, Redirect::to(&next)).into_response())
+}

@@ -1,0 +1,149 @@
+//! The passkey pages: adding and removing passkeys (`account`), PASSKEY as the second step
+//! (`second_step`) and "Inloggen met een passkey" (`login`). They are the only pages with a
+//! script: `/static/passkey.js`, allowed by their CSP (`script-src 'self'`) and nothing else.
+//!
+//! Each page begins a ceremony: its state (with the challenge) is stored for five minutes
+//! under a random id that the page's form carries; the answer takes it out of the store,
+//! so a challenge is answered once, on any instance.
+
+mod account;
+mod login;
+mod second_step;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::csrf::CsrfField;
+use super::{AppState, WebError};
+use crate::domain::audit::Outcome;
+use crate::domain::login_method::KeyKind;
+use crate::domain::passkey::{
+    CEREMONY_SECONDS, Purpose, Requirement, SecondSteps, second_steps,
+};
+use crate::domain::token::Token;
+use crate::passkeys::{Started, StoredCredential, UsedCredential};
+use crate::store::{Ceremony, NewCeremony, PasskeyRow, PasskeyUse, Session, StoreError, UserId};
+
+pub use account::PAGE;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(account::router())
+        .merge(second_step::router())
+        .merge(login::router())
+}
+
+/// A ceremony begun: the id the page's form sends back, and the options for the script.
+pub(super) struct Begun {
+    pub ceremony: String,
+    pub options: String,
+}
+
+pub(super) async fn begin(
+    state: &AppState,
+    purpose: Purpose,
+    user: Option<UserId>,
+    started: Started,
+) -> Result<Begun, WebError> {
+    let token = Token::generate(&mut rand::rngs::OsRng);
+    let ceremony = NewCeremony {
+        id: token.hash(),
+        purpose,
+        user,
+        state: &started.state,
+        expires_at: state.clock.now() + CEREMONY_SECONDS,
+    };
+    state.store.save_ceremony(&ceremony).await?;
+    Ok(Begun {
+        ceremony: token.expose().to_owned(),
+        options: started.options.to_string(),
+    })
+}
+
+/// The ceremony the form names, taken out of the store; otherwise how it is gone: never
+/// made or answered before (`Replayed`), or past its five minutes (`Expired`).
+pub(super) async fn take(
+    state: &AppState,
+    id: &str,
+    purpose: Purpose,
+) -> Result<Result<Ceremony, Outcome>, WebError> {
+    let Some(token) = Token::parse(id) else {
+        return Ok(Err(Outcome::Replayed));
+    };
+    Ok(match state.store.take_ceremony(&token.hash(), purpose).await? {
+        None => Err(Outcome::Replayed),
+        Some(c) if c.expires_at <= state.clock.now() => Err(Outcome::Expired),
+        Some(c) => Ok(c),
+    })
+}
+
+/// The answer of a passkey page's form: the ceremony's id and the browser's JSON.
+#[derive(Deserialize)]
+pub(super) struct AnswerForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub ceremony: String,
+    #[serde(default)]
+    pub response: String,
+}
+
+impl CsrfField for AnswerForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(super) fn credentials(rows: &[PasskeyRow]) -> Result<Vec<StoredCredential>, WebError> {
+    rows.iter()
+        .map(|row| {
+            let credential = serde_json::from_str(&row.credential)
+                .map_err(|_| StoreError::Corrupt(format!("passkey {}", row.id)))?;
+            Ok(StoredCredential {
+                id: row.id,
+                credential,
+            })
+        })
+        .collect()
+}
+
+/// What the store keeps of a passkey after a successful use.
+pub(super) fn passkey_use(used: &UsedCredential) -> Result<PasskeyUse, WebError> {
+    Ok(PasskeyUse {
+        id: used.id,
+        previous_counter: used.previous_counter,
+        credential: serde_json::to_string(&used.credential).map_err(anyhow::Error::from)?,
+        counter: used.credential.counter,
+        backup_eligible: used.credential.backup_eligible,
+        backup_state: used.credential.backup_state,
+    })
+}
+
+pub(super) fn key_kind(used: &UsedCredential) -> KeyKind {
+    KeyKind::from_backup_eligible(used.credential.backup_eligible)
+}
+
+/// The second steps `session`'s user may take now, under their organization's policy.
+pub async fn second_steps_of(
+    state: &AppState,
+    session: &Session,
+) -> Result<(SecondSteps, Requirement), WebError> {
+    let passkeys = state.store.passkeys_of_user(session.user.id).await?.len();
+    let requirement = session.org.passkeys.requirement(state.clock.now());
+    Ok((second_steps(passkeys, requirement), requirement))
+}
+
+/// A passkey page: its own script allowed, forms to ourselves and (where the login may
+/// end in the redirect to an application) that application's origin.
+pub(super) fn with_script(response: impl IntoResponse, form_origin: Option<&str>) -> Response {
+    let mut response = response.into_response();
+    let csp = super::content_security_policy(form_origin, true);
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}

@@ -1,0 +1,188 @@
+//! PASSKEY as the second step, after the password: only the user's own passkeys, user
+//! verification required. The login completes with a new session when the answer is right.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+
+use super::{AnswerForm, Begun, begin, credentials, key_kind, passkey_use, take, with_script};
+use crate::domain::account::LoginStage;
+use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::login_method::LoginMethod;
+use crate::domain::passkey::Purpose;
+use crate::passkeys::CeremonyError;
+use crate::store::{Session, Settlement};
+use crate::texts::Texts;
+use crate::web::csrf::{CsrfOnly, ProtectedForm, token_for_page};
+use crate::web::lang::{Preferred, chrome};
+use crate::web::session::{self, HalfLoggedIn};
+use crate::web::{AppState, ClientAddress, PageChrome, WebError};
+
+const PAGE: &str = "/2fa/passkey";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(PAGE, get(step_page).post(verify))
+        .route("/2fa/passkey/choose", post(choose))
+}
+
+#[derive(Template)]
+#[template(path = "passkey_step.html")]
+pub(super) struct StepPage {
+    pub t: &'static Texts,
+    pub page: PageChrome,
+    pub csrf: String,
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub button: &'static str,
+    pub action: &'static str,
+    pub notice: Option<&'static str>,
+    pub error: Option<&'static str>,
+    pub begun: Option<Begun>,
+    pub back: Option<(&'static str, &'static str)>,
+    pub logout: bool,
+}
+
+/// PASSKEY on the choice page.
+async fn choose(HalfLoggedIn(_): HalfLoggedIn, ProtectedForm(_): ProtectedForm<CsrfOnly>) -> Redirect {
+    Redirect::to(PAGE)
+}
+
+async fn render(
+    state: &AppState,
+    t: &'static Texts,
+    session: &Session,
+    csrf: String,
+    error: Option<&'static str>,
+) -> Result<Option<String>, WebError> {
+    let rows = state.store.passkeys_of_user(session.user.id).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let begun = match &state.relying_party {
+        Some(rp) => {
+            let started = rp.start_second_step(&credentials(&rows)?)?;
+            Some(begin(state, Purpose::SecondStep, Some(session.user.id), started).await?)
+        }
+        None => None,
+    };
+    let page = StepPage {
+        t,
+        page: chrome(state, t, PAGE),
+        csrf,
+        title: t.passkeys.step_title,
+        intro: t.passkeys.step_intro,
+        button: t.passkeys.step_button,
+        action: PAGE,
+        notice: None,
+        error,
+        begun,
+        back: Some(("/2fa", t.passkeys.other_method)),
+        logout: true,
+    };
+    Ok(Some(page.render()?))
+}
+
+async fn step_page(
+    State(state): State<AppState>,
+    lang: Preferred,
+    HalfLoggedIn(session): HalfLoggedIn,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let t = lang.or_org(session.org.lang);
+    let (jar, csrf) = token_for_page(&state, jar);
+    let Some(html) = render(&state, t, &session, csrf, None).await? else {
+        return Ok(Redirect::to("/2fa").into_response());
+    };
+    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    Ok(with_script((jar, Html(html)), origin.as_deref()))
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    lang: Preferred,
+    HalfLoggedIn(session): HalfLoggedIn,
+    ClientAddress(client): ClientAddress,
+    jar: CookieJar,
+    ProtectedForm(form): ProtectedForm<AnswerForm>,
+) -> Result<Response, WebError> {
+    let t = lang.or_org(session.org.lang);
+    let user = &session.user;
+    let now = state.clock.now();
+    let record = AuditRecord::new(now, AuditEvent::LoginPasskey, Outcome::Failure)
+        .user(session.org.id, user.id, &user.username)
+        .client(&client);
+    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    let refused = |record: AuditRecord, status: StatusCode, error: &'static str| {
+        let state = state.clone();
+        let session = session.clone();
+        let csrf = form.csrf.clone();
+        let origin = origin.clone();
+        async move {
+            state.store.record_audit(&[record]).await?;
+            let Some(html) = render(&state, t, &session, csrf, Some(error)).await? else {
+                return Ok(Redirect::to("/2fa").into_response());
+            };
+            Ok::<_, WebError>(with_script((status, Html(html)), origin.as_deref()))
+        }
+    };
+    let Some(rp) = state.relying_party.clone() else {
+        return Ok(Redirect::to("/2fa").into_response());
+    };
+    let ceremony = match take(&state, &form.ceremony, Purpose::SecondStep).await? {
+        Ok(c) if c.user == Some(user.id) => c,
+        // A challenge made for another user's login: refused, whatever the answer says.
+        Ok(_) => {
+            let record = record.detail("other_user");
+            return refused(record, StatusCode::BAD_REQUEST, t.passkeys.expired).await;
+        }
+        Err(outcome) => {
+            let record = AuditRecord { outcome, ..record }.detail("second_step");
+            return refused(record, StatusCode::BAD_REQUEST, t.passkeys.expired).await;
+        }
+    };
+    let rows = state.store.passkeys_of_user(user.id).await?;
+    let used = match rp.finish_second_step(&form.response, &ceremony.state, &credentials(&rows)?) {
+        Ok(used) => used,
+        Err(error) => {
+            let record = record.detail(refusal_detail(&error));
+            return refused(record, StatusCode::UNAUTHORIZED, t.passkeys.step_failed).await;
+        }
+    };
+    let method = LoginMethod::PasswordAndPasskey(key_kind(&used));
+    let (logged_in, next) = session::fresh(&state, jar.clone(), user.id, LoginStage::Complete, Some(method));
+    let settlement = Settlement {
+        audit: vec![AuditRecord {
+            outcome: Outcome::Success,
+            ..record.clone()
+        }
+        .detail("second_step")],
+        session: Some(next),
+        now,
+        ..Settlement::default()
+    };
+    if !state.store.use_passkey(&passkey_use(&used)?, &settlement).await? {
+        // Another answer of this passkey was stored first (its counter moved on).
+        let record = AuditRecord {
+            outcome: Outcome::Replayed,
+            ..record
+        };
+        return refused(record, StatusCode::UNAUTHORIZED, t.passkeys.step_failed).await;
+    }
+    let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+    Ok((logged_in, Redirect::to(&next)).into_response())
+}
+
+/// The audit log's word for why a passkey's answer was refused.
+pub(super) fn refusal_detail(error: &CeremonyError) -> &'static str {
+    match error {
+        CeremonyError::Malformed => "malformed",
+        CeremonyError::UnknownCredential => "unknown_credential",
+        CeremonyError::CounterWentBack => "counter_went_back",
+        CeremonyError::Refused(_) => "refused",
+    }
+}
