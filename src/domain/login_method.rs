@@ -153,7 +153,10 @@ mod tests {
     #[test]
     fn only_a_passkey_login_is_phishing_resistant() {
         for method in ALL {
-            assert_eq!(method.acr() == ACR_PHISHING_RESISTANT, method.used_passkey());
+            assert_eq!(
+                method.acr() == ACR_PHISHING_RESISTANT,
+                method.used_passkey()
+            );
             assert!(ACR_VALUES.contains(&method.acr()));
         }
         assert_eq!(LoginMethod::PasswordOnRememberedDevice.acr(), ACR_SFA);

@@ -172,7 +172,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_single_line_and_short() {
-        assert_eq!(PasskeyName::parse("  Laptop werk ").unwrap().as_str(), "Laptop werk");
+        assert_eq!(
+            PasskeyName::parse("  Laptop werk ").unwrap().as_str(),
+            "Laptop werk"
+        );
         assert_eq!(PasskeyName::parse("a\nb").unwrap().as_str(), "a b");
         assert_eq!(PasskeyName::parse(" \t "), Err(NameError::Empty));
         assert!(PasskeyName::parse(&"é".repeat(60)).is_ok());

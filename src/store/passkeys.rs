@@ -76,8 +76,10 @@ pub trait PasskeyStore: Send + Sync + 'static {
     /// The user whose handle this is.
     async fn user_by_passkey_handle(&self, handle: &[u8]) -> StoreResult<Option<UserId>>;
     async fn passkeys_of_user(&self, user: UserId) -> StoreResult<Vec<PasskeyRow>>;
-    async fn passkey_by_credential_id(&self, credential_id: &[u8])
-    -> StoreResult<Option<PasskeyRow>>;
+    async fn passkey_by_credential_id(
+        &self,
+        credential_id: &[u8],
+    ) -> StoreResult<Option<PasskeyRow>>;
     /// Stores the passkey, queues `notice` and records `audit`, in one transaction.
     async fn add_passkey(
         &self,
@@ -101,8 +103,11 @@ pub trait PasskeyStore: Send + Sync + 'static {
     async fn save_ceremony(&self, ceremony: &NewCeremony<'_>) -> StoreResult<()>;
     /// Takes the ceremony out (single use): `None` when there is no such ceremony for this
     /// purpose (never made, or used already). Expiry is for the caller to judge.
-    async fn take_ceremony(&self, id: &TokenHash, purpose: Purpose)
-    -> StoreResult<Option<Ceremony>>;
+    async fn take_ceremony(
+        &self,
+        id: &TokenHash,
+        purpose: Purpose,
+    ) -> StoreResult<Option<Ceremony>>;
 
     async fn set_passkey_policy(&self, org: OrgId, policy: &PasskeyPolicy) -> StoreResult<()>;
 }

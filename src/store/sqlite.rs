@@ -17,8 +17,8 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::sql::sql_store;
 use super::*;
 use crate::domain::account::AccountState;
-use crate::domain::onboarding::InvitationFacts;
 use crate::domain::login_method::LoginMethod;
+use crate::domain::onboarding::InvitationFacts;
 use crate::domain::passkey::{PasskeyPolicy, Purpose};
 use crate::domain::password::CharacterClasses;
 

@@ -141,7 +141,9 @@ async fn change(
         .user(session.org.id, user.id, &user.username)
         .client(&client)
         .detail("change");
-    if let Err(refused) = check_current(&state, t, &session, &client, &form.current, &record).await? {
+    if let Err(refused) =
+        check_current(&state, t, &session, &client, &form.current, &record).await?
+    {
         let problems = Problems {
             current: Some(refused.message),
             ..Problems::default()

@@ -307,14 +307,13 @@ async fn verify(
             };
             // If the step is accepted, the login completes in the same transaction: a new
             // session, the account's count cleared, the audit lines and the notice.
-            let (logged_in, next) =
-                session::fresh(
-                    &state,
-                    jar.clone(),
-                    user_id,
-                    stage,
-                    Some(LoginMethod::PasswordAndApp),
-                );
+            let (logged_in, next) = session::fresh(
+                &state,
+                jar.clone(),
+                user_id,
+                stage,
+                Some(LoginMethod::PasswordAndApp),
+            );
             let mut then = attempt.succeeded(true, now);
             then.mail = notice.as_ref();
             then.session = Some(next);

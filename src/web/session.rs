@@ -9,8 +9,8 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 
 use super::{AppState, ClientAddress, WebError};
 use crate::domain::account::LoginStage;
-use crate::domain::login_method::LoginMethod;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::domain::login_method::LoginMethod;
 use crate::domain::token::{Token, TokenHash};
 #[allow(unused_imports)] // for the doc link
 use crate::store::Settlement;

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod cluster;
 pub mod oidc;
+pub mod passkey;
 pub mod proxy;
 pub mod recovery;
 pub mod smtp;
@@ -26,7 +27,7 @@ use smtp::SmtpSink;
 use tempfile::TempDir;
 
 /// Links in e-mails are built from this, never from the address the test connects to.
-pub const PUBLIC_URL: &str = "http://login.poortwachter.test";
+pub const PUBLIC_URL: &str = "http://localhost";
 
 /// The authenticator app of the tests: the key from the e-mail, and codes made by an
 /// implementation independent of the service's own (totp-lite).
@@ -436,6 +437,18 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
         panic!("the outbox did not empty in 5 s");
+    }
+
+    /// The subjects of every mail `username@example.nl` received so far (the outbox emptied).
+    pub async fn subjects_to(&self, username: &str) -> Vec<String> {
+        self.mail_settled().await;
+        let recipient = format!("{username}@example.nl");
+        self.smtp
+            .received()
+            .into_iter()
+            .filter(|e| e.to.contains(&recipient))
+            .map(|e| Mail::parse(e.data).subject)
+            .collect()
     }
 
     /// Waits for the `count`-th mail to `username@example.nl` and parses it.

@@ -10,7 +10,6 @@ use super::scope::Scopes;
 use crate::domain::login_method::LoginMethod;
 use crate::domain::token::TokenHash;
 
-
 /// What the tokens say about the user: read from the store, released per scope.
 #[derive(Debug, Clone)]
 pub struct Person {

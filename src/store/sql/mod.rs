@@ -16,9 +16,9 @@ pub mod devices;
 pub mod grants;
 pub mod mail;
 pub mod monitor;
+pub mod passkeys;
 pub mod recovery;
 pub mod security;
-pub mod passkeys;
 pub mod sessions;
 pub mod two_step;
 

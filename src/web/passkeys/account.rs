@@ -56,12 +56,9 @@ struct PasskeyLine {
 
 /// A session that may add a passkey: a complete login, or one that must add one to complete.
 fn adding_session(current: CurrentSession) -> Option<Session> {
-    current.0.filter(|s| {
-        matches!(
-            s.stage,
-            LoginStage::Complete | LoginStage::PasskeyRequired
-        )
-    })
+    current
+        .0
+        .filter(|s| matches!(s.stage, LoginStage::Complete | LoginStage::PasskeyRequired))
 }
 
 async fn render(
@@ -87,7 +84,10 @@ async fn render(
                 name: row.name.clone(),
                 text: format!(
                     "{}; {used}",
-                    t.fill(&t.fill(t.passkeys.line, &row.name), t.moment(row.created_at))
+                    t.fill(
+                        &t.fill(t.passkeys.line, &row.name),
+                        t.moment(row.created_at)
+                    )
                 ),
             }
         })
@@ -191,11 +191,18 @@ async fn add(
     let name = match PasskeyName::parse(&form.name) {
         Ok(name) => name,
         Err(NameError::Empty) => {
-            return refused(StatusCode::UNPROCESSABLE_ENTITY, t.passkeys.name_empty.into()).await;
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.passkeys.name_empty.into(),
+            )
+            .await;
         }
         Err(NameError::TooLong) => {
-            return refused(StatusCode::UNPROCESSABLE_ENTITY, t.passkeys.name_too_long.into())
-                .await;
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.passkeys.name_too_long.into(),
+            )
+            .await;
         }
     };
     let Some(rp) = state.relying_party.clone() else {
@@ -224,6 +231,7 @@ async fn add(
     let new = match rp.finish_registration(&form.response, &ceremony.state) {
         Ok(new) => new,
         Err(error) => {
+            tracing::info!(%error, "passkey registration refused");
             let detail = match error {
                 CeremonyError::Malformed => "malformed",
                 _ => "refused",
@@ -232,7 +240,8 @@ async fn add(
             return refused(StatusCode::BAD_REQUEST, t.passkeys.add_failed.into()).await;
         }
     };
-    let notice = compose::passkey_notice(&state.settings, user, session.org.lang, true, name.as_str())?;
+    let notice =
+        compose::passkey_notice(&state.settings, user, session.org.lang, true, name.as_str())?;
     let passkey = NewPasskey {
         user: user.id,
         credential_id: &new.credential_id,
@@ -305,9 +314,16 @@ async fn confirmed(
         .detail("passkey removal");
     let digits: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let by_code =
-            crate::web::totp_check::confirm_with_code(state, t, session, client, &digits, record.clone(), |_| {})
-                .await?;
+        let by_code = crate::web::totp_check::confirm_with_code(
+            state,
+            t,
+            session,
+            client,
+            &digits,
+            record.clone(),
+            |_| {},
+        )
+        .await?;
         if let Some(outcome) = by_code {
             return Ok(outcome);
         }
@@ -367,12 +383,21 @@ async fn remove(
         };
         return shown_again(not.status, message).await;
     }
-    let notice =
-        compose::passkey_notice(&state.settings, user, session.org.lang, false, &passkey.name)?;
-    let record = AuditRecord::new(state.clock.now(), AuditEvent::PasskeyRemoved, Outcome::Success)
-        .user(session.org.id, user.id, &user.username)
-        .client(&client)
-        .detail(passkey.name.clone());
+    let notice = compose::passkey_notice(
+        &state.settings,
+        user,
+        session.org.lang,
+        false,
+        &passkey.name,
+    )?;
+    let record = AuditRecord::new(
+        state.clock.now(),
+        AuditEvent::PasskeyRemoved,
+        Outcome::Success,
+    )
+    .user(session.org.id, user.id, &user.username)
+    .client(&client)
+    .detail(passkey.name.clone());
     if state
         .store
         .remove_passkey(user.id, passkey.id, &notice, &record)

@@ -117,7 +117,10 @@ async fn login(
         let record = record.detail("unknown_credential");
         return refused(record, StatusCode::UNAUTHORIZED, failed).await;
     };
-    let owner = state.store.user_by_passkey_handle(handle.as_bytes()).await?;
+    let owner = state
+        .store
+        .user_by_passkey_handle(handle.as_bytes())
+        .await?;
     let Some((user, org)) = state.store.passkey_owner(row.user_id).await? else {
         let record = record.detail("unknown_credential");
         return refused(record, StatusCode::UNAUTHORIZED, failed).await;
@@ -127,7 +130,12 @@ async fn login(
     // The credential must be registered to the user the authenticator names: a credential
     // of one user presented with another's handle is refused.
     if owner != Some(row.user_id) {
-        return refused(record.detail("other_user"), StatusCode::UNAUTHORIZED, failed).await;
+        return refused(
+            record.detail("other_user"),
+            StatusCode::UNAUTHORIZED,
+            failed,
+        )
+        .await;
     }
     if user.state != AccountState::Active {
         let record = record.detail("account_not_active");
@@ -146,8 +154,13 @@ async fn login(
         }
     };
     let method = LoginMethod::Passkey(key_kind(&used));
-    let (logged_in, next) =
-        session::fresh(&state, jar.clone(), user.id, LoginStage::Complete, Some(method));
+    let (logged_in, next) = session::fresh(
+        &state,
+        jar.clone(),
+        user.id,
+        LoginStage::Complete,
+        Some(method),
+    );
     let settlement = Settlement {
         audit: vec![
             AuditRecord {
@@ -160,7 +173,11 @@ async fn login(
         now,
         ..Settlement::default()
     };
-    if !state.store.use_passkey(&passkey_use(&used)?, &settlement).await? {
+    if !state
+        .store
+        .use_passkey(&passkey_use(&used)?, &settlement)
+        .await?
+    {
         let record = AuditRecord {
             outcome: Outcome::Replayed,
             ..record

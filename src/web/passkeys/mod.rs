@@ -19,9 +19,7 @@ use super::csrf::CsrfField;
 use super::{AppState, WebError};
 use crate::domain::audit::Outcome;
 use crate::domain::login_method::KeyKind;
-use crate::domain::passkey::{
-    CEREMONY_SECONDS, Purpose, Requirement, SecondSteps, second_steps,
-};
+use crate::domain::passkey::{CEREMONY_SECONDS, Purpose, Requirement, SecondSteps, second_steps};
 use crate::domain::token::Token;
 use crate::passkeys::{Started, StoredCredential, UsedCredential};
 use crate::store::{Ceremony, NewCeremony, PasskeyRow, PasskeyUse, Session, StoreError, UserId};
@@ -72,11 +70,13 @@ pub(super) async fn take(
     let Some(token) = Token::parse(id) else {
         return Ok(Err(Outcome::Replayed));
     };
-    Ok(match state.store.take_ceremony(&token.hash(), purpose).await? {
-        None => Err(Outcome::Replayed),
-        Some(c) if c.expires_at <= state.clock.now() => Err(Outcome::Expired),
-        Some(c) => Ok(c),
-    })
+    Ok(
+        match state.store.take_ceremony(&token.hash(), purpose).await? {
+            None => Err(Outcome::Replayed),
+            Some(c) if c.expires_at <= state.clock.now() => Err(Outcome::Expired),
+            Some(c) => Ok(c),
+        },
+    )
 }
 
 /// The answer of a passkey page's form: the ceremony's id and the browser's JSON.

@@ -48,7 +48,10 @@ pub(super) struct StepPage {
 }
 
 /// PASSKEY on the choice page.
-async fn choose(HalfLoggedIn(_): HalfLoggedIn, ProtectedForm(_): ProtectedForm<CsrfOnly>) -> Redirect {
+async fn choose(
+    HalfLoggedIn(_): HalfLoggedIn,
+    ProtectedForm(_): ProtectedForm<CsrfOnly>,
+) -> Redirect {
     Redirect::to(PAGE)
 }
 
@@ -154,18 +157,30 @@ async fn verify(
         }
     };
     let method = LoginMethod::PasswordAndPasskey(key_kind(&used));
-    let (logged_in, next) = session::fresh(&state, jar.clone(), user.id, LoginStage::Complete, Some(method));
+    let (logged_in, next) = session::fresh(
+        &state,
+        jar.clone(),
+        user.id,
+        LoginStage::Complete,
+        Some(method),
+    );
     let settlement = Settlement {
-        audit: vec![AuditRecord {
-            outcome: Outcome::Success,
-            ..record.clone()
-        }
-        .detail("second_step")],
+        audit: vec![
+            AuditRecord {
+                outcome: Outcome::Success,
+                ..record.clone()
+            }
+            .detail("second_step"),
+        ],
         session: Some(next),
         now,
         ..Settlement::default()
     };
-    if !state.store.use_passkey(&passkey_use(&used)?, &settlement).await? {
+    if !state
+        .store
+        .use_passkey(&passkey_use(&used)?, &settlement)
+        .await?
+    {
         // Another answer of this passkey was stored first (its counter moved on).
         let record = AuditRecord {
             outcome: Outcome::Replayed,
