@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::oidc::{callback, start_login};
 use common::passkey::{Device, ceremony_of};
 use common::*;
 use poortwachter::domain::audit::{AuditEvent, Outcome};
@@ -349,5 +350,41 @@ async fn a_required_passkey_is_added_at_the_next_login_and_then_only_it_passes()
     let refused = app.submit_with(&client, "/2fa", "/2fa/app/verify", &[("code", code.as_str())]).await;
     assert_eq!(location(&refused), "/2fa");
     assert_eq!(location(&answer(&app, &client, &mut device, "/2fa/passkey").await), "/");
+}
+
+async fn the_id_token_says_a_passkey_was_used() {
+    use openidconnect::TokenResponse;
+    let app = spawn_app().await;
+    let mut device = user_with_passkey(&app, "acme", "jan").await;
+    let (id, secret) = app.verzuimcoach().await;
+    let metadata = app.discover().await;
+    let supported: Vec<String> = metadata
+        .acr_values_supported()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().to_owned())
+        .collect();
+    assert_eq!(supported, ["phr", "https://refeds.org/profile/mfa", "https://refeds.org/profile/sfa"]);
+    let rp = app.rp(&metadata, &id, secret.as_deref());
+    let login = start_login(&rp, &["profile"]);
+    let client = browser();
+    let to_login = app.visit(&client, login.url.as_str()).await;
+    assert!(location(&to_login).starts_with("/login"));
+    // "Inloggen met een passkey", and back to the application's authorization.
+    let done = answer(&app, &client, &mut device, "/login/passkey").await;
+    let next = location(&done);
+    assert!(next.starts_with("/authorize?"), "{next}");
+    let back = app.visit(&client, &next).await;
+    let code = callback(&location(&back))["code"].clone();
+    let tokens = app.exchange(&rp, &code, login.verifier).await;
+    let verifier = rp.id_token_verifier().set_time_fn({
+        let clock = app.clock.clone();
+        move || chrono::DateTime::from_timestamp(clock.now(), 0).unwrap()
+    });
+    let claims = tokens.id_token().unwrap().claims(&verifier, &login.nonce).unwrap();
+    let amr: Vec<&str> = claims.auth_method_refs().unwrap().iter().map(|a| a.as_str()).collect();
+    // passkey-authenticator marks its passkeys backup-eligible (synced): a software key.
+    assert_eq!(amr, ["swk", "pop", "user", "mfa"]);
+    assert_eq!(claims.auth_context_ref().unwrap().as_str(), "phr");
 }
 }
