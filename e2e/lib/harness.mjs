@@ -61,10 +61,11 @@ export async function startMailbox() {
 }
 
 /** Starts `poortwachter serve` with its own data folder; returns its URL, CLI and stop(). */
-export async function startServer({ smtpPort, extraEnv = {} }) {
+export async function startServer({ smtpPort, extraEnv = {}, host = '127.0.0.1' }) {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'poortwachter-e2e-'));
-  const url = `http://127.0.0.1:${port}`;
+  // `host: 'localhost'` where passkeys are tested: WebAuthn needs a domain name, not an IP.
+  const url = `http://${host}:${port}`;
   const env = {
     ...process.env,
     POORTWACHTER_BIND: `127.0.0.1:${port}`,
@@ -79,7 +80,7 @@ export async function startServer({ smtpPort, extraEnv = {} }) {
   const started = Date.now();
   for (;;) {
     try {
-      const response = await fetch(`${url}/healthz`);
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
       if (response.ok) break;
     } catch {
       // not listening yet

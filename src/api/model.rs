@@ -215,6 +215,15 @@ pub struct SelfServiceView {
     pub remember_device_days: u8,
 }
 
+/// What an organization allows or requires of passkeys (changed with `org policy set`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeysView {
+    /// "Inloggen met een passkey" (one step) is offered.
+    pub login: bool,
+    /// From when only a passkey passes the second step (RFC 3339), if required.
+    pub required_from: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrganizationView {
     pub slug: String,
@@ -222,6 +231,7 @@ pub struct OrganizationView {
     pub language: String,
     pub password_policy: PolicyView,
     pub self_service: SelfServiceView,
+    pub passkeys: PasskeysView,
 }
 
 impl OrganizationView {
@@ -242,6 +252,10 @@ impl OrganizationView {
             self_service: SelfServiceView {
                 password_reset: org.self_service.reset,
                 remember_device_days: org.self_service.remember_device_days,
+            },
+            passkeys: PasskeysView {
+                login: org.passkeys.login,
+                required_from: org.passkeys.required_from.map(rfc3339),
             },
         }
     }

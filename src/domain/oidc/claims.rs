@@ -195,9 +195,9 @@ mod tests {
             method: LoginMethod::Passkey(crate::domain::login_method::KeyKind::Synced),
             ..issued
         };
-        let token = id_token(&passkey, &person(), &Scopes::default(), None, None);
-        assert_eq!(token["amr"], json!(["swk", "pop", "user", "mfa"]));
-        assert_eq!(token["acr"], "phr");
+        let by_passkey = id_token(&passkey, &person(), &Scopes::default(), None, None);
+        assert_eq!(by_passkey["amr"], json!(["swk", "pop", "user", "mfa"]));
+        assert_eq!(by_passkey["acr"], "phr");
         assert_eq!(token["nonce"], "n");
         assert_ne!(token["sub"], "jan");
         // OIDC Core §3.2.2.9 example value for this rule, computed independently:
