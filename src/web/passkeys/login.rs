@@ -12,16 +12,15 @@ use axum::routing::get;
 use axum_extra::extract::CookieJar;
 
 use super::second_step::{StepPage, refusal_detail};
-use super::{AnswerForm, begin, credentials, key_kind, passkey_use, take, with_script};
-use crate::domain::account::{AccountState, LoginStage};
+use super::{AnswerForm, begin, complete_login, credentials, take, with_script};
+use crate::domain::account::AccountState;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::login_method::LoginMethod;
 use crate::domain::passkey::Purpose;
-use crate::store::Settlement;
 use crate::texts::Texts;
 use crate::web::csrf::{ProtectedForm, token_for_page};
 use crate::web::lang::{Preferred, chrome};
-use crate::web::session::{self, CurrentSession};
+use crate::web::session::CurrentSession;
 use crate::web::{AppState, ClientAddress, WebError};
 
 pub const PAGE: &str = "/login/passkey";
@@ -153,37 +152,10 @@ async fn login(
             return refused(record, StatusCode::UNAUTHORIZED, failed).await;
         }
     };
-    let method = LoginMethod::Passkey(key_kind(&used));
-    let (logged_in, next) = session::fresh(
-        &state,
-        jar.clone(),
-        user.id,
-        LoginStage::Complete,
-        Some(method),
-    );
-    let settlement = Settlement {
-        audit: vec![
-            AuditRecord {
-                outcome: Outcome::Success,
-                ..record.clone()
-            }
-            .detail("login"),
-        ],
-        session: Some(next),
-        now,
-        ..Settlement::default()
-    };
-    if !state
-        .store
-        .use_passkey(&passkey_use(&used)?, &settlement)
-        .await?
-    {
-        let record = AuditRecord {
-            outcome: Outcome::Replayed,
-            ..record
-        };
-        return refused(record, StatusCode::UNAUTHORIZED, failed).await;
+    let record = record.detail("login");
+    match complete_login(&state, jar, &used, LoginMethod::Passkey, record, user.id).await? {
+        Ok(logged_in) => Ok(logged_in),
+        // Another answer of this passkey was stored first (its counter moved on).
+        Err(record) => refused(record, StatusCode::UNAUTHORIZED, failed).await,
     }
-    let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
-    Ok((logged_in, Redirect::to(&next)).into_response())
 }

@@ -12,17 +12,22 @@ mod second_step;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::csrf::CsrfField;
+use super::session;
 use super::{AppState, WebError};
-use crate::domain::audit::Outcome;
-use crate::domain::login_method::KeyKind;
+use crate::domain::account::LoginStage;
+use crate::domain::audit::{AuditRecord, Outcome};
+use crate::domain::login_method::{KeyKind, LoginMethod};
 use crate::domain::passkey::{CEREMONY_SECONDS, Purpose, Requirement, SecondSteps, second_steps};
 use crate::domain::token::Token;
 use crate::passkeys::{Started, StoredCredential, UsedCredential};
-use crate::store::{Ceremony, NewCeremony, PasskeyRow, PasskeyUse, Session, StoreError, UserId};
+use crate::store::{
+    Ceremony, NewCeremony, PasskeyRow, PasskeyUse, Session, Settlement, StoreError, UserId,
+};
 
 pub use account::PAGE;
 
@@ -110,7 +115,7 @@ pub(super) fn credentials(rows: &[PasskeyRow]) -> Result<Vec<StoredCredential>, 
 }
 
 /// What the store keeps of a passkey after a successful use.
-pub(super) fn passkey_use(used: &UsedCredential) -> Result<PasskeyUse, WebError> {
+fn passkey_use(used: &UsedCredential) -> Result<PasskeyUse, WebError> {
     Ok(PasskeyUse {
         id: used.id,
         previous_counter: used.previous_counter,
@@ -121,8 +126,43 @@ pub(super) fn passkey_use(used: &UsedCredential) -> Result<PasskeyUse, WebError>
     })
 }
 
-pub(super) fn key_kind(used: &UsedCredential) -> KeyKind {
-    KeyKind::from_backup_eligible(used.credential.backup_eligible)
+/// The login completes with `used`: a new session (how: `method`), the audit line, and the
+/// passkey's new counter, in one transaction. `Err(record)` (as `Replayed`) when another
+/// answer of the same passkey was stored first; nothing happened then.
+pub(super) async fn complete_login(
+    state: &AppState,
+    jar: CookieJar,
+    used: &UsedCredential,
+    method: fn(KeyKind) -> LoginMethod,
+    record: AuditRecord,
+    user: UserId,
+) -> Result<Result<Response, AuditRecord>, WebError> {
+    let method = method(KeyKind::from_backup_eligible(
+        used.credential.backup_eligible,
+    ));
+    let (logged_in, next) =
+        session::fresh(state, jar.clone(), user, LoginStage::Complete, Some(method));
+    let settlement = Settlement {
+        audit: vec![AuditRecord {
+            outcome: Outcome::Success,
+            ..record.clone()
+        }],
+        session: Some(next),
+        now: record.at,
+        ..Settlement::default()
+    };
+    if !state
+        .store
+        .use_passkey(&passkey_use(used)?, &settlement)
+        .await?
+    {
+        return Ok(Err(AuditRecord {
+            outcome: Outcome::Replayed,
+            ..record
+        }));
+    }
+    let next = crate::oidc::resume_target(state, &jar).unwrap_or_else(|| "/".into());
+    Ok(Ok((logged_in, Redirect::to(&next)).into_response()))
 }
 
 /// The second steps `session`'s user may take now, under their organization's policy.

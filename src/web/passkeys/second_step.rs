@@ -9,17 +9,16 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 
-use super::{AnswerForm, Begun, begin, credentials, key_kind, passkey_use, take, with_script};
-use crate::domain::account::LoginStage;
+use super::{AnswerForm, Begun, begin, complete_login, credentials, take, with_script};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::login_method::LoginMethod;
 use crate::domain::passkey::Purpose;
 use crate::passkeys::CeremonyError;
-use crate::store::{Session, Settlement};
+use crate::store::Session;
 use crate::texts::Texts;
 use crate::web::csrf::{CsrfOnly, ProtectedForm, token_for_page};
 use crate::web::lang::{Preferred, chrome};
-use crate::web::session::{self, HalfLoggedIn};
+use crate::web::session::HalfLoggedIn;
 use crate::web::{AppState, ClientAddress, PageChrome, WebError};
 
 const PAGE: &str = "/2fa/passkey";
@@ -156,40 +155,21 @@ async fn verify(
             return refused(record, StatusCode::UNAUTHORIZED, t.passkeys.step_failed).await;
         }
     };
-    let method = LoginMethod::PasswordAndPasskey(key_kind(&used));
-    let (logged_in, next) = session::fresh(
+    let record = record.detail("second_step");
+    match complete_login(
         &state,
-        jar.clone(),
+        jar,
+        &used,
+        LoginMethod::PasswordAndPasskey,
+        record,
         user.id,
-        LoginStage::Complete,
-        Some(method),
-    );
-    let settlement = Settlement {
-        audit: vec![
-            AuditRecord {
-                outcome: Outcome::Success,
-                ..record.clone()
-            }
-            .detail("second_step"),
-        ],
-        session: Some(next),
-        now,
-        ..Settlement::default()
-    };
-    if !state
-        .store
-        .use_passkey(&passkey_use(&used)?, &settlement)
-        .await?
+    )
+    .await?
     {
+        Ok(logged_in) => Ok(logged_in),
         // Another answer of this passkey was stored first (its counter moved on).
-        let record = AuditRecord {
-            outcome: Outcome::Replayed,
-            ..record
-        };
-        return refused(record, StatusCode::UNAUTHORIZED, t.passkeys.step_failed).await;
+        Err(record) => refused(record, StatusCode::UNAUTHORIZED, t.passkeys.step_failed).await,
     }
-    let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
-    Ok((logged_in, Redirect::to(&next)).into_response())
 }
 
 /// The audit log's word for why a passkey's answer was refused.
