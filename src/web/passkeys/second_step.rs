@@ -172,8 +172,11 @@ async fn verify(
     }
 }
 
-/// The audit log's word for why a passkey's answer was refused.
+/// The audit log's word for why a passkey's answer was refused. The whole reason goes to the
+/// operational log: an origin that does not match `public_url` (a proxy in front that changes
+/// the host, say) shows there, not only as "refused".
 pub(super) fn refusal_detail(error: &CeremonyError) -> &'static str {
+    tracing::info!(%error, "passkey answer refused");
     match error {
         CeremonyError::Malformed => "malformed",
         CeremonyError::UnknownCredential => "unknown_credential",
