@@ -57,28 +57,33 @@ async fn answer(
     device: &mut Device,
     page: &str,
 ) -> reqwest::Response {
-    let html = app.get_with(client, page).await.text().await.unwrap();
-    let (ceremony, options) = ceremony_of(&html);
-    let response = device.get(&options).await;
-    app.post_with(
-        client,
-        page,
-        &csrf_of(&html),
-        &[("ceremony", &ceremony), ("response", &response)],
-    )
-    .await
+    answer_as(app, client, device, page, false).await
 }
 
-/// As [`answer`], with a device that signs whatever the page allowed.
+/// As [`answer`], with a device that signs whatever the page allowed (an attacker's client).
 async fn answer_with_any(
     app: &TestApp,
     client: &Client,
     device: &mut Device,
     page: &str,
 ) -> reqwest::Response {
+    answer_as(app, client, device, page, true).await
+}
+
+async fn answer_as(
+    app: &TestApp,
+    client: &Client,
+    device: &mut Device,
+    page: &str,
+    any: bool,
+) -> reqwest::Response {
     let html = app.get_with(client, page).await.text().await.unwrap();
     let (ceremony, options) = ceremony_of(&html);
-    let response = device.get_any(&options).await;
+    let response = if any {
+        device.get_any(&options).await
+    } else {
+        device.get(&options).await
+    };
     app.post_with(
         client,
         page,
