@@ -36,7 +36,7 @@ fn policy(c: &mut Criterion) {
 
 fn signing(c: &mut Criterion) {
     use poortwachter::domain::oidc::client::SigningAlg;
-    use poortwachter::oidc::keys::SigningKey;
+    use poortwachter::signing_keys::SigningKey;
     let claims = serde_json::json!({ "sub": "x", "aud": "app", "exp": 1_900_000_000 });
     for alg in SigningAlg::ALL {
         let (key, _) = SigningKey::generate(alg);

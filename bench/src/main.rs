@@ -78,7 +78,7 @@ struct Report {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    poortwachter::startup::install_tls_provider();
+    poortwachter::tls::install_provider();
     let options = Options::parse();
     let sizes = options.users.clone().unwrap_or(if options.smoke {
         vec![1_000, 10_000]

@@ -53,7 +53,7 @@ type HttpFuture = Pin<Box<dyn Future<Output = Result<HttpResponse<Vec<u8>>, Http
 
 /// The `openidconnect` crate's HTTP, over reqwest.
 fn http_client() -> impl Fn(HttpRequest<Vec<u8>>) -> HttpFuture + Send + Sync + Clone {
-    poortwachter::startup::install_tls_provider();
+    poortwachter::tls::install_provider();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -7,7 +7,7 @@ use super::{Admin, AdminError};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::oidc::client::{GrantKind, SigningAlg, parse_registered_uri};
 use crate::domain::token::Token;
-use crate::oidc::keys;
+use crate::signing_keys;
 use crate::store::{Client, ClientOrg};
 
 /// What `client create` asks for.
@@ -194,7 +194,7 @@ impl Admin {
         for alg in SigningAlg::ALL {
             let audit = AuditRecord::new(now, AuditEvent::SigningKeyAdded, Outcome::Success)
                 .detail(alg.as_str());
-            let kid = keys::add_key(
+            let kid = signing_keys::add_key(
                 self.store.as_ref(),
                 &keyring,
                 alg,
@@ -205,7 +205,7 @@ impl Admin {
             )
             .await
             .map_err(|e| match e {
-                keys::KeyError::Store(e) => AdminError::Store(e),
+                signing_keys::KeyError::Store(e) => AdminError::Store(e),
                 other => AdminError::Client(other.to_string()),
             })?;
             rotated.push(RotatedKey {

@@ -7,8 +7,8 @@ use utoipa::IntoParams;
 use super::caller::Caller;
 use super::model::{AuditEventView, AuditPage, cursor_of, parse_cursor, parse_event};
 use super::problem::{Kind, Problem, ProblemBody};
+use crate::http::AppState;
 use crate::store::AuditFilter;
-use crate::web::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

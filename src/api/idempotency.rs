@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 use super::caller::Caller;
 use super::problem::{Kind, Problem};
 use crate::domain::token::TokenHash;
+use crate::http::AppState;
 use crate::store::{IDEMPOTENCY_SECONDS, IdempotentAnswer};
-use crate::web::AppState;
 
 /// A request that carries an `Idempotency-Key`.
 pub struct Keyed {

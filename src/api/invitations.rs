@@ -13,7 +13,7 @@ use super::model::{BulkResult, InviteRequest, Invited, parse_json, rfc3339};
 use super::problem::{Kind, Problem, ProblemBody};
 use crate::admin::{BatchResult, PreparedBatch};
 use crate::domain::bulk_invite::{self, MAX_ROWS, RawRow, RowCheck, RowProblem};
-use crate::web::AppState;
+use crate::http::AppState;
 
 /// The request's idempotency key (if it has one), or the earlier answer to give at once.
 async fn keyed_request(

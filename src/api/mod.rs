@@ -24,9 +24,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use caller::ApiLimiter;
-
-use crate::web::AppState;
+use crate::http::AppState;
 
 /// A bulk invitation of 1,000 rows is about 100 KB; the rest of the service takes 16 KiB.
 const MAX_API_BODY_BYTES: usize = 512 * 1024;

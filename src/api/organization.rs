@@ -8,8 +8,8 @@ use super::caller::Caller;
 use super::model::{OrganizationChange, OrganizationView, parse_json};
 use super::problem::{Problem, ProblemBody};
 use crate::domain::password::{CharacterClasses, PasswordPolicy};
+use crate::http::AppState;
 use crate::store::SelfService;
-use crate::web::AppState;
 
 /// The organization's settings.
 #[utoipa::path(

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::admin::AdminError;
 use crate::domain::lang::Lang;
-use crate::web::WebError;
+use crate::http::WebError;
 
 /// The kinds of problem, each with its `type` URI and titles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use super::model::{
 };
 use super::problem::{Kind, Problem, ProblemBody};
 use crate::domain::onboarding;
-use crate::web::AppState;
+use crate::http::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

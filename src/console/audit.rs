@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use super::{Beheerder, Frame, Section};
 use crate::domain::audit::AuditEvent;
+use crate::http::{AppState, PageChrome, WebError};
 use crate::store::AuditFilter;
 use crate::texts::Texts;
-use crate::web::{AppState, PageChrome, WebError};
 
 const LINES_SHOWN: i64 = 100;
 

@@ -12,10 +12,9 @@ use serde::Deserialize;
 
 use super::{Beheerder, Frame, Section};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+use crate::http::csrf::ProtectedForm;
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfField, ProtectedForm};
-use crate::web::totp_check;
-use crate::web::{AppState, ClientAddress, PageChrome, WebError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/beheer/bevestigen", get(page).post(confirm))
@@ -87,17 +86,9 @@ fn render(
 #[derive(Deserialize)]
 struct ConfirmForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     code: String,
     #[serde(default)]
     terug: String,
-}
-
-impl CsrfField for ConfirmForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 async fn confirm(
@@ -116,20 +107,17 @@ async fn confirm(
         .detail("console confirmation");
     let id = session.id_hash;
     let confirmed =
-        totp_check::confirm_with_code(&state, t, session, &client, &form.code, record, |then| {
+        crate::login::confirm::with_code(&state, t, session, &client, &form.code, record, |then| {
             then.confirm_session = Some(id);
         })
         .await?;
     match confirmed {
         None => Err(WebError::NotFound),
         Some(Ok(())) => Ok(Redirect::to(&back).into_response()),
-        Some(Err(refused)) => render(
-            &state,
-            beheerder,
-            back,
-            Some(refused.message),
-            refused.status,
-        ),
+        Some(Err(refused)) => {
+            let status = refused.status();
+            render(&state, beheerder, back, Some(refused.message), status)
+        }
     }
 }
 

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::{Beheerder, Frame, Section, problem_text};
 use crate::admin::BatchResult;
 use crate::domain::bulk_invite::{self, RawRow};
+use crate::http::csrf::ProtectedForm;
+use crate::http::{AppState, PageChrome, WebError};
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfField, ProtectedForm};
-use crate::web::{AppState, PageChrome, WebError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/beheer/uitnodigen", get(page).post(invite))
@@ -63,19 +63,11 @@ async fn page(
 #[derive(Deserialize)]
 struct InviteForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     username: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
     name: String,
-}
-
-impl CsrfField for InviteForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 async fn invite(

@@ -24,12 +24,12 @@ use axum_extra::extract::CookieJar;
 
 use crate::admin::{Actor, Admin};
 use crate::domain::step_up;
+use crate::http::csrf::token_for_page;
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::CurrentSession;
+use crate::http::{AppState, PageChrome, WebError};
 use crate::store::{Role, Session};
 use crate::texts::Texts;
-use crate::web::csrf::token_for_page;
-use crate::web::lang::{Preferred, chrome};
-use crate::web::session::CurrentSession;
-use crate::web::{AppState, PageChrome, WebError};
 
 /// An upload of 1,000 rows is about 100 KB; the rest of the service takes 16 KiB.
 const MAX_UPLOAD_BYTES: usize = 1024 * 1024;

@@ -12,8 +12,8 @@ use axum::routing::get;
 
 use super::{Beheerder, Frame, Section};
 use crate::domain::onboarding::{self, OnboardingStep};
+use crate::http::{AppState, PageChrome, WebError};
 use crate::texts::Texts;
-use crate::web::{AppState, PageChrome, WebError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/beheer/onboarding", get(overview))

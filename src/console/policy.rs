@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use super::{Beheerder, Frame, Section};
 use crate::domain::password::{CharacterClasses, PasswordPolicy, Requirement};
+use crate::http::csrf::ProtectedForm;
+use crate::http::{AppState, PageChrome, WebError};
 use crate::store::SelfService;
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfField, ProtectedForm};
-use crate::web::{AppState, PageChrome, WebError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/beheer/beleid", get(page).post(save))
@@ -35,8 +35,6 @@ struct PolicyPage {
 #[derive(Deserialize, Default)]
 struct PolicyForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     min_length: String,
     #[serde(default)]
     max_length: String,
@@ -55,12 +53,6 @@ struct PolicyForm {
     /// VOORBEELD: show the requirements without saving.
     #[serde(default)]
     preview: Option<String>,
-}
-
-impl CsrfField for PolicyForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 impl PolicyForm {

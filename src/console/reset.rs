@@ -12,10 +12,10 @@ use serde::Deserialize;
 
 use super::users::refuse;
 use super::{Beheerder, Frame, Section};
+use crate::http::csrf::ProtectedForm;
+use crate::http::{AppState, PageChrome, WebError};
 use crate::store::User;
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfField, ProtectedForm};
-use crate::web::{AppState, PageChrome, WebError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
@@ -87,15 +87,7 @@ async fn reset_page(
 #[derive(Deserialize)]
 struct ResetForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
-}
-
-impl CsrfField for ResetForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 async fn reset(

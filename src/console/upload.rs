@@ -16,9 +16,9 @@ use serde::Deserialize;
 use super::{Beheerder, Frame, Section, problem_text};
 use crate::admin::BatchResult;
 use crate::domain::bulk_invite::{self, RowCheck};
+use crate::http::csrf::{self, ProtectedForm};
+use crate::http::{AppState, PageChrome, WebError};
 use crate::texts::Texts;
-use crate::web::csrf::{self, CsrfField, ProtectedForm};
-use crate::web::{AppState, PageChrome, WebError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -210,15 +210,7 @@ fn render_preview(
 #[derive(Deserialize)]
 struct SendForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     file: String,
-}
-
-impl CsrfField for SendForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// VERSTUREN: the previewed file again, checked again, and all its rows invited at once.

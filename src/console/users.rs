@@ -10,10 +10,10 @@ use serde::Deserialize;
 
 use super::{Beheerder, Frame, Section, problem_text};
 use crate::domain::onboarding::{self, OnboardingStep, UserStatus};
+use crate::http::csrf::ProtectedForm;
+use crate::http::{AppState, PageChrome, WebError};
 use crate::store::UserOverview;
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfField, ProtectedForm};
-use crate::web::{AppState, PageChrome, WebError};
 
 /// The table shows at most this many users; the search narrows it down.
 const ROWS_SHOWN: usize = 500;
@@ -271,15 +271,7 @@ impl Action {
 
 #[derive(Deserialize)]
 struct ActionForm {
-    #[serde(default)]
-    csrf: String,
     terug: Option<String>,
-}
-
-impl CsrfField for ActionForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 async fn act(

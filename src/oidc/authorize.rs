@@ -5,26 +5,26 @@
 
 use askama::Template;
 use axum::extract::{RawForm, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::pending::{self, MAX_QUERY_BYTES, Pending};
 use super::{CODE_SECONDS, to_client};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::oidc::request::{AuthorizationRequest, PageError, Parameters, Prompt};
 use crate::domain::oidc::scope::Scopes;
 use crate::domain::token::Token;
+use crate::http::continuation::{self as pending, MAX_QUERY_BYTES, Pending};
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::{self, CurrentSession};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError, form, with_form_action};
 use crate::store::{Client, NewCode, Session};
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfField, ProtectedForm, token_for_page};
-use crate::web::lang::{Preferred, chrome};
-use crate::web::session::{self, CurrentSession};
-use crate::web::{AppState, ClientAddress, PageChrome, WebError, form};
 
-pub use super::apps::{apps_of, withdraw_router};
+pub use super::apps::withdraw_router;
 
 #[derive(Template)]
 #[template(path = "oidc/message.html")]
@@ -63,18 +63,6 @@ fn request_page(
     Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
 }
 
-/// A page answer with a CSP that lets its form end at the application's `origin`.
-pub fn with_form_action(response: impl IntoResponse, origin: Option<&str>) -> Response {
-    let mut response = response.into_response();
-    let csp = crate::web::content_security_policy(origin, false);
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
-}
-
 pub async fn authorize_get(
     State(state): State<AppState>,
     lang: Preferred,
@@ -98,16 +86,8 @@ pub async fn authorize_post(RawForm(body): RawForm) -> Response {
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
-    #[serde(default)]
-    csrf: String,
     request: String,
     decision: String,
-}
-
-impl CsrfField for ConsentForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn consent(
@@ -141,87 +121,15 @@ async fn authorize(
     query: &str,
     consented: Option<bool>,
 ) -> Result<Response, WebError> {
-    let t = lang.texts();
-    let params = form::pairs(query.as_bytes())
-        .ok()
-        .filter(|_| query.len() <= MAX_QUERY_BYTES)
-        .and_then(Parameters::from_pairs);
-    let Some(params) = params else {
-        return request_page(state, t, t.oidc.unreadable_request);
-    };
-    let (client_id, redirect_uri) = match params.target() {
-        Ok(target) => target,
-        Err(PageError::UnknownClient) => return request_page(state, t, t.oidc.unknown_client),
-        Err(PageError::UnregisteredRedirect) => {
-            return request_page(state, t, t.oidc.unregistered_redirect);
-        }
-    };
-    let Some(client) = state.store.client(client_id).await? else {
-        return request_page(state, t, t.oidc.unknown_client);
-    };
-    // Exact string comparison, no patterns (RFC 9700 §4.1.3).
-    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
-        return request_page(state, t, t.oidc.unregistered_redirect);
-    }
-    let state_param = params.get("state");
-    let request = match params.authorization_request() {
-        Ok(request) => request,
-        Err(e) => {
-            let mut answer = vec![("error", e.error), ("error_description", e.description)];
-            answer.extend(state_param.map(|s| ("state", s)));
-            return to_client(state, redirect_uri, &answer);
-        }
-    };
-    let refuse = |error: &'static str, description: &'static str| {
-        let mut answer = vec![("error", error), ("error_description", description)];
-        answer.extend(request.state.as_deref().map(|s| ("state", s)));
-        to_client(state, &request.redirect_uri, &answer)
+    let (client, request) = match checked_request(state, lang.texts(), query).await? {
+        Ok(checked) => checked,
+        Err(answer) => return Ok(answer),
     };
     let now = state.clock.now();
-    let waiting = pending::read(state, &jar).filter(|p| p.query == query);
-    let logged_in_after = waiting.as_ref().map_or(0, |p| p.login_after);
-    let complete = session.as_ref().filter(|s| s.stage == LoginStage::Complete);
-    let Some(complete) = complete else {
-        if request.prompt == Prompt::None {
-            return refuse("login_required", "the user is not logged in");
-        }
-        let jar = pending::keep(
-            state,
-            jar,
-            &Pending {
-                login_after: logged_in_after,
-                query: query.to_owned(),
-            },
-        );
-        // A password-only session goes on with its second step; otherwise the login page.
-        let next = match session {
-            Some(_) => "/2fa".to_owned(),
-            None => login_url(&request),
-        };
-        return Ok((jar, Redirect::to(&next)).into_response());
+    let (complete, jar) = match logged_in(state, session, address, jar, query, &request).await? {
+        Ok(logged_in) => logged_in,
+        Err(answer) => return Ok(answer),
     };
-    // prompt=login and max_age ask for a login after the request: satisfied once the user
-    // logged in after it was first seen (the waiting cookie's time).
-    let fresh = logged_in_after > 0 && complete.created_at >= logged_in_after;
-    let too_old = request
-        .max_age
-        .is_some_and(|max| now - complete.created_at > max);
-    if !fresh && (request.prompt == Prompt::Login || too_old) {
-        if request.prompt == Prompt::None {
-            return refuse("login_required", "the login is older than max_age");
-        }
-        session::record_end(state, complete, address, "reauthenticate").await?;
-        let jar = session::end(state, jar).await?;
-        let jar = pending::keep(
-            state,
-            jar,
-            &Pending {
-                login_after: now,
-                query: query.to_owned(),
-            },
-        );
-        return Ok((jar, Redirect::to(&login_url(&request))).into_response());
-    }
     let user = &complete.user;
     let audit = AuditRecord::new(now, AuditEvent::CodeIssued, Outcome::Success)
         .user(complete.org.id, user.id, &user.username)
@@ -236,58 +144,214 @@ async fn authorize(
         return denied_page(state, lang.or_org(complete.org.lang), &client, &request);
     }
     if !client.first_party {
-        let remembered = state.store.consent(user.id, &client.id).await?;
-        let remembered = remembered.as_deref().and_then(Scopes::parse);
-        let covered = remembered.is_some_and(|given| request.scopes.within(&given))
-            && request.prompt != Prompt::Consent;
-        match consented {
-            Some(false) => {
-                let jar = pending::clear(state, jar);
-                return Ok((
-                    jar,
-                    refuse("access_denied", "the user did not allow access")?,
-                )
-                    .into_response());
-            }
-            Some(true) => {
-                let scope = remembered
-                    .unwrap_or_default()
-                    .union(&request.scopes)
-                    .to_string();
-                let record = AuditRecord {
-                    event: AuditEvent::ConsentGiven,
-                    ..audit.clone()
-                };
-                state
-                    .store
-                    .give_consent(user.id, &client.id, &scope, now, &record)
-                    .await?;
-            }
-            None if covered => {}
-            None if request.prompt == Prompt::None => {
-                return refuse(
-                    "consent_required",
-                    "the user has not allowed this application yet",
-                );
-            }
-            None => {
-                return consent_page(
-                    state,
-                    lang.or_org(complete.org.lang),
-                    jar,
-                    &client,
-                    &request,
-                    query,
-                );
-            }
+        let t = lang.or_org(complete.org.lang);
+        let asked = Asked {
+            client: &client,
+            request: &request,
+            query,
+        };
+        if let Some(answer) =
+            consent_step(state, t, &jar, asked, &complete, consented, &audit).await?
+        {
+            return Ok(answer);
         }
     }
+    issue_code(state, jar, &client, &request, &complete, &audit).await
+}
+
+/// An authorization request that may be answered at its client: readable, from a known
+/// client, to one of its registered redirect URIs (else an error page), and valid (else an
+/// error at the redirect URI).
+async fn checked_request(
+    state: &AppState,
+    t: &'static Texts,
+    query: &str,
+) -> Result<Result<(Client, AuthorizationRequest), Response>, WebError> {
+    let params = form::pairs(query.as_bytes())
+        .ok()
+        .filter(|_| query.len() <= MAX_QUERY_BYTES)
+        .and_then(Parameters::from_pairs);
+    let Some(params) = params else {
+        return request_page(state, t, t.oidc.unreadable_request).map(Err);
+    };
+    let (client_id, redirect_uri) = match params.target() {
+        Ok(target) => target,
+        Err(PageError::UnknownClient) => {
+            return request_page(state, t, t.oidc.unknown_client).map(Err);
+        }
+        Err(PageError::UnregisteredRedirect) => {
+            return request_page(state, t, t.oidc.unregistered_redirect).map(Err);
+        }
+    };
+    let Some(client) = state.store.client(client_id).await? else {
+        return request_page(state, t, t.oidc.unknown_client).map(Err);
+    };
+    // Exact string comparison, no patterns (RFC 9700 §4.1.3).
+    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        return request_page(state, t, t.oidc.unregistered_redirect).map(Err);
+    }
+    match params.authorization_request() {
+        Ok(request) => Ok(Ok((client, request))),
+        Err(e) => {
+            let mut answer = vec![("error", e.error), ("error_description", e.description)];
+            answer.extend(params.get("state").map(|s| ("state", s)));
+            to_client(state, redirect_uri, &answer).map(Err)
+        }
+    }
+}
+
+/// An error for the application at its redirect URI, with the request's `state`.
+fn refusal(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    error: &'static str,
+    description: &'static str,
+) -> Result<Response, WebError> {
+    let mut answer = vec![("error", error), ("error_description", description)];
+    answer.extend(request.state.as_deref().map(|s| ("state", s)));
+    to_client(state, &request.redirect_uri, &answer)
+}
+
+/// The complete login the request may be answered with, or the way to one: the login page
+/// (or the second step of a half-finished login), with the request kept for afterwards.
+async fn logged_in(
+    state: &AppState,
+    session: Option<Session>,
+    address: &str,
+    jar: CookieJar,
+    query: &str,
+    request: &AuthorizationRequest,
+) -> Result<Result<(Session, CookieJar), Response>, WebError> {
+    let now = state.clock.now();
+    let waiting = pending::read(state, &jar).filter(|p| p.query == query);
+    let logged_in_after = waiting.as_ref().map_or(0, |p| p.login_after);
+    let Some(complete) = session.as_ref().filter(|s| s.stage == LoginStage::Complete) else {
+        if request.prompt == Prompt::None {
+            return refusal(
+                state,
+                request,
+                "login_required",
+                "the user is not logged in",
+            )
+            .map(Err);
+        }
+        let keep = Pending {
+            login_after: logged_in_after,
+            query: query.to_owned(),
+        };
+        let jar = pending::keep(state, jar, &keep);
+        // A password-only session goes on with its second step; otherwise the login page.
+        let next = match session {
+            Some(_) => "/2fa".to_owned(),
+            None => login_url(request),
+        };
+        return Ok(Err((jar, Redirect::to(&next)).into_response()));
+    };
+    // prompt=login and max_age ask for a login after the request: satisfied once the user
+    // logged in after it was first seen (the waiting cookie's time).
+    let fresh = logged_in_after > 0 && complete.created_at >= logged_in_after;
+    let too_old = request
+        .max_age
+        .is_some_and(|max| now - complete.created_at > max);
+    if fresh || (request.prompt != Prompt::Login && !too_old) {
+        return Ok(Ok((complete.clone(), jar)));
+    }
+    if request.prompt == Prompt::None {
+        let description = "the login is older than max_age";
+        return refusal(state, request, "login_required", description).map(Err);
+    }
+    session::record_end(state, complete, address, "reauthenticate").await?;
+    let jar = session::end(state, jar).await?;
+    let keep = Pending {
+        login_after: now,
+        query: query.to_owned(),
+    };
+    let jar = pending::keep(state, jar, &keep);
+    Ok(Err((jar, Redirect::to(&login_url(request))).into_response()))
+}
+
+/// What an application asked: the client, its request, and the request as it came.
+struct Asked<'a> {
+    client: &'a Client,
+    request: &'a AuthorizationRequest,
+    query: &'a str,
+}
+
+/// A third-party application needs the user's consent for its scopes: given before (and
+/// covering them), given or refused now on the consent page, or asked for. `None` when the
+/// request may go on to its code.
+async fn consent_step(
+    state: &AppState,
+    t: &'static Texts,
+    jar: &CookieJar,
+    asked: Asked<'_>,
+    complete: &Session,
+    consented: Option<bool>,
+    audit: &AuditRecord,
+) -> Result<Option<Response>, WebError> {
+    let Asked {
+        client,
+        request,
+        query,
+    } = asked;
+    let user = &complete.user;
+    let remembered = state.store.consent(user.id, &client.id).await?;
+    let remembered = remembered.as_deref().and_then(Scopes::parse);
+    let covered = remembered.is_some_and(|given| request.scopes.within(&given))
+        && request.prompt != Prompt::Consent;
+    match consented {
+        Some(false) => {
+            let jar = pending::clear(state, jar.clone());
+            let refused = refusal(
+                state,
+                request,
+                "access_denied",
+                "the user did not allow access",
+            )?;
+            Ok(Some((jar, refused).into_response()))
+        }
+        Some(true) => {
+            let scope = remembered
+                .unwrap_or_default()
+                .union(&request.scopes)
+                .to_string();
+            let record = AuditRecord {
+                event: AuditEvent::ConsentGiven,
+                ..audit.clone()
+            };
+            let now = state.clock.now();
+            state
+                .store
+                .give_consent(user.id, &client.id, &scope, now, &record)
+                .await?;
+            Ok(None)
+        }
+        None if covered => Ok(None),
+        None if request.prompt == Prompt::None => {
+            let description = "the user has not allowed this application yet";
+            refusal(state, request, "consent_required", description).map(Some)
+        }
+        None => consent_page(state, t, jar.clone(), client, request, query).map(Some),
+    }
+}
+
+/// The authorization code for the application, bound to the session, its redirect URI,
+/// nonce and PKCE challenge.
+async fn issue_code(
+    state: &AppState,
+    jar: CookieJar,
+    client: &Client,
+    request: &AuthorizationRequest,
+    complete: &Session,
+    audit: &AuditRecord,
+) -> Result<Response, WebError> {
+    let now = state.clock.now();
     let code = Token::generate(&mut rand::rngs::OsRng);
     let scope = request.scopes.to_string();
     let new_code = NewCode {
         code_hash: code.hash(),
         client_id: &client.id,
-        user_id: user.id,
+        user_id: complete.user.id,
         session_hash: complete.id_hash,
         redirect_uri: &request.redirect_uri,
         scope,
@@ -296,7 +360,7 @@ async fn authorize(
         auth_time: complete.created_at,
         expires_at: now + CODE_SECONDS,
     };
-    state.store.insert_code(&new_code, &audit).await?;
+    state.store.insert_code(&new_code, audit).await?;
     let mut answer = vec![("code", code.expose())];
     answer.extend(request.state.as_deref().map(|s| ("state", s)));
     let jar = pending::clear(state, jar);

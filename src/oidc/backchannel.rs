@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::keys::Keys;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::oidc::claims::{logout_token, session_id};
 use crate::domain::token::Token;
+use crate::signing_keys::Keys;
 use crate::store::{Liveness, PendingLogout, Store};
 
 /// How long a claimed delivery is ours before another instance may try it.
@@ -41,7 +41,7 @@ impl LogoutSender {
     /// Sends until `shutdown`; a round under way is finished (or cut off by the caller's
     /// bound), and what it did not reach stays queued for the next round anywhere.
     pub async fn run(self, shutdown: crate::shutdown::Shutdown) {
-        crate::startup::install_tls_provider();
+        crate::tls::install_provider();
         let http = match reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())

@@ -14,8 +14,8 @@ use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::oidc::request::Parameters;
 use crate::domain::throttle::Subject;
 use crate::domain::token::Token;
+use crate::http::{AppState, WebError, form};
 use crate::store::{Client, ThrottleCheck};
-use crate::web::{AppState, WebError, form};
 
 /// Who may call: any registered client, or only confidential ones (introspection).
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::domain::oidc::client::SigningAlg;
 use crate::domain::oidc::scope;
-use crate::web::{AppState, WebError};
+use crate::http::{AppState, WebError};
 
 /// Public, the same for everyone: any origin may read it, caches may keep it a while.
 fn public_json(body: serde_json::Value, max_age: &'static str) -> Response {

@@ -12,16 +12,17 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::authorize::{MessagePage, with_form_action};
-use super::keys::kid_of;
+use super::authorize::MessagePage;
 use crate::domain::oidc::claims::session_id;
 use crate::domain::oidc::request::Parameters;
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::{self, CurrentSession};
+use crate::http::with_form_action;
+use crate::http::{AppState, ClientAddress, PageChrome, WebError, form};
+use crate::signing_keys::kid_of;
 use crate::store::Client;
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfField, ProtectedForm, token_for_page};
-use crate::web::lang::{Preferred, chrome};
-use crate::web::session::{self, CurrentSession};
-use crate::web::{AppState, ClientAddress, PageChrome, WebError, form};
 
 #[derive(Template)]
 #[template(path = "oidc/logout.html")]
@@ -160,15 +161,7 @@ pub async fn end_session(
 
 #[derive(Deserialize)]
 pub struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
     request: String,
-}
-
-impl CsrfField for ConfirmForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn end_session_confirmed(

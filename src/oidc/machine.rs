@@ -13,8 +13,8 @@ use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::oidc::client::GrantKind;
 use crate::domain::oidc::request::Parameters;
 use crate::domain::token::Token;
+use crate::http::{AppState, WebError};
 use crate::store::Client;
-use crate::web::{AppState, WebError};
 
 /// The one scope a machine client gets: manage its organizations through `/api/v1`.
 pub const ADMIN_SCOPE: &str = "admin";
@@ -96,7 +96,7 @@ pub enum ApiToken {
 /// and then whether it is a machine token for the API with the admin scope whose client
 /// still exists as a machine client.
 pub async fn check_api_token(state: &AppState, token: &str) -> Result<ApiToken, WebError> {
-    let Some(kid) = super::keys::kid_of(token) else {
+    let Some(kid) = crate::signing_keys::kid_of(token) else {
         return Ok(ApiToken::Invalid);
     };
     let keys = state.keys.current().await.map_err(anyhow::Error::from)?;

@@ -9,10 +9,8 @@ mod authorize;
 pub mod backchannel;
 mod client_auth;
 mod discovery;
-pub mod keys;
 mod logout;
 pub mod machine;
-mod pending;
 mod revocation;
 mod token;
 mod userinfo;
@@ -23,11 +21,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
+use crate::http::{AppState, WebError};
 use crate::store::Liveness;
-use crate::web::{AppState, WebError};
 
-pub use authorize::{apps_of, with_form_action, withdraw_router};
-pub use pending::{form_action_origin, resume_target};
+pub use authorize::withdraw_router;
 
 /// How long an authorization code can be redeemed (RFC 6749 §4.1.2: short; ten minutes at
 /// most). One minute is plenty for a server-side exchange.

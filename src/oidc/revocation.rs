@@ -12,8 +12,8 @@ use super::token::check_access_token;
 use super::{json_error, liveness};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::token::Token;
+use crate::http::{AppState, ClientAddress, WebError};
 use crate::store::{Client, Grant};
-use crate::web::{AppState, ClientAddress, WebError};
 
 /// The grant behind `token`, if it is one of ours, live, and (for `own_only`) issued to
 /// `client`: as a refresh token first, then as an access token.

@@ -18,8 +18,8 @@ use crate::domain::oidc::pkce;
 use crate::domain::oidc::request::Parameters;
 use crate::domain::oidc::scope::Scopes;
 use crate::domain::token::Token;
+use crate::http::{AppState, ClientAddress, WebError};
 use crate::store::{Client, CodeRedemption, Grant, Redemption, Refresh, UserId};
-use crate::web::{AppState, ClientAddress, WebError};
 
 pub async fn token(
     State(state): State<AppState>,
@@ -288,7 +288,7 @@ pub(super) async fn check_access_token(
     state: &AppState,
     token: &str,
 ) -> Result<Option<(Grant, Value)>, WebError> {
-    let Some(kid) = super::keys::kid_of(token) else {
+    let Some(kid) = crate::signing_keys::kid_of(token) else {
         return Ok(None);
     };
     let keys = state.keys.current().await.map_err(anyhow::Error::from)?;

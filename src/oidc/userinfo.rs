@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::token::{check_access_token, person};
 use crate::domain::oidc::claims::person_claims;
 use crate::domain::oidc::scope::Scopes;
-use crate::web::{AppState, WebError};
+use crate::http::{AppState, WebError};
 
 pub async fn userinfo(
     State(state): State<AppState>,

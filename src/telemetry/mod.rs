@@ -7,7 +7,6 @@
 //! committed, so metrics and audit log never disagree), locks, hashing waits, mail deliveries.
 //! Read at each scrape: queue depths, the outbox's oldest mail, pools, live sessions.
 
-pub mod exporter;
 pub mod http;
 
 use std::time::Duration;

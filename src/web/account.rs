@@ -11,16 +11,16 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::csrf::{CsrfField, ProtectedForm, token_for_page};
-use super::lang::{Preferred, chrome};
-use super::session::CurrentSession;
-use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::passkey::Requirement;
 use crate::domain::recovery::FEW_CODES_LEFT;
 use crate::domain::token::TokenHash;
-use crate::store::AuditFilter;
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::LoggedIn;
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
+use crate::store::{AuditFilter, Session, UserId};
 use crate::texts::Texts;
 
 /// How many of the user's own events the page shows.
@@ -96,13 +96,10 @@ struct PageQuery {
 async fn account_page(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     Query(query): Query<PageQuery>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let t = lang.or_org(session.org.lang);
     let user = session.user.id;
     let (jar, csrf) = token_for_page(&state, jar);
@@ -122,60 +119,10 @@ async fn account_page(
     let two_step_since = credential
         .filter(|c| c.active)
         .map(|c| t.moment(c.activated_at.unwrap_or(0)));
-    let apps = crate::oidc::apps_of(&state, user)
-        .await?
-        .into_iter()
-        .map(|app| AppLine {
-            since: t.moment(app.granted_at),
-            client_id: app.client_id,
-            name: app.client_name,
-        })
-        .collect();
-    let sessions = state
-        .store
-        .sessions_of_user(user)
-        .await?
-        .into_iter()
-        .map(|s| SessionLine {
-            started: t.moment(s.created_at),
-            this_device: s.id_hash == session.id_hash,
-            password_only: s.stage == LoginStage::SecondFactor,
-        })
-        .collect();
-    let devices = state
-        .store
-        .devices_of_user(user)
-        .await?
-        .into_iter()
-        .map(|d| DeviceLine {
-            id: hex(&d.id_hash),
-            text: t.fill(
-                &t.fill(t.recovery.device_line, &d.browser),
-                t.moment(d.created_at),
-            ),
-        })
-        .collect();
-    let filter = AuditFilter {
-        user: Some(user),
-        limit: 100,
-        ..AuditFilter::default()
-    };
-    let events = state
-        .store
-        .audit_entries(&filter)
-        .await?
-        .into_iter()
-        // The store gives the newest lines oldest first; the page shows the newest first.
-        .rev()
-        .filter_map(|e| {
-            let what = t.security_event(e.event, e.outcome, e.detail.as_deref())?;
-            Some(EventLine {
-                at: t.moment(e.at),
-                what,
-            })
-        })
-        .take(EVENTS_SHOWN)
-        .collect();
+    let apps = app_lines(&state, t, user).await?;
+    let sessions = session_lines(&state, t, &session).await?;
+    let devices = device_lines(&state, t, user).await?;
+    let events = event_lines(&state, t, user).await?;
     let page = AccountPage {
         t,
         page: chrome(&state, t, "/"),
@@ -200,6 +147,86 @@ async fn account_page(
     Ok((jar, Html(page.render()?)).into_response())
 }
 
+/// The applications the user allowed (Gekoppelde apps).
+async fn app_lines(
+    state: &AppState,
+    t: &'static Texts,
+    user: UserId,
+) -> Result<Vec<AppLine>, WebError> {
+    let consents = state.store.consents_of_user(user).await?;
+    Ok(consents
+        .into_iter()
+        .map(|app| AppLine {
+            since: t.moment(app.granted_at),
+            client_id: app.client_id,
+            name: app.client_name,
+        })
+        .collect())
+}
+
+/// Where the user is logged in, this browser marked.
+async fn session_lines(
+    state: &AppState,
+    t: &'static Texts,
+    current: &Session,
+) -> Result<Vec<SessionLine>, WebError> {
+    let sessions = state.store.sessions_of_user(current.user.id).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| SessionLine {
+            started: t.moment(s.created_at),
+            this_device: s.id_hash == current.id_hash,
+            password_only: s.stage == LoginStage::SecondFactor,
+        })
+        .collect())
+}
+
+/// The remembered browsers (Dit apparaat onthouden).
+async fn device_lines(
+    state: &AppState,
+    t: &'static Texts,
+    user: UserId,
+) -> Result<Vec<DeviceLine>, WebError> {
+    let devices = state.store.devices_of_user(user).await?;
+    Ok(devices
+        .into_iter()
+        .map(|d| DeviceLine {
+            id: hex(&d.id_hash),
+            text: t.fill(
+                &t.fill(t.recovery.device_line, &d.browser),
+                t.moment(d.created_at),
+            ),
+        })
+        .collect())
+}
+
+/// The user's own recent security events, newest first, in the user's words.
+async fn event_lines(
+    state: &AppState,
+    t: &'static Texts,
+    user: UserId,
+) -> Result<Vec<EventLine>, WebError> {
+    let filter = AuditFilter {
+        user: Some(user),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    let entries = state.store.audit_entries(&filter).await?;
+    Ok(entries
+        .into_iter()
+        // The store gives the newest lines oldest first; the page shows the newest first.
+        .rev()
+        .filter_map(|e| {
+            let what = t.security_event(e.event, e.outcome, e.detail.as_deref())?;
+            Some(EventLine {
+                at: t.moment(e.at),
+                what,
+            })
+        })
+        .take(EVENTS_SHOWN)
+        .collect())
+}
+
 fn hex(id: &TokenHash) -> String {
     id.0.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -217,28 +244,17 @@ fn from_hex(text: &str) -> Option<TokenHash> {
 
 #[derive(Deserialize)]
 struct ForgetForm {
-    #[serde(default)]
-    csrf: String,
     device: String,
-}
-
-impl CsrfField for ForgetForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// VERGETEN: this browser (or another) asks for the app's code again. Only the user's own
 /// devices can be named; another id changes nothing.
 async fn forget_device(
     State(state): State<AppState>,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     ClientAddress(client): ClientAddress,
     ProtectedForm(form): ProtectedForm<ForgetForm>,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let Some(id) = from_hex(&form.device) else {
         return Ok(Redirect::to("/").into_response());
     };

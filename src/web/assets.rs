@@ -7,7 +7,7 @@ use axum::routing::get;
 
 use axum::extract::State;
 
-use super::{AppState, WebError};
+use crate::http::{AppState, WebError};
 
 static STYLE: &str = include_str!("../../assets/style.css");
 /// The passkey pages' script (see `web::passkeys`).

@@ -9,11 +9,9 @@ use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 
-use super::AppState;
-use super::WebError;
-use crate::domain::recovery::browser_label;
-use crate::domain::token::Token;
-use crate::store::{NewDevice, UserId};
+use crate::domain::token::{Token, TokenHash};
+use crate::http::AppState;
+use crate::login::devices;
 
 /// The request's User-Agent, for naming a remembered device (a label, never a check).
 pub struct UserAgent(pub String);
@@ -31,41 +29,19 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
     }
 }
 
-/// The cookie for this browser and the record to store with the login step.
-pub fn remember(
-    state: &AppState,
-    user: UserId,
-    user_agent: &str,
-    days: u8,
-) -> (Cookie<'static>, NewDevice) {
-    let token = Token::generate(&mut rand::rngs::OsRng);
-    let seconds = i64::from(days) * 24 * 60 * 60;
-    let device = NewDevice {
-        id_hash: token.hash(),
-        user,
-        browser: browser_label(user_agent),
-        expires_at: state.clock.now() + seconds,
-    };
-    let mut cookie = state.cookies.cookie(
-        state.cookies.device,
-        token.expose().to_owned(),
-        SameSite::Lax,
-    );
-    cookie.set_max_age(time::Duration::seconds(seconds));
-    (cookie, device)
+/// The cookie that keeps a remembered browser's secret for `days`.
+pub fn cookie(state: &AppState, token: &Token, days: u8) -> Cookie<'static> {
+    let value = token.expose().to_owned();
+    let mut cookie = state
+        .cookies
+        .cookie(state.cookies.device, value, SameSite::Lax);
+    cookie.set_max_age(time::Duration::seconds(devices::remembered_seconds(days)));
+    cookie
 }
 
-/// Whether this browser is remembered for `user` and may skip the code step now.
-pub async fn skips_code(state: &AppState, jar: &CookieJar, user: UserId) -> Result<bool, WebError> {
-    let Some(token) = jar
-        .get(state.cookies.device)
+/// The remembered-device id this browser holds, if any.
+pub fn held_by(state: &AppState, jar: &CookieJar) -> Option<TokenHash> {
+    jar.get(state.cookies.device)
         .and_then(|c| Token::parse(c.value()))
-    else {
-        return Ok(false);
-    };
-    let now = state.clock.now();
-    Ok(state
-        .store
-        .device_skips_code(&token.hash(), user, now)
-        .await?)
+        .map(|token| token.hash())
 }

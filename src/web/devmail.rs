@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use mail_parser::{MessageParser, MimeHeaders};
 
-use super::{AppState, WebError};
+use crate::http::{AppState, WebError};
 use crate::store::DevMail;
 
 pub fn router() -> Router<AppState> {

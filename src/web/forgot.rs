@@ -12,11 +12,11 @@ use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::csrf::{CsrfField, ProtectedForm, token_for_page};
-use super::lang::{Preferred, chrome};
-use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::Username;
 use crate::domain::throttle::Subject;
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::reset_link;
 use crate::store::{Admission, ResetRequester, ThrottleCheck};
 use crate::texts::Texts;
@@ -74,12 +74,6 @@ pub(super) struct ForgotForm {
     #[serde(default)]
     pub(super) csrf: String,
     pub(super) login: String,
-}
-
-impl CsrfField for ForgotForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 async fn request(

@@ -3,7 +3,6 @@
 //! change, buttons), through the same strict deserializer the handlers use, and on into the domain
 //! rules that read the fields.
 
-use super::csrf::CsrfOnly;
 use super::invite::ActivateForm;
 use super::login::LoginForm;
 use super::password::ChangeForm;
@@ -11,15 +10,16 @@ use super::second_factor::CodeForm;
 use crate::domain::account::Username;
 use crate::domain::password::{Password, PasswordPolicy};
 use crate::domain::totp::TotpCode;
+use crate::http::csrf::CsrfOnly;
 
 /// Parses `body` as each form of the service. Must never panic, whatever the bytes.
 pub fn parse_forms(body: &[u8]) {
-    if let Ok(form) = super::form::deserialize::<LoginForm>(body) {
+    if let Ok(form) = crate::http::form::deserialize::<LoginForm>(body) {
         let _ = Username::parse(&form.username);
         let _ = Password::parse(&form.password);
         let _ = form.csrf.len();
     }
-    if let Ok(form) = super::form::deserialize::<ActivateForm>(body)
+    if let Ok(form) = crate::http::form::deserialize::<ActivateForm>(body)
         && let Ok(password) = Password::parse(&form.password)
     {
         let broken = PasswordPolicy::default().broken_by(&password, &["jan", "jan.jansen"]);
@@ -29,15 +29,15 @@ pub fn parse_forms(body: &[u8]) {
             form.csrf.len(),
         );
     }
-    if let Ok(form) = super::form::deserialize::<CodeForm>(body) {
+    if let Ok(form) = crate::http::form::deserialize::<CodeForm>(body) {
         let _ = (TotpCode::parse(&form.code), form.csrf.len());
     }
-    if let Ok(form) = super::form::deserialize::<ChangeForm>(body) {
+    if let Ok(form) = crate::http::form::deserialize::<ChangeForm>(body) {
         let _ = (
             Password::parse(&form.current),
             Password::parse(&form.password),
         );
         let _ = (form.password_repeat.len(), form.csrf.len());
     }
-    let _ = super::form::deserialize::<CsrfOnly>(body);
+    let _ = crate::http::form::deserialize::<CsrfOnly>(body);
 }

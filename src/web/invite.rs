@@ -10,13 +10,13 @@ use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::csrf::{CsrfField, ProtectedForm, token_for_page};
-use super::lang::{Preferred, chrome};
-use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::InvitationStatus;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::{Requirement, personal_words};
 use crate::domain::token::Token;
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::store::Invitation;
 use crate::texts::Texts;
 
@@ -169,12 +169,6 @@ pub(super) struct ActivateForm {
     pub(super) csrf: String,
     pub(super) password: String,
     pub(super) password_repeat: String,
-}
-
-impl CsrfField for ActivateForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 async fn activate(

@@ -13,18 +13,13 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::attempts::{self, Admitted};
-use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::devices;
-use super::lang::{Preferred, chrome};
-use super::session::{self, CurrentSession};
-use super::{AppState, ClientAddress, PageChrome, WebError};
-use crate::domain::account::{AccountState, LoginStage, Username};
-use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::login_method::LoginMethod;
-use crate::domain::password::Password;
-use crate::hashing::Verified;
-use crate::store::Rehash;
+use crate::domain::account::LoginStage;
+use crate::http::csrf::{CsrfOnly, ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::{self, CurrentSession, LoggedIn};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
+use crate::login::password_step::{self, PasswordAttempt, PasswordOutcome};
 use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
@@ -63,7 +58,7 @@ async fn login_page(
 ) -> Result<Response, WebError> {
     match current.0.as_ref().map(|s| s.stage) {
         Some(LoginStage::Complete) => {
-            let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+            let next = crate::http::continuation::after_login(&state, &jar);
             return Ok(Redirect::to(&next).into_response());
         }
         // Logged in but for the passkey the organization requires: that page first.
@@ -93,8 +88,8 @@ async fn login_page(
     };
     // A remembered device completes the login with the password: the redirect may then go
     // straight on to the application, whose origin the form must be allowed to reach.
-    let origin = crate::oidc::form_action_origin(&state, &jar).await;
-    Ok(crate::oidc::with_form_action(
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
+    Ok(crate::http::with_form_action(
         (jar, Html(page.render()?)),
         origin.as_deref(),
     ))
@@ -108,12 +103,6 @@ pub(super) struct LoginForm {
     pub(super) password: String,
 }
 
-impl CsrfField for LoginForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 async fn login(
     State(state): State<AppState>,
     lang: Preferred,
@@ -121,120 +110,46 @@ async fn login(
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    // Anything that is not a valid username cannot be an account; it is not kept in the log
-    // either (it might be a password typed into the wrong field).
-    let username = Username::parse(&form.username).ok();
-    let username = username.as_ref().map(Username::as_str);
-    // Counted before the password is checked: parallel guesses each take a place.
-    let admitted = attempts::admit(&state, &client, username, None).await?;
-    let candidate = match username {
-        Some(name) => state.store.login_candidate(name).await?,
-        None => None,
-    };
-    let user = candidate
-        .as_ref()
-        .filter(|c| c.user.state == AccountState::Active);
-    // The same hashing work in every case: a locked, unknown or inactive account is checked
-    // against the dummy hash and answers in the same time as a wrong password.
-    let stored_hash = match admitted {
-        Admitted::Yes(_) => user.and_then(|c| c.password_hash.clone()),
-        Admitted::No { .. } => None,
-    };
-    let verified = match Password::parse(&form.password) {
-        Ok(password) => match state.hasher.verify_and_upgrade(password, stored_hash).await {
-            Ok(verified) => verified,
-            Err(busy) => {
-                // Not checked (the hashing queue is full): the attempt gives its places back,
-                // so a flood of 503s does not lock anyone out.
-                if let Admitted::Yes(attempt) = admitted {
-                    let now = state.clock.now();
-                    state
-                        .store
-                        .settle_attempt(&attempt.succeeded(false, now))
-                        .await?;
-                }
-                return Err(busy.into());
-            }
-        },
-        // Longer than any password we accept, or untypable: refused before hashing,
-        // whoever the user is.
-        Err(_) => Verified::Wrong,
-    };
-    let valid = verified.is_right();
-    let now = state.clock.now();
-    let mut record =
-        AuditRecord::new(now, AuditEvent::LoginPassword, Outcome::Failure).client(&client);
-    match candidate.as_ref() {
-        Some(c) => record = record.user(c.user.org_id, c.user.id, &c.user.username),
-        None => record.username = username.map(str::to_owned),
-    }
-    match admitted {
-        Admitted::Yes(attempt) => match user.filter(|_| valid) {
-            Some(c) => {
-                record.outcome = Outcome::Success;
-                // The password alone never completes a login: the second step follows,
-                // unless this browser is remembered for the user (then it was taken on this
-                // browser before, within the organization's days).
-                let remembered = devices::skips_code(&state, &jar, c.user.id).await?;
-                let stage = if remembered {
-                    LoginStage::Complete
-                } else {
-                    LoginStage::SecondFactor
-                };
-                let method = remembered.then_some(LoginMethod::PasswordOnRememberedDevice);
-                let (jar, next) = session::fresh(&state, jar, c.user.id, stage, method);
-                let mut settlement = attempt.succeeded(remembered, now);
-                if remembered {
-                    settlement.audit.push(record.clone());
-                    record.event = AuditEvent::LoginCode;
-                    record.detail = Some("remembered_device".into());
-                }
-                settlement.audit.push(record);
-                settlement.session = Some(next);
-                // Hashed anew with raised Argon2 settings: stored with the login step.
-                if let (Verified::RightAndRehashed(new), Some(old)) =
-                    (verified, c.password_hash.clone())
-                {
-                    settlement.rehash = Some(Rehash {
-                        user: c.user.id,
-                        old,
-                        new,
-                    });
-                }
-                state.store.settle_attempt(&settlement).await?;
-                if remembered {
-                    let next =
-                        crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
-                    return Ok((jar, Redirect::to(&next)).into_response());
-                }
-                return Ok((jar, Redirect::to("/2fa")).into_response());
-            }
-            None => {
-                if candidate.is_some() && user.is_none() {
-                    record.detail = Some("account_not_active".into());
-                }
-                let real_user = user.map(|c| (&c.user, c.lang));
-                attempt.failed(&state, real_user, record).await?;
-            }
-        },
-        Admitted::No { until } => {
-            // The wait is not shown: a locked account must look like a wrong password.
-            attempts::refused(&state, lang.texts(), record, until).await?;
-        }
-    }
-    // Wrong password, unknown or inactive account, or a locked one: one answer for all.
     let t = lang.texts();
+    let attempt = PasswordAttempt {
+        client: &client,
+        username: &form.username,
+        password: &form.password,
+        device: devices::held_by(&state, &jar),
+        previous_session: session::held_by(&state, &jar),
+    };
+    match password_step::log_in(&state, t, attempt).await? {
+        PasswordOutcome::SecondFactorNeeded(token) => {
+            let jar = session::with_session(&state, jar, &token);
+            Ok((jar, Redirect::to("/2fa")).into_response())
+        }
+        PasswordOutcome::Complete(token) => {
+            let next = crate::http::continuation::after_login(&state, &jar);
+            let jar = session::with_session(&state, jar, &token);
+            Ok((jar, Redirect::to(&next)).into_response())
+        }
+        PasswordOutcome::Refused => refused(&state, t, &form, &jar).await,
+    }
+}
+
+/// Wrong password, unknown or inactive account, or a locked one: one answer for all.
+async fn refused(
+    state: &AppState,
+    t: &'static Texts,
+    form: &LoginForm,
+    jar: &CookieJar,
+) -> Result<Response, WebError> {
     let page = LoginPage {
         t,
-        page: chrome(&state, t, "/login"),
+        page: chrome(state, t, "/login"),
         csrf: form.csrf.clone(),
         username: form.username.trim(),
         failed: true,
         notice: None,
         passkeys: state.relying_party.is_some(),
     };
-    let origin = crate::oidc::form_action_origin(&state, &jar).await;
-    Ok(crate::oidc::with_form_action(
+    let origin = crate::http::continuation::form_action_origin(state, jar).await;
+    Ok(crate::http::with_form_action(
         (StatusCode::UNAUTHORIZED, Html(page.render()?)),
         origin.as_deref(),
     ))
@@ -257,14 +172,11 @@ async fn logout(
 /// Ends every session of the user, this one too (ASVS V3.3.4).
 async fn logout_everywhere(
     State(state): State<AppState>,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     ClientAddress(client): ClientAddress,
     jar: CookieJar,
     ProtectedForm(_): ProtectedForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let record = session::end_record(&state, &session, &client, "everywhere");
     state
         .store

@@ -12,17 +12,14 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::attempts::{self, Admitted};
-use super::csrf::{CsrfOnly, ProtectedForm, token_for_page};
-use super::lang::{Preferred, chrome};
 use super::second_factor::CodeForm;
-use super::session::CurrentSession;
 use super::setup_mail::{NEW_PHONE, new_code_wait, start_setup};
-use super::totp_check::{self, Refusal};
-use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::EmailAddress;
-use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::mail::compose;
+use crate::http::csrf::{CsrfOnly, ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::LoggedIn;
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
+use crate::login::new_phone::{self, Replaced};
 use crate::store::{Replacement, Session, SetupOutcome};
 use crate::texts::Texts;
 
@@ -82,13 +79,10 @@ struct PageQuery {
 async fn page(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     Query(query): Query<PageQuery>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let Some(credential) = state
         .store
         .totp_credential(session.user.id)
@@ -126,13 +120,10 @@ async fn page(
 /// the set-up mails.
 async fn start(
     State(state): State<AppState>,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     ClientAddress(client): ClientAddress,
     ProtectedForm(_): ProtectedForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let target = match start_setup(&state, &session, &client, NEW_PHONE).await? {
         SetupOutcome::Started => "/account/new-phone?notice=sent",
         SetupOutcome::RateLimited => "/account/new-phone?notice=wait",
@@ -145,86 +136,19 @@ async fn start(
 async fn verify(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     ClientAddress(client): ClientAddress,
     ProtectedForm(form): ProtectedForm<CodeForm>,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let user = &session.user;
     let t = lang.or_org(session.org.lang);
-    let now = state.clock.now();
-    let replacement = state
-        .store
-        .totp_credential(user.id)
-        .await?
-        .filter(|c| c.active)
-        .and_then(|c| c.replacement)
-        .filter(|r| now < r.expires_at);
-    let Some(replacement) = replacement else {
-        return Ok(Redirect::to(PAGE).into_response());
+    let (status, error) = match new_phone::confirm(&state, t, &session, &client, &form.code).await?
+    {
+        Replaced::Done => return Ok(Redirect::to("/?notice=new_phone").into_response()),
+        Replaced::NothingPending => return Ok(Redirect::to(PAGE).into_response()),
+        Replaced::Waiting(wait) => (StatusCode::TOO_MANY_REQUESTS, wait),
+        Replaced::Refused(wrong) => (StatusCode::UNAUTHORIZED, wrong),
     };
-    let record = AuditRecord::new(now, AuditEvent::TotpReplaced, Outcome::Failure)
-        .user(session.org.id, user.id, &user.username)
-        .client(&client);
-    let shown_again = |status: StatusCode, error: String| -> Result<Response, WebError> {
-        let html = render(
-            &state,
-            t,
-            &session,
-            form.csrf.clone(),
-            true,
-            None,
-            Some(error),
-        )?;
-        Ok((status, Html(html)).into_response())
-    };
-    let attempt = match attempts::admit(&state, &client, Some(&user.username), None).await? {
-        Admitted::Yes(attempt) => attempt,
-        Admitted::No { until } => {
-            let wait = attempts::refused(&state, t, record, until).await?;
-            return shown_again(StatusCode::TOO_MANY_REQUESTS, wait);
-        }
-    };
-    let checked = totp_check::check(
-        &state,
-        t,
-        user.id,
-        &replacement.sealed,
-        None,
-        &form.code,
-        now,
-    )?;
-    let refusal = match checked {
-        Ok(step) => {
-            let notice = compose::notice_to_user(&state.settings, user, session.org.lang, |t| {
-                (t.recovery.replaced_subject, t.recovery.replaced_body)
-            })?;
-            let mut then = attempt.succeeded(false, now);
-            then.mail = Some(&notice);
-            then.audit.push(AuditRecord {
-                outcome: Outcome::Success,
-                ..record.clone()
-            });
-            if state
-                .store
-                .accept_totp_replacement(user.id, &replacement.sealed, step, &then)
-                .await?
-            {
-                state.outbox_wake.notify_one();
-                return Ok(Redirect::to("/?notice=new_phone").into_response());
-            }
-            Refusal::new(t.code_used, Outcome::Replayed)
-        }
-        Err(refusal) => refusal,
-    };
-    let record = AuditRecord {
-        outcome: refusal.outcome,
-        ..record
-    };
-    attempt
-        .failed(&state, Some((user, session.org.lang)), record)
-        .await?;
-    shown_again(StatusCode::UNAUTHORIZED, refusal.message)
+    let csrf = form.csrf.clone();
+    let html = render(&state, t, &session, csrf, true, None, Some(error))?;
+    Ok((status, Html(html)).into_response())
 }

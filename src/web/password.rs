@@ -12,15 +12,13 @@ use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::attempts::{self, Admitted};
-use super::csrf::{CsrfField, ProtectedForm, token_for_page};
-use super::lang::{Preferred, chrome};
-use super::session::{self, CurrentSession};
-use super::totp_check::NotConfirmed;
-use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::password::{Password, Requirement, personal_words};
+use crate::domain::password::{Requirement, personal_words};
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::{self, LoggedIn};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::mail::compose;
 use crate::store::Session;
 use crate::texts::Texts;
@@ -49,12 +47,6 @@ pub(super) struct ChangeForm {
     pub(super) current: String,
     pub(super) password: String,
     pub(super) password_repeat: String,
-}
-
-impl CsrfField for ChangeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// What went wrong with a submitted form, for the page that shows it again.
@@ -88,12 +80,9 @@ fn render(
 async fn change_page(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let t = lang.or_org(session.org.lang);
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render(&state, t, &session, csrf, Problems::default())?;
@@ -103,14 +92,11 @@ async fn change_page(
 async fn change(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     ClientAddress(client): ClientAddress,
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<ChangeForm>,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let t = lang.or_org(session.org.lang);
     let user = &session.user;
     let shown_again = |status: StatusCode, problems: Problems| -> Result<Response, WebError> {
@@ -142,13 +128,15 @@ async fn change(
         .client(&client)
         .detail("change");
     if let Err(refused) =
-        check_current(&state, t, &session, &client, &form.current, &record).await?
+        crate::login::confirm::with_password(&state, t, &session, &client, &form.current, &record)
+            .await?
     {
+        let status = refused.status();
         let problems = Problems {
             current: Some(refused.message),
             ..Problems::default()
         };
-        return shown_again(refused.status, problems);
+        return shown_again(status, problems);
     }
     let now = state.clock.now();
 
@@ -175,60 +163,4 @@ async fn change(
         .await?;
     state.outbox_wake.notify_one();
     Ok((jar, Redirect::to("/?notice=password_changed")).into_response())
-}
-
-/// The logged-in user's current password, typed again (a password change, removing a
-/// passkey): counted before it is checked, under the same throttle as a login. A wrong one
-/// is recorded as `record`; a right one clears nothing else and records nothing.
-pub(super) async fn check_current(
-    state: &AppState,
-    t: &Texts,
-    session: &Session,
-    client: &str,
-    typed: &str,
-    record: &AuditRecord,
-) -> Result<Result<(), NotConfirmed>, WebError> {
-    let user = &session.user;
-    let attempt = match attempts::admit(state, client, Some(user.username.as_str()), None).await? {
-        Admitted::Yes(attempt) => attempt,
-        Admitted::No { until } => {
-            let message = attempts::refused(state, t, record.clone(), until).await?;
-            return Ok(Err(NotConfirmed {
-                message,
-                status: StatusCode::TOO_MANY_REQUESTS,
-            }));
-        }
-    };
-    let stored = state
-        .store
-        .login_candidate(&user.username)
-        .await?
-        .and_then(|c| c.password_hash);
-    let right = match Password::parse(typed) {
-        Ok(current) => match state.hasher.verify(current, stored).await {
-            Ok(right) => right,
-            Err(busy) => {
-                // Not checked (the hashing queue is full): the attempt gives its places back.
-                let released = attempt.succeeded(false, state.clock.now());
-                state.store.settle_attempt(&released).await?;
-                return Err(busy.into());
-            }
-        },
-        Err(_) => false,
-    };
-    if !right {
-        attempt
-            .failed(state, Some((user, session.org.lang)), record.clone())
-            .await?;
-        return Ok(Err(NotConfirmed {
-            message: t.current_wrong.to_owned(),
-            status: StatusCode::UNAUTHORIZED,
-        }));
-    }
-    let now = state.clock.now();
-    state
-        .store
-        .settle_attempt(&attempt.succeeded(false, now))
-        .await?;
-    Ok(Ok(()))
 }

@@ -14,21 +14,15 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::attempts::{self, Admitted};
-use super::csrf::{CsrfField, ProtectedForm, token_for_page};
-use super::lang::{Preferred, chrome};
-use super::second_factor::{CodeForm, too_many_codes};
-use super::session::{self, CurrentSession, HalfLoggedIn};
-use super::totp_check;
-use super::{AppState, ClientAddress, PageChrome, WebError};
-use crate::domain::account::LoginStage;
+use super::second_factor::{CodeForm, step_passed, too_many_codes};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::login_method::LoginMethod;
 use crate::domain::recovery::{self, FEW_CODES_LEFT, RecoveryCode};
-use crate::domain::second_factor::MAX_WRONG_CODES;
-use crate::mail::compose;
-use crate::oidc;
-use crate::store::{NewRecoveryCodes, Session, UserId};
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::{HalfLoggedIn, LoggedIn};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
+use crate::login::second_step::{self, CodeAttempt, StepOutcome};
+use crate::store::{Session, UserId};
 use crate::texts::Texts;
 
 /// The account's herstelcodes page.
@@ -42,20 +36,6 @@ pub fn router() -> Router<AppState> {
         .route("/account/recovery-codes/saved", post(saved))
         .route("/account/recovery-codes/new", post(regenerate))
         .route("/2fa/recovery", get(use_page).post(use_code))
-}
-
-/// A new set for `user`: the digests to store, and the codes sealed until they are saved.
-pub fn new_set(state: &AppState, user: UserId) -> NewRecoveryCodes {
-    let mut rng = rand::rngs::OsRng;
-    let codes = recovery::new_set(&mut rng);
-    let text = recovery::join_set(&codes);
-    NewRecoveryCodes {
-        user,
-        digests: codes.iter().map(|c| c.digest(user)).collect(),
-        reveal: state
-            .keyring
-            .seal_recovery_codes(user, text.as_bytes(), &mut rng),
-    }
 }
 
 /// The user's unsaved new set, grouped for reading, if there is one.
@@ -108,13 +88,10 @@ struct PageQuery {
 async fn codes_page(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     Query(query): Query<PageQuery>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let t = lang.or_org(session.org.lang);
     let left = state.store.recovery_codes_left(session.user.id).await?;
     let notice = match query.notice.as_deref() {
@@ -125,8 +102,11 @@ async fn codes_page(
     let html = render(&state, t, &session, &jar, csrf, notice, None).await?;
     // VERDER may lead on to the application that sent the user (its origin must be allowed
     // as a form target, or the browser stops at the redirect).
-    let origin = oidc::form_action_origin(&state, &jar).await;
-    Ok(oidc::with_form_action((jar, Html(html)), origin.as_deref()))
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
+    Ok(crate::http::with_form_action(
+        (jar, Html(html)),
+        origin.as_deref(),
+    ))
 }
 
 async fn render(
@@ -153,7 +133,7 @@ async fn render(
         two_step,
         notice,
         error,
-        next: oidc::resume_target(state, jar).unwrap_or_else(|| "/".into()),
+        next: crate::http::continuation::after_login(state, jar),
     };
     Ok(page.render()?)
 }
@@ -163,11 +143,8 @@ async fn render(
 async fn unsaved_set(
     state: &AppState,
     lang: &Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
 ) -> Result<Result<(&'static Texts, String, Vec<String>), Response>, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Err(Redirect::to("/login").into_response()));
-    };
     let Some(codes) = unsaved_codes(state, session.user.id).await? else {
         return Ok(Err(Redirect::to(PAGE).into_response()));
     };
@@ -183,9 +160,9 @@ async fn unsaved_set(
 async fn download(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    logged_in: LoggedIn,
 ) -> Result<Response, WebError> {
-    let (t, heading, codes) = match unsaved_set(&state, &lang, current).await? {
+    let (t, heading, codes) = match unsaved_set(&state, &lang, logged_in).await? {
         Ok(set) => set,
         Err(elsewhere) => return Ok(elsewhere),
     };
@@ -223,9 +200,9 @@ struct PrintPage {
 async fn print_page(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    logged_in: LoggedIn,
 ) -> Result<Response, WebError> {
-    let (t, heading, codes) = match unsaved_set(&state, &lang, current).await? {
+    let (t, heading, codes) = match unsaved_set(&state, &lang, logged_in).await? {
         Ok(set) => set,
         Err(elsewhere) => return Ok(elsewhere),
     };
@@ -245,37 +222,28 @@ struct SavedForm {
     saved: Option<String>,
 }
 
-impl CsrfField for SavedForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// "Ik heb mijn herstelcodes bewaard" → VERDER: the readable copy goes, and the user goes on
 /// to where the login was heading.
 async fn saved(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<SavedForm>,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     if form.saved.is_none() {
         let t = lang.or_org(session.org.lang);
         let error = Some(t.recovery.codes_saved_missing.to_owned());
         let html = render(&state, t, &session, &jar, form.csrf.clone(), None, error).await?;
-        let origin = oidc::form_action_origin(&state, &jar).await;
+        let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
         let page = (StatusCode::UNPROCESSABLE_ENTITY, Html(html));
-        return Ok(oidc::with_form_action(page, origin.as_deref()));
+        return Ok(crate::http::with_form_action(page, origin.as_deref()));
     }
     state
         .store
         .forget_recovery_codes_reveal(session.user.id)
         .await?;
-    let next = oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+    let next = crate::http::continuation::after_login(&state, &jar);
     Ok(Redirect::to(&next).into_response())
 }
 
@@ -283,14 +251,11 @@ async fn saved(
 async fn regenerate(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     ClientAddress(client): ClientAddress,
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<CodeForm>,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let t = lang.or_org(session.org.lang);
     let user = &session.user;
     let record = AuditRecord::new(
@@ -300,16 +265,24 @@ async fn regenerate(
     )
     .user(session.org.id, user.id, &user.username)
     .client(&client);
-    let codes = new_set(&state, user.id);
-    let confirmed =
-        totp_check::confirm_with_code(&state, t, &session, &client, &form.code, record, |then| {
+    let codes = second_step::new_recovery_codes(&state, user.id);
+    let confirmed = crate::login::confirm::with_code(
+        &state,
+        t,
+        &session,
+        &client,
+        &form.code,
+        record,
+        |then| {
             then.recovery_codes = Some(codes);
-        })
-        .await?;
+        },
+    )
+    .await?;
     let refused = match confirmed {
         None | Some(Ok(())) => return Ok(Redirect::to(PAGE).into_response()),
         Some(Err(refused)) => refused,
     };
+    let status = refused.status();
     let html = render(
         &state,
         t,
@@ -320,7 +293,7 @@ async fn regenerate(
         Some(refused.message),
     )
     .await?;
-    Ok((refused.status, Html(html)).into_response())
+    Ok((status, Html(html)).into_response())
 }
 
 #[derive(Template)]
@@ -368,8 +341,11 @@ async fn use_page(
     let t = lang.or_org(session.org.lang);
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render_use_page(&state, t, csrf, None)?;
-    let origin = oidc::form_action_origin(&state, &jar).await;
-    Ok(oidc::with_form_action((jar, Html(html)), origin.as_deref()))
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
+    Ok(crate::http::with_form_action(
+        (jar, Html(html)),
+        origin.as_deref(),
+    ))
 }
 
 /// A herstelcode as the second step of a login.
@@ -381,114 +357,29 @@ async fn use_code(
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<CodeForm>,
 ) -> Result<Response, WebError> {
-    let user = &session.user;
-    if !has_active_app(&state, user.id).await? {
-        return Ok(Redirect::to("/2fa").into_response());
-    }
-    // Where passkeys are required, a herstelcode passes no more than the app's code does.
-    let (steps, _) = super::passkeys::second_steps_of(&state, &session).await?;
-    if !steps.app {
-        return Ok(Redirect::to("/2fa").into_response());
-    }
     let t = lang.or_org(session.org.lang);
-    let record = AuditRecord::new(
-        state.clock.now(),
-        AuditEvent::RecoveryCodeUsed,
-        Outcome::Failure,
-    )
-    .user(session.org.id, user.id, &user.username)
-    .client(&client)
-    .detail("login");
-    let admitted = attempts::admit(
-        &state,
-        &client,
-        Some(&user.username),
-        Some(&session.id_hash),
-    )
-    .await?;
-    let attempt = match admitted {
-        Admitted::Yes(attempt) => attempt,
-        Admitted::No { until } => {
-            let wait = attempts::refused(&state, t, record, until).await?;
-            let html = render_use_page(&state, t, form.csrf.clone(), Some(wait))?;
-            return Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response());
-        }
+    let attempt = CodeAttempt {
+        session: &session,
+        client: &client,
+        typed: &form.code,
+        remember: None,
     };
-    let attempts = attempt.session_codes.unwrap_or(i64::MAX);
-    if attempts > MAX_WRONG_CODES {
-        return too_many_codes(&state, &session, &client, jar).await;
-    }
-    let now = state.clock.now();
-    if let Some(code) = RecoveryCode::parse(&form.code) {
-        // Left after this one (parallel uses can only make it fewer: the page reads again).
-        let left = state.store.recovery_codes_left(user.id).await? - 1;
-        let warning = if left < FEW_CODES_LEFT {
-            let t_org = Texts::of(session.org.lang);
-            let body = t_org.fill(
-                &t_org.fill(t_org.recovery.few_body, &user.username),
-                left.max(0),
-            );
-            Some(
-                compose::notice(
-                    &state.settings.mail_from,
-                    compose::mailbox(&user.display_name, &user.email)
-                        .map_err(anyhow::Error::from)?,
-                    session.org.lang,
-                    &state.settings.service_name,
-                    t_org.recovery.few_subject,
-                    &body,
-                )
-                .map_err(anyhow::Error::from)?,
-            )
-        } else {
-            None
-        };
-        let (logged_in, next) = session::fresh(
-            &state,
-            jar.clone(),
-            user.id,
-            if steps.must_add_passkey {
-                LoginStage::PasskeyRequired
-            } else {
-                LoginStage::Complete
-            },
-            Some(LoginMethod::PasswordAndRecoveryCode),
-        );
-        let mut then = attempt.succeeded(true, now);
-        then.session = Some(next);
-        then.mail = warning.as_ref();
-        then.audit.push(AuditRecord {
-            outcome: Outcome::Success,
-            at: now,
-            ..record.clone()
-        });
-        if state
-            .store
-            .use_recovery_code(user.id, &code.digest(user.id), &then)
-            .await?
-        {
-            if warning.is_some() {
-                state.outbox_wake.notify_one();
-            }
-            if steps.must_add_passkey {
-                return Ok((logged_in, Redirect::to(super::passkeys::PAGE)).into_response());
-            }
-            let page = format!("{PAGE}?notice=used");
-            return Ok((logged_in, Redirect::to(&page)).into_response());
-        }
-    }
-    let record = AuditRecord { at: now, ..record };
-    attempt
-        .failed(&state, Some((user, session.org.lang)), record)
-        .await?;
-    if attempts >= MAX_WRONG_CODES {
-        return too_many_codes(&state, &session, &client, jar).await;
-    }
-    let error = Some(t.recovery.use_wrong.to_owned());
-    let html = render_use_page(&state, t, form.csrf.clone(), error)?;
-    let origin = oidc::form_action_origin(&state, &jar).await;
-    Ok(oidc::with_form_action(
-        (StatusCode::UNAUTHORIZED, Html(html)),
+    let (status, error) = match second_step::with_recovery_code(&state, t, attempt).await? {
+        StepOutcome::Passed {
+            session: token,
+            device,
+            next,
+        } => return Ok(step_passed(&state, jar, &token, device, next)),
+        StepOutcome::Unavailable => return Ok(Redirect::to("/2fa").into_response()),
+        StepOutcome::TooManyCodes => return too_many_codes(&state, &session, &client, jar).await,
+        StepOutcome::Waiting(wait) => (StatusCode::TOO_MANY_REQUESTS, wait),
+        StepOutcome::Refused(wrong) => (StatusCode::UNAUTHORIZED, wrong),
+    };
+    let (jar, csrf) = token_for_page(&state, jar);
+    let html = render_use_page(&state, t, csrf, Some(error))?;
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
+    Ok(crate::http::with_form_action(
+        (status, jar, Html(html)),
         origin.as_deref(),
     ))
 }

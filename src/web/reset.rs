@@ -17,19 +17,15 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::SameSite;
 use serde::Deserialize;
 
-use super::attempts::{self, Admitted};
-use super::csrf::{CsrfField, ProtectedForm, token_for_page};
-use super::lang::{Preferred, chrome};
-use super::totp_check::{self, Refusal};
-use super::{AppState, ClientAddress, PageChrome, WebError};
 use crate::domain::account::InvitationStatus;
-use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::password::{NewPasswordProblems, Requirement, personal_words};
-use crate::domain::recovery::{RecoveryCode, reset_link_status};
-use crate::domain::throttle::Subject;
+use crate::domain::password::{NewPasswordProblems, Requirement};
+use crate::domain::recovery::reset_link_status;
 use crate::domain::token::{Token, TokenHash};
-use crate::mail::compose;
-use crate::store::{CompletedReset, PasswordReset, ResetVerified};
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
+use crate::login::reset_steps::{self, NewPassword, ResetStep, Typed};
+use crate::store::PasswordReset;
 use crate::texts::Texts;
 
 pub fn router() -> Router<AppState> {
@@ -144,14 +140,6 @@ fn browser_proof(state: &AppState, jar: &CookieJar) -> Option<TokenHash> {
         .map(|t| t.hash())
 }
 
-/// Whether this browser may go on to the password form.
-fn second_step_done(state: &AppState, jar: &CookieJar, reset: &PasswordReset) -> bool {
-    !reset.two_step
-        || reset
-            .verified_browser
-            .is_some_and(|v| browser_proof(state, jar) == Some(v))
-}
-
 #[derive(Deserialize)]
 struct PageQuery {
     /// `recovery`: a herstelcode instead of the app's code.
@@ -171,7 +159,7 @@ async fn reset_page(
     };
     let t = lang.or_org(reset.org.lang);
     let (jar, csrf) = token_for_page(&state, jar);
-    let html = if second_step_done(&state, &jar, &reset) {
+    let html = if reset_steps::second_step_done(&reset, browser_proof(&state, &jar)) {
         render_password(
             &state,
             t,
@@ -241,12 +229,6 @@ pub(super) struct SecondStepForm {
     pub(super) recovery_code: Option<String>,
 }
 
-impl CsrfField for SecondStepForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// The second step for a reset link, under the account's throttle like a login's.
 async fn verify(
     State(state): State<AppState>,
@@ -261,100 +243,27 @@ async fn verify(
         Err(page) => return Ok(page),
     };
     let back = format!("/password/reset/{}", token.expose());
-    let credential = state
-        .store
-        .totp_credential(reset.user.id)
-        .await?
-        .filter(|c| c.active);
-    let Some(credential) = credential.filter(|_| reset.two_step) else {
-        return Ok(Redirect::to(&back).into_response());
-    };
     let t = lang.or_org(reset.org.lang);
-    let user = &reset.user;
+    let typed = match &form.recovery_code {
+        Some(code) => Typed::RecoveryCode(code),
+        None => Typed::App(form.code.as_deref().unwrap_or_default()),
+    };
+    let step = reset_steps::second_step(&state, t, &reset, token.hash(), &client, typed).await?;
+    let (status, error) = match step {
+        ResetStep::Passed(proof) => {
+            let value = proof.expose().to_owned();
+            let cookie = state
+                .cookies
+                .cookie(state.cookies.reset, value, SameSite::Strict);
+            return Ok((jar.add(cookie), Redirect::to(&back)).into_response());
+        }
+        ResetStep::Unavailable => return Ok(Redirect::to(&back).into_response()),
+        ResetStep::Waiting(wait) => (StatusCode::TOO_MANY_REQUESTS, wait),
+        ResetStep::Refused(wrong) => (StatusCode::UNAUTHORIZED, wrong),
+    };
     let recovery = form.recovery_code.is_some();
-    let event = if recovery {
-        AuditEvent::RecoveryCodeUsed
-    } else {
-        AuditEvent::LoginCode
-    };
-    let record = AuditRecord::new(state.clock.now(), event, Outcome::Failure)
-        .user(reset.org.id, user.id, &user.username)
-        .client(&client)
-        .detail("reset");
-    let shown_again = |status: StatusCode, error: String| -> Result<Response, WebError> {
-        let html = render_code(&state, t, form.csrf.clone(), &token, recovery, Some(error))?;
-        Ok((status, Html(html)).into_response())
-    };
-    let attempt = match attempts::admit(&state, &client, Some(&user.username), None).await? {
-        Admitted::Yes(attempt) => attempt,
-        Admitted::No { until } => {
-            let wait = attempts::refused(&state, t, record, until).await?;
-            return shown_again(StatusCode::TOO_MANY_REQUESTS, wait);
-        }
-    };
-    let now = state.clock.now();
-    let proof = Token::generate(&mut rand::rngs::OsRng);
-    let mut then = attempt.succeeded(false, now);
-    then.reset_verified = Some(ResetVerified {
-        token: token.hash(),
-        browser: proof.hash(),
-    });
-    then.audit.push(AuditRecord {
-        outcome: Outcome::Success,
-        at: now,
-        ..record.clone()
-    });
-    let refusal = if let Some(typed) = &form.recovery_code {
-        match RecoveryCode::parse(typed) {
-            Some(code)
-                if state
-                    .store
-                    .use_recovery_code(user.id, &code.digest(user.id), &then)
-                    .await? =>
-            {
-                None
-            }
-            _ => Some(Refusal::new(t.recovery.use_wrong, Outcome::Failure)),
-        }
-    } else {
-        let typed = form.code.as_deref().unwrap_or_default();
-        let checked = totp_check::check(
-            &state,
-            t,
-            user.id,
-            &credential.sealed,
-            credential.last_step,
-            typed,
-            now,
-        )?;
-        match checked {
-            Ok(step) => {
-                let accepted = state
-                    .store
-                    .accept_totp_step(user.id, &credential.sealed, step, false, &then)
-                    .await?;
-                (!accepted).then(|| Refusal::new(t.code_used, Outcome::Replayed))
-            }
-            Err(refusal) => Some(refusal),
-        }
-    };
-    let Some(refusal) = refusal else {
-        let cookie = state.cookies.cookie(
-            state.cookies.reset,
-            proof.expose().to_owned(),
-            SameSite::Strict,
-        );
-        return Ok((jar.add(cookie), Redirect::to(&back)).into_response());
-    };
-    let record = AuditRecord {
-        outcome: refusal.outcome,
-        at: now,
-        ..record
-    };
-    attempt
-        .failed(&state, Some((user, reset.org.lang)), record)
-        .await?;
-    shown_again(StatusCode::UNAUTHORIZED, refusal.message)
+    let html = render_code(&state, t, form.csrf.clone(), &token, recovery, Some(error))?;
+    Ok((status, Html(html)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -363,12 +272,6 @@ pub(super) struct NewPasswordForm {
     pub(super) csrf: String,
     pub(super) password: String,
     pub(super) password_repeat: String,
-}
-
-impl CsrfField for NewPasswordForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// OPSLAAN: the new password, for the browser that passed the second step.
@@ -384,68 +287,32 @@ async fn set_password(
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
-    if !second_step_done(&state, &jar, &reset) {
+    let proof = browser_proof(&state, &jar);
+    if !reset_steps::second_step_done(&reset, proof) {
         let back = format!("/password/reset/{}", token.expose());
         return Ok(Redirect::to(&back).into_response());
     }
-    let t = lang.or_org(reset.org.lang);
-    let user = &reset.user;
-    let personal = personal_words(&user.username, &user.email);
-    let checked = reset
-        .org
-        .policy
-        .check_new(&form.password, &form.password_repeat, &personal);
-    let password = match checked {
-        Ok(password) => password,
-        Err(problems) => {
+    let typed = (form.password.as_str(), form.password_repeat.as_str());
+    match reset_steps::set_password(&state, &reset, token.hash(), proof, &client, typed).await? {
+        NewPassword::Set => {}
+        NewPassword::Problems(problems) => {
+            let t = lang.or_org(reset.org.lang);
             let csrf = form.csrf.clone();
             let html = render_password(&state, t, csrf, &token, &reset, problems)?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
         }
-    };
-    let hash = state.hasher.hash(password).await?;
-    let now = state.clock.now();
-    let notice = compose::notice_to_user(&state.settings, user, reset.org.lang, |t| {
-        (
-            t.recovery.reset_notice_subject,
-            t.recovery.reset_notice_body,
-        )
-    })?;
-    let record = AuditRecord::new(now, AuditEvent::PasswordSet, Outcome::Success)
-        .user(reset.org.id, user.id, &user.username)
-        .client(&client)
-        .detail("reset");
-    let completed = CompletedReset {
-        token: token.hash(),
-        browser: reset
-            .two_step
-            .then(|| browser_proof(&state, &jar))
-            .flatten(),
-        password_hash: &hash,
-        notice: &notice,
-        audit: &record,
-        throttle_subject: Subject::account(Some(&user.username)).key(),
-        now,
-    };
-    if state
-        .store
-        .complete_password_reset(&completed)
-        .await?
-        .is_none()
-    {
-        // Another request used the link first, or something changed meanwhile: say what
-        // is true now.
-        return match usable(&state, &lang, &text).await? {
-            Err(page) => Ok(page),
-            Ok((token, _)) => {
-                let back = format!("/password/reset/{}", token.expose());
-                Ok(Redirect::to(&back).into_response())
-            }
-        };
+        // Another request used the link first, or something changed meanwhile: say what is
+        // true now.
+        NewPassword::LinkGone => {
+            return match usable(&state, &lang, &text).await? {
+                Err(page) => Ok(page),
+                Ok((token, _)) => {
+                    let back = format!("/password/reset/{}", token.expose());
+                    Ok(Redirect::to(&back).into_response())
+                }
+            };
+        }
     }
-    state.outbox_wake.notify_one();
-    // The applications' sessions ended with ours: their back-channel logouts go out.
-    state.logout_wake.notify_one();
     let removal = state
         .cookies
         .cookie(state.cookies.reset, String::new(), SameSite::Strict);

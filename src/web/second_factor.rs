@@ -13,23 +13,19 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::attempts::{self, Admitted};
-use super::csrf::{CsrfField, CsrfOnly, ProtectedForm, token_for_page};
 use super::devices::{self, UserAgent};
-use super::lang::{Preferred, chrome};
 use super::passkeys;
 use super::recovery_codes;
-use super::session::{self, HalfLoggedIn};
 use super::setup_mail::{new_code_wait, start_setup};
-use super::totp_check::{self, Refusal};
-use super::{AppState, ClientAddress, PageChrome, WebError};
-use crate::domain::account::{EmailAddress, LoginStage};
-use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
-use crate::domain::login_method::LoginMethod;
+use crate::domain::account::EmailAddress;
 use crate::domain::passkey::Requirement;
-use crate::domain::second_factor::MAX_WRONG_CODES;
-use crate::mail::compose;
-use crate::oidc;
+use crate::domain::token::Token;
+use crate::http::csrf::{CsrfOnly, ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::{self, HalfLoggedIn};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
+use crate::login::second_step::{self, AfterStep, CodeAttempt, StepOutcome};
+use crate::login::totp_check;
 use crate::store::{Session, SetupOutcome, TotpCredential};
 use crate::texts::Texts;
 
@@ -82,7 +78,7 @@ async fn choose_page(
 ) -> Result<Response, WebError> {
     let t = lang.or_org(session.org.lang);
     let (jar, csrf) = token_for_page(&state, jar);
-    let (steps, requirement) = passkeys::second_steps_of(&state, &session).await?;
+    let (steps, requirement) = second_step::available(&state, &session).await?;
     let mut methods = Vec::new();
     if steps.app {
         methods.push(Method {
@@ -112,10 +108,6 @@ async fn choose_page(
     Ok((jar, Html(page.render()?)).into_response())
 }
 
-fn is_pending_and_usable(credential: &TotpCredential, now: i64) -> bool {
-    !credential.active && credential.expires_at.is_some_and(|at| now < at)
-}
-
 /// AUTHENTICATOR APP chosen: on the first login this sends the set-up e-mail automatically.
 async fn choose_app(
     State(state): State<AppState>,
@@ -123,14 +115,14 @@ async fn choose_app(
     ClientAddress(client): ClientAddress,
     ProtectedForm(_): ProtectedForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
-    if !passkeys::second_steps_of(&state, &session).await?.0.app {
+    if !second_step::available(&state, &session).await?.0.app {
         return Ok(Redirect::to("/2fa").into_response());
     }
     let credential = state.store.totp_credential(session.user.id).await?;
     let now = state.clock.now();
     let needs_mail = match &credential {
         None => true,
-        Some(c) => !c.active && !is_pending_and_usable(c, now),
+        Some(c) => !c.active && !totp_check::setup_usable(c, now),
     };
     if needs_mail {
         // The page itself says the e-mail was sent: no extra notice the first time.
@@ -177,12 +169,15 @@ async fn code_page(
         Some("sent") if !credential.active => Some(t.new_code_sent.to_owned()),
         _ => None,
     };
-    let error = (!credential.active && !is_pending_and_usable(&credential, now))
+    let error = (!credential.active && !totp_check::setup_usable(&credential, now))
         .then(|| t.setup_expired.to_owned());
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render_code_page(&state, t, &session, &credential, csrf, notice, error)?;
-    let origin = oidc::form_action_origin(&state, &jar).await;
-    Ok(oidc::with_form_action((jar, Html(html)), origin.as_deref()))
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
+    Ok(crate::http::with_form_action(
+        (jar, Html(html)),
+        origin.as_deref(),
+    ))
 }
 
 fn render_code_page(
@@ -224,12 +219,6 @@ pub(super) struct CodeForm {
     pub(super) remember: Option<String>,
 }
 
-impl CsrfField for CodeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 async fn verify(
     State(state): State<AppState>,
     lang: Preferred,
@@ -239,172 +228,57 @@ async fn verify(
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<CodeForm>,
 ) -> Result<Response, WebError> {
-    let user_id = session.user.id;
     let t = lang.or_org(session.org.lang);
-    // Where the organization requires passkeys, the app's code no longer passes (for a
-    // user with a passkey), or passes only on to adding one.
-    let (steps, _) = passkeys::second_steps_of(&state, &session).await?;
-    if !steps.app {
+    let attempt = CodeAttempt {
+        session: &session,
+        client: &client,
+        typed: &form.code,
+        remember: form.remember.is_some().then_some(user_agent.as_str()),
+    };
+    let (status, error) = match second_step::with_app(&state, t, attempt).await? {
+        StepOutcome::Passed {
+            session: token,
+            device,
+            next,
+        } => return Ok(step_passed(&state, jar, &token, device, next)),
+        StepOutcome::Unavailable => return Ok(Redirect::to("/2fa").into_response()),
+        StepOutcome::TooManyCodes => return too_many_codes(&state, &session, &client, jar).await,
+        StepOutcome::Waiting(wait) => (StatusCode::TOO_MANY_REQUESTS, wait),
+        StepOutcome::Refused(wrong) => (StatusCode::UNAUTHORIZED, wrong),
+    };
+    let Some(credential) = state.store.totp_credential(session.user.id).await? else {
         return Ok(Redirect::to("/2fa").into_response());
-    }
-    let stage = if steps.must_add_passkey {
-        LoginStage::PasskeyRequired
-    } else {
-        LoginStage::Complete
     };
-    let Some(credential) = state.store.totp_credential(user_id).await? else {
-        return Ok(Redirect::to("/2fa").into_response());
-    };
-    let record = AuditRecord::new(state.clock.now(), AuditEvent::LoginCode, Outcome::Failure)
-        .user(session.org.id, user_id, &session.user.username)
-        .client(&client);
-    // Counted before checking, for the account across all its sessions (the throttle) …
-    let username = Some(session.user.username.as_str());
-    let admitted = attempts::admit(&state, &client, username, Some(&session.id_hash)).await?;
-    let attempt = match admitted {
-        Admitted::Yes(attempt) => attempt,
-        Admitted::No { until } => {
-            let wait = attempts::refused(&state, t, record, until).await?;
-            let (jar, csrf) = token_for_page(&state, jar);
-            let html = render_code_page(&state, t, &session, &credential, csrf, None, Some(wait))?;
-            let origin = oidc::form_action_origin(&state, &jar).await;
-            let page = (StatusCode::TOO_MANY_REQUESTS, jar, Html(html));
-            return Ok(oidc::with_form_action(page, origin.as_deref()));
-        }
-    };
-    // … and for this session, which must enter the password again after a few.
-    let attempts = attempt.session_codes.unwrap_or(i64::MAX);
-    if attempts > MAX_WRONG_CODES {
-        return too_many_codes(&state, &session, &client, jar).await;
-    }
-    let now = state.clock.now();
-    let pending = !credential.active;
-    let outcome = if pending && !is_pending_and_usable(&credential, now) {
-        Err(Refusal::new(t.setup_expired, Outcome::Expired))
-    } else {
-        totp_check::check(
-            &state,
-            t,
-            user_id,
-            &credential.sealed,
-            credential.last_step,
-            &form.code,
-            now,
-        )?
-    };
-    let error = match outcome {
-        Ok(step) => {
-            let notice = if pending {
-                let lang = session.org.lang;
-                Some(compose::notice_to_user(
-                    &state.settings,
-                    &session.user,
-                    lang,
-                    |t| (t.enabled_subject, t.enabled_body),
-                )?)
-            } else {
-                None
-            };
-            // If the step is accepted, the login completes in the same transaction: a new
-            // session, the account's count cleared, the audit lines and the notice.
-            let (logged_in, next) = session::fresh(
-                &state,
-                jar.clone(),
-                user_id,
-                stage,
-                Some(LoginMethod::PasswordAndApp),
-            );
-            let mut then = attempt.succeeded(true, now);
-            then.mail = notice.as_ref();
-            then.session = Some(next);
-            let days = session.org.self_service.remember_device_days;
-            let remembered = (form.remember.is_some() && !pending && days > 0).then(|| {
-                let device = devices::remember(&state, user_id, &user_agent, days);
-                then.audit.push(AuditRecord {
-                    event: AuditEvent::DeviceRemembered,
-                    outcome: Outcome::Success,
-                    detail: Some(device.1.browser.clone().into()),
-                    ..record.clone()
-                });
-                device
-            });
-            let logged_in = match remembered {
-                Some((cookie, device)) => {
-                    then.remember_device = Some(device);
-                    logged_in.add(cookie)
-                }
-                None => logged_in,
-            };
-            if pending {
-                then.audit.push(AuditRecord {
-                    event: AuditEvent::TwoStepEnabled,
-                    outcome: Outcome::Success,
-                    ..record.clone()
-                });
-            }
-            then.audit.push(AuditRecord {
-                outcome: Outcome::Success,
-                ..record.clone()
-            });
-            // The end of the set-up: the herstelcodes, shown next until the user saved them.
-            if pending {
-                then.recovery_codes = Some(recovery_codes::new_set(&state, user_id));
-                then.audit.push(AuditRecord {
-                    event: AuditEvent::RecoveryCodesCreated,
-                    outcome: Outcome::Success,
-                    ..record.clone()
-                });
-            }
-            let accepted = state
-                .store
-                .accept_totp_step(user_id, &credential.sealed, step, pending, &then)
-                .await?;
-            if accepted {
-                if steps.must_add_passkey {
-                    state.outbox_wake.notify_one();
-                    return Ok((logged_in, Redirect::to(passkeys::PAGE)).into_response());
-                }
-                if pending {
-                    state.outbox_wake.notify_one();
-                    return Ok((logged_in, Redirect::to(recovery_codes::PAGE)).into_response());
-                }
-                // Back to the application that sent the user here, if one did.
-                let next = oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
-                return Ok((logged_in, Redirect::to(&next)).into_response());
-            }
-            // Another request used this step first (or the secret was replaced meanwhile).
-            Refusal::new(t.code_used, Outcome::Replayed)
-        }
-        Err(refusal) => refusal,
-    };
-    let Refusal {
-        message: error,
-        outcome,
-    } = error;
-    let user = Some((&session.user, session.org.lang));
-    let record = AuditRecord {
-        outcome,
-        at: now,
-        ..record
-    };
-    attempt.failed(&state, user, record).await?;
-    if attempts >= MAX_WRONG_CODES {
-        return too_many_codes(&state, &session, &client, jar).await;
-    }
-    let html = render_code_page(
-        &state,
-        t,
-        &session,
-        &credential,
-        form.csrf.clone(),
-        None,
-        Some(error),
-    )?;
-    let origin = oidc::form_action_origin(&state, &jar).await;
-    Ok(oidc::with_form_action(
-        (StatusCode::UNAUTHORIZED, Html(html)),
+    let (jar, csrf) = token_for_page(&state, jar);
+    let html = render_code_page(&state, t, &session, &credential, csrf, None, Some(error))?;
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
+    Ok(crate::http::with_form_action(
+        (status, jar, Html(html)),
         origin.as_deref(),
     ))
+}
+
+/// The second step passed: the new session's cookie (and a remembered device's), and on to
+/// what the login service says comes next.
+pub(super) fn step_passed(
+    state: &AppState,
+    jar: CookieJar,
+    token: &Token,
+    device: Option<(Token, u8)>,
+    next: AfterStep,
+) -> Response {
+    let mut logged_in = session::with_session(state, jar.clone(), token);
+    if let Some((token, days)) = device {
+        logged_in = logged_in.add(devices::cookie(state, &token, days));
+    }
+    let target = match next {
+        AfterStep::AddPasskey => passkeys::PAGE.to_owned(),
+        AfterStep::SaveRecoveryCodes => recovery_codes::PAGE.to_owned(),
+        AfterStep::RecoveryCodeUsed => format!("{}?notice=used", recovery_codes::PAGE),
+        // Back to the application that sent the user here, if one did.
+        AfterStep::Continue => crate::http::continuation::after_login(state, &jar),
+    };
+    (logged_in, Redirect::to(&target)).into_response()
 }
 
 pub(super) async fn too_many_codes(

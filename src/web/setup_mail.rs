@@ -1,10 +1,10 @@
 //! The set-up e-mail (key and QR code) with its rate limit: for the first set-up, "Nieuwe
 //! code", and a new phone. The second step's pages and a new phone's pages both send it.
 
-use super::{AppState, WebError};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::second_factor::{RateWindow, next_allowed_at, setup_mail_limits};
 use crate::domain::totp::TotpSecret;
+use crate::http::{AppState, WebError};
 use crate::mail::compose;
 use crate::store::{NewTotpSetup, Session, SetupOutcome, UserId};
 

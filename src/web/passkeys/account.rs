@@ -15,17 +15,17 @@ use super::{Begun, begin, credentials, take, with_script};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::passkey::{NameError, PasskeyName, Purpose, RemovalRefused, may_remove};
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::{self, CurrentSession, LoggedIn};
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
+use crate::login::confirm::NotConfirmed;
 use crate::mail::compose;
 use crate::passkeys::CeremonyError;
 use crate::store::{AddedPasskey, NewPasskey, Session, Settlement};
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfField, ProtectedForm, token_for_page};
-use crate::web::lang::{Preferred, chrome};
-use crate::web::session::{self, CurrentSession};
-use crate::web::totp_check::NotConfirmed;
-use crate::web::{AppState, ClientAddress, PageChrome, WebError};
 
-pub const PAGE: &str = "/account/passkeys";
+pub const PAGE: &str = crate::http::session::ADD_PASSKEY_PAGE;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -143,7 +143,7 @@ async fn passkeys_page(
     };
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render(&state, t, &session, csrf, notice, None, String::new()).await?;
-    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
     Ok(with_script((jar, Html(html)), origin.as_deref()))
 }
 
@@ -159,12 +159,6 @@ struct AddForm {
     name: String,
 }
 
-impl CsrfField for AddForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 async fn add(
     State(state): State<AppState>,
     lang: Preferred,
@@ -177,55 +171,58 @@ async fn add(
         return Ok(Redirect::to("/login").into_response());
     };
     let t = lang.or_org(session.org.lang);
-    let user = &session.user;
-    let refused = |status: StatusCode, error: String| {
-        let state = state.clone();
-        let session = session.clone();
-        let csrf = form.csrf.clone();
-        let name = form.name.clone();
-        async move {
-            let html = render(&state, t, &session, csrf, None, Some(error), name).await?;
-            Ok::<_, WebError>(with_script((status, Html(html)), None))
-        }
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let added = match PasskeyName::parse(&form.name) {
+        Ok(name) => register(&state, t, &session, &client, &name, &form).await?,
+        Err(NameError::Empty) => Err((unprocessable, t.passkeys.name_empty)),
+        Err(NameError::TooLong) => Err((unprocessable, t.passkeys.name_too_long)),
     };
-    let name = match PasskeyName::parse(&form.name) {
-        Ok(name) => name,
-        Err(NameError::Empty) => {
-            return refused(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                t.passkeys.name_empty.into(),
-            )
-            .await;
-        }
-        Err(NameError::TooLong) => {
-            return refused(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                t.passkeys.name_too_long.into(),
-            )
-            .await;
-        }
-    };
+    if let Err((status, error)) = added {
+        let (csrf, name) = (form.csrf.clone(), form.name.clone());
+        let error = Some(error.into());
+        let html = render(&state, t, &session, csrf, None, error, name).await?;
+        return Ok(with_script((status, Html(html)), None));
+    }
+    if session.stage == LoginStage::PasskeyRequired {
+        return complete_held_login(&state, jar, &session).await;
+    }
+    Ok(Redirect::to(&format!("{PAGE}?notice=added")).into_response())
+}
+
+/// Why a passkey was not added: the status and what the page says.
+type NotAdded = (StatusCode, &'static str);
+
+/// The browser's answer to the registration this user began: checked by webauthn-rs, then
+/// stored with a notice e-mail and an audit line (a refusal is audited too).
+async fn register(
+    state: &AppState,
+    t: &'static Texts,
+    session: &Session,
+    client: &str,
+    name: &PasskeyName,
+    form: &AddForm,
+) -> Result<Result<(), NotAdded>, WebError> {
     let Some(rp) = state.relying_party.clone() else {
-        return refused(StatusCode::NOT_FOUND, t.passkeys.unavailable.into()).await;
+        return Ok(Err((StatusCode::NOT_FOUND, t.passkeys.unavailable)));
     };
+    let user = &session.user;
     let now = state.clock.now();
     let record = AuditRecord::new(now, AuditEvent::PasskeyAdded, Outcome::Failure)
         .user(session.org.id, user.id, &user.username)
-        .client(&client);
-    let ceremony = match take(&state, &form.ceremony, Purpose::Register).await? {
+        .client(client);
+    let expired = Err((StatusCode::BAD_REQUEST, t.passkeys.expired));
+    let ceremony = match take(state, &form.ceremony, Purpose::Register).await? {
         // A registration begun for another user is not this user's to finish.
         Ok(c) if c.user == Some(user.id) => c,
         Ok(_) => {
-            state
-                .store
-                .record_audit(&[record.detail("other_user")])
-                .await?;
-            return refused(StatusCode::BAD_REQUEST, t.passkeys.expired.into()).await;
+            let record = record.detail("other_user");
+            state.store.record_audit(&[record]).await?;
+            return Ok(expired);
         }
         Err(outcome) => {
             let record = AuditRecord { outcome, ..record };
             state.store.record_audit(&[record]).await?;
-            return refused(StatusCode::BAD_REQUEST, t.passkeys.expired.into()).await;
+            return Ok(expired);
         }
     };
     let new = match rp.finish_registration(&form.response, &ceremony.state) {
@@ -237,7 +234,7 @@ async fn add(
                 _ => "refused",
             };
             state.store.record_audit(&[record.detail(detail)]).await?;
-            return refused(StatusCode::BAD_REQUEST, t.passkeys.add_failed.into()).await;
+            return Ok(Err((StatusCode::BAD_REQUEST, t.passkeys.add_failed)));
         }
     };
     let notice =
@@ -260,28 +257,29 @@ async fn add(
     match state.store.add_passkey(&passkey, &notice, &record).await? {
         AddedPasskey::Added => state.outbox_wake.notify_one(),
         AddedPasskey::AlreadyRegistered => {
-            return refused(StatusCode::CONFLICT, t.passkeys.already_added.into()).await;
+            return Ok(Err((StatusCode::CONFLICT, t.passkeys.already_added)));
         }
     }
-    if session.stage == LoginStage::PasskeyRequired {
-        // The login this page held back completes now, with a new session id.
-        let (jar, next) = session::fresh(
-            &state,
-            jar,
-            user.id,
-            LoginStage::Complete,
-            Some(crate::domain::login_method::LoginMethod::PasswordAndApp),
-        );
-        let settlement = Settlement {
-            session: Some(next),
-            now,
-            ..Settlement::default()
-        };
-        state.store.settle_attempt(&settlement).await?;
-        let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
-        return Ok((jar, Redirect::to(&next)).into_response());
-    }
-    Ok(Redirect::to(&format!("{PAGE}?notice=added")).into_response())
+    Ok(Ok(()))
+}
+
+/// The login this page held back (the organization requires a passkey) completes now that
+/// one was added, with a new session id.
+async fn complete_held_login(
+    state: &AppState,
+    jar: CookieJar,
+    session: &Session,
+) -> Result<Response, WebError> {
+    let method = Some(crate::domain::login_method::LoginMethod::PasswordAndApp);
+    let (jar, next) = session::fresh(state, jar, session.user.id, LoginStage::Complete, method);
+    let settlement = Settlement {
+        session: Some(next),
+        now: state.clock.now(),
+        ..Settlement::default()
+    };
+    state.store.settle_attempt(&settlement).await?;
+    let next = crate::http::continuation::after_login(state, &jar);
+    Ok((jar, Redirect::to(&next)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -291,12 +289,6 @@ struct RemoveForm {
     id: i64,
     #[serde(default)]
     confirm: String,
-}
-
-impl CsrfField for RemoveForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// The user's password or the app's current code, typed again before a removal.
@@ -314,7 +306,7 @@ async fn confirmed(
         .detail("passkey removal");
     let digits: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let by_code = crate::web::totp_check::confirm_with_code(
+        let by_code = crate::login::confirm::with_code(
             state,
             t,
             session,
@@ -333,19 +325,16 @@ async fn confirmed(
         detail: Some("passkey removal".into()),
         ..record
     };
-    crate::web::password::check_current(state, t, session, client, typed, &record).await
+    Ok(crate::login::confirm::with_password(state, t, session, client, typed, &record).await?)
 }
 
 async fn remove(
     State(state): State<AppState>,
     lang: Preferred,
-    current: CurrentSession,
+    LoggedIn(session): LoggedIn,
     ClientAddress(client): ClientAddress,
     ProtectedForm(form): ProtectedForm<RemoveForm>,
 ) -> Result<Response, WebError> {
-    let Some(session) = current.complete() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let t = lang.or_org(session.org.lang);
     let user = &session.user;
     let shown_again = |status: StatusCode, error: String| {
@@ -376,12 +365,13 @@ async fn remove(
         return shown_again(StatusCode::CONFLICT, message.into()).await;
     }
     if let Err(not) = confirmed(&state, t, &session, &client, &form.confirm).await? {
-        let message = if not.status == StatusCode::TOO_MANY_REQUESTS {
+        let status = not.status();
+        let message = if not.waiting {
             not.message
         } else {
             t.passkeys.wrong_confirmation.into()
         };
-        return shown_again(not.status, message).await;
+        return shown_again(status, message).await;
     }
     let notice = compose::passkey_notice(
         &state.settings,

@@ -17,11 +17,11 @@ use crate::domain::account::AccountState;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::login_method::LoginMethod;
 use crate::domain::passkey::Purpose;
+use crate::http::csrf::{ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::CurrentSession;
+use crate::http::{AppState, ClientAddress, WebError};
 use crate::texts::Texts;
-use crate::web::csrf::{ProtectedForm, token_for_page};
-use crate::web::lang::{Preferred, chrome};
-use crate::web::session::CurrentSession;
-use crate::web::{AppState, ClientAddress, WebError};
 
 pub const PAGE: &str = "/login/passkey";
 
@@ -63,13 +63,13 @@ async fn login_page(
     jar: CookieJar,
 ) -> Result<Response, WebError> {
     if current.complete().is_some() {
-        let next = crate::oidc::resume_target(&state, &jar).unwrap_or_else(|| "/".into());
+        let next = crate::http::continuation::after_login(&state, &jar);
         return Ok(Redirect::to(&next).into_response());
     }
     let t = lang.texts();
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render(&state, t, csrf, None).await?;
-    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
     Ok(with_script((jar, Html(html)), origin.as_deref()))
 }
 
@@ -83,7 +83,7 @@ async fn login(
     let t = lang.texts();
     let now = state.clock.now();
     let record = AuditRecord::new(now, AuditEvent::LoginPasskey, Outcome::Failure).client(&client);
-    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
     let refused = |record: AuditRecord, status: StatusCode, error: &'static str| {
         let state = state.clone();
         let csrf = form.csrf.clone();

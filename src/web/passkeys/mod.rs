@@ -16,18 +16,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::csrf::CsrfField;
-use super::session;
-use super::{AppState, WebError};
 use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditRecord, Outcome};
 use crate::domain::login_method::{KeyKind, LoginMethod};
-use crate::domain::passkey::{CEREMONY_SECONDS, Purpose, Requirement, SecondSteps, second_steps};
+use crate::domain::passkey::{CEREMONY_SECONDS, Purpose};
 use crate::domain::token::Token;
+use crate::http::session;
+use crate::http::{AppState, WebError};
 use crate::passkeys::{Started, StoredCredential, UsedCredential};
-use crate::store::{
-    Ceremony, NewCeremony, PasskeyRow, PasskeyUse, Session, Settlement, StoreError, UserId,
-};
+use crate::store::{Ceremony, NewCeremony, PasskeyRow, PasskeyUse, Settlement, StoreError, UserId};
 
 pub use account::PAGE;
 
@@ -95,12 +92,6 @@ pub(super) struct AnswerForm {
     pub response: String,
 }
 
-impl CsrfField for AnswerForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub(super) fn credentials(rows: &[PasskeyRow]) -> Result<Vec<StoredCredential>, WebError> {
     rows.iter()
         .map(|row| {
@@ -161,25 +152,15 @@ pub(super) async fn complete_login(
             ..record
         }));
     }
-    let next = crate::oidc::resume_target(state, &jar).unwrap_or_else(|| "/".into());
+    let next = crate::http::continuation::after_login(state, &jar);
     Ok(Ok((logged_in, Redirect::to(&next)).into_response()))
-}
-
-/// The second steps `session`'s user may take now, under their organization's policy.
-pub async fn second_steps_of(
-    state: &AppState,
-    session: &Session,
-) -> Result<(SecondSteps, Requirement), WebError> {
-    let passkeys = state.store.passkeys_of_user(session.user.id).await?.len();
-    let requirement = session.org.passkeys.requirement(state.clock.now());
-    Ok((second_steps(passkeys, requirement), requirement))
 }
 
 /// A passkey page: its own script allowed, forms to ourselves and (where the login may
 /// end in the redirect to an application) that application's origin.
 pub(super) fn with_script(response: impl IntoResponse, form_origin: Option<&str>) -> Response {
     let mut response = response.into_response();
-    let csp = super::content_security_policy(form_origin, true);
+    let csp = crate::http::content_security_policy(form_origin, true);
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()

@@ -13,13 +13,13 @@ use super::{AnswerForm, Begun, begin, complete_login, credentials, take, with_sc
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::login_method::LoginMethod;
 use crate::domain::passkey::Purpose;
+use crate::http::csrf::{CsrfOnly, ProtectedForm, token_for_page};
+use crate::http::lang::{Preferred, chrome};
+use crate::http::session::HalfLoggedIn;
+use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::passkeys::CeremonyError;
 use crate::store::Session;
 use crate::texts::Texts;
-use crate::web::csrf::{CsrfOnly, ProtectedForm, token_for_page};
-use crate::web::lang::{Preferred, chrome};
-use crate::web::session::HalfLoggedIn;
-use crate::web::{AppState, ClientAddress, PageChrome, WebError};
 
 const PAGE: &str = "/2fa/passkey";
 
@@ -100,7 +100,7 @@ async fn step_page(
     let Some(html) = render(&state, t, &session, csrf, None).await? else {
         return Ok(Redirect::to("/2fa").into_response());
     };
-    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
     Ok(with_script((jar, Html(html)), origin.as_deref()))
 }
 
@@ -118,7 +118,7 @@ async fn verify(
     let record = AuditRecord::new(now, AuditEvent::LoginPasskey, Outcome::Failure)
         .user(session.org.id, user.id, &user.username)
         .client(&client);
-    let origin = crate::oidc::form_action_origin(&state, &jar).await;
+    let origin = crate::http::continuation::form_action_origin(&state, &jar).await;
     let refused = |record: AuditRecord, status: StatusCode, error: &'static str| {
         let state = state.clone();
         let session = session.clone();

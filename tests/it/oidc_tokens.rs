@@ -1,0 +1,272 @@
+//! The token, introspection and revocation endpoints: codes bound and single-use, refresh
+//! tokens rotated with reuse detection, client authentication and its throttle, RFC 6749
+//! §5.2 errors. Every test runs on SQLite and on PostgreSQL.
+
+use crate::common::oidc::*;
+use crate::common::*;
+use openidconnect::OAuth2TokenResponse;
+use poortwachter::admin::ClientRegistration;
+use poortwachter::domain::audit::{AuditEvent, Outcome};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const GOOD: &str = "Fiets-Sleutel-2024!";
+
+/// A logged-in user at a first-party application: the app, its client and a fresh code.
+async fn with_code() -> (TestApp, String, Option<String>, Login, String) {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let (id, secret) = app.verzuimcoach().await;
+    let rp = app.rp(&app.discover().await, &id, secret.as_deref());
+    let login = start_login(&rp, &[]);
+    let code = app
+        .log_in_at_application(&app.client, &login, "jan", GOOD)
+        .await;
+    (app, id, secret, login, code)
+}
+
+async fn json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    (
+        status,
+        serde_json::from_str(&response.text().await.unwrap()).unwrap(),
+    )
+}
+
+fn code_form<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier),
+    ]
+}
+
+store_tests! {
+async fn a_code_is_bound_to_its_verifier_and_redirect_and_works_once() {
+    let (app, id, secret, login, code) = with_code().await;
+    let secret = secret.as_deref();
+    let verifier = login.verifier.secret().clone();
+
+    // A wrong verifier or redirect URI: invalid_grant, and the code is not spent by it.
+    let wrong = "x".repeat(43);
+    let (status, body) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, &wrong)).await).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    let mut other_redirect = code_form(&code, &verifier);
+    other_redirect[2].1 = "http://127.0.0.1:9/other";
+    let (_, body) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &other_redirect).await).await;
+    assert_eq!(body["error"], "invalid_grant");
+
+    let (status, first) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, &verifier)).await).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["token_type"], "Bearer");
+
+    // The second use: invalid_grant, and what the first use issued is revoked.
+    let (_, body) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, &verifier)).await).await;
+    assert_eq!(body["error"], "invalid_grant");
+    let refresh = first["refresh_token"].as_str().unwrap();
+    let (_, body) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await).await;
+    assert_eq!(body["error"], "invalid_grant", "the first use's refresh token is revoked");
+    let userinfo = app
+        .client
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth(first["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+    assert!(userinfo.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    let events = app.admin.audit_log(Some("acme"), None, None, 1000).await.unwrap();
+    assert!(events.iter().any(|e| e.event == AuditEvent::TokenReused && e.outcome == Outcome::Replayed));
+}
+
+async fn a_code_expires_after_a_minute_and_belongs_to_its_client() {
+    let (app, id, secret, login, code) = with_code().await;
+    let verifier = login.verifier.secret().clone();
+    let (other, other_secret) = app
+        .register(ClientRegistration { name: "Ander".into(), redirect_uris: vec![REDIRECT.into()], first_party: true, ..Default::default() })
+        .await;
+    let (_, body) = json(app.post_token_endpoint("/oauth2/token", &other, other_secret.as_deref(), &code_form(&code, &verifier)).await).await;
+    assert_eq!(body["error"], "invalid_grant", "another client's code");
+    app.clock.advance(61);
+    let (_, body) = json(app.post_token_endpoint("/oauth2/token", &id, secret.as_deref(), &code_form(&code, &verifier)).await).await;
+    assert_eq!(body["error"], "invalid_grant", "expired");
+}
+
+async fn a_reused_refresh_token_revokes_its_whole_family() {
+    let (app, id, secret, login, code) = with_code().await;
+    let secret = secret.as_deref();
+    let (_, first) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, login.verifier.secret())).await).await;
+    let old = first["refresh_token"].as_str().unwrap();
+    let refresh = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            json(app.post_token_endpoint("/oauth2/token", &id, secret, &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await).await
+        }
+    };
+    let (status, second) = refresh(old.to_owned()).await;
+    assert_eq!(status, StatusCode::OK);
+    let new = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    // A narrower scope may be asked for, a wider one not.
+    let (_, wider) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &[("grant_type", "refresh_token"), ("refresh_token", &new), ("scope", "openid email")]).await).await;
+    assert_eq!(wider["error"], "invalid_scope");
+    // The old one again (a thief, or a lost response): refused, and the new one dies too.
+    let (_, body) = refresh(old.to_owned()).await;
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert!(body["error_description"].as_str().unwrap().contains("used before"), "{body}");
+    let (_, body) = refresh(new).await;
+    assert_eq!(body["error"], "invalid_grant", "the whole family is revoked");
+    let events = app.admin.audit_log(Some("acme"), Some("jan"), None, 1000).await.unwrap();
+    assert!(events.iter().any(|e| e.event == AuditEvent::TokensIssued && e.detail.as_deref().unwrap_or("").ends_with("authorization_code")));
+    assert!(
+        events.iter().any(|e| e.event == AuditEvent::TokenReused && e.detail.as_deref().unwrap_or("").ends_with("refresh_token")),
+        "{events:?}"
+    );
+}
+
+async fn refresh_tokens_end_with_the_login_session() {
+    let (app, id, secret, login, code) = with_code().await;
+    let secret = secret.as_deref();
+    let (_, first) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, login.verifier.secret())).await).await;
+    let home = app.get("/").await.text().await.unwrap();
+    let out = app.post_with(&app.client, "/logout/everywhere", &csrf_of(&home), &[]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let refresh = first["refresh_token"].as_str().unwrap();
+    let (_, body) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await).await;
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+async fn clients_authenticate_by_basic_or_post_and_failures_are_throttled() {
+    let app = spawn_app_with(|s| s.address_lockout_failures = 6).await;
+    app.active_user("acme", "jan", GOOD).await;
+    let (id, secret) = app.verzuimcoach().await;
+    let secret = secret.unwrap();
+    let token = |form: Vec<(&'static str, String)>, basic: Option<(String, String)>| {
+        let mut request = app.client.post(app.url("/oauth2/token")).form(&form);
+        if let Some((user, password)) = basic {
+            request = request.basic_auth(user, Some(password));
+        }
+        request.send()
+    };
+    let grant = || vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", "A".repeat(43))];
+
+    // Right secret by POST: authenticated (the grant itself is then refused).
+    let mut post = grant();
+    post.push(("client_id", id.clone()));
+    post.push(("client_secret", secret.clone()));
+    let (_, body) = json(token(post.clone(), None).await.unwrap()).await;
+    assert_eq!(body["error"], "invalid_grant");
+    // Both methods at once: invalid_request.
+    let (status, body) = json(token(post, Some((id.clone(), secret.clone()))).await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    // Unsupported grant types.
+    let (_, body) = json(token(vec![("grant_type", "password".into())], Some((id.clone(), secret.clone()))).await.unwrap()).await;
+    assert_eq!(body["error"], "unsupported_grant_type");
+    // A repeated parameter.
+    let mut repeated = grant();
+    repeated.push(("grant_type", "refresh_token".into()));
+    let (_, body) = json(token(repeated, Some((id.clone(), secret.clone()))).await.unwrap()).await;
+    assert_eq!(body["error"], "invalid_request");
+
+    // Wrong secrets: 401 invalid_client, counted for the address; after the free half, even
+    // the right secret waits.
+    for _ in 0..4 {
+        let response = token(grant(), Some((id.clone(), "wrong".repeat(9)))).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+        assert_eq!(json(response).await.1["error"], "invalid_client");
+    }
+    let waiting = token(grant(), Some((id.clone(), secret.clone()))).await.unwrap();
+    assert_eq!(waiting.status(), StatusCode::UNAUTHORIZED);
+    assert!(waiting.headers().get("retry-after").is_some());
+    app.clock.advance(3600);
+    let (_, body) = json(token(grant(), Some((id.clone(), secret.clone()))).await.unwrap()).await;
+    assert_eq!(body["error"], "invalid_grant", "authenticated again after the wait");
+    let events = app.admin.audit_log(None, None, None, 1000).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.event == AuditEvent::ClientAuthentication).count(), 4);
+}
+
+async fn public_clients_use_pkce_alone_and_cannot_introspect() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let (public, none) = app
+        .register(ClientRegistration { name: "App".into(), redirect_uris: vec![REDIRECT.into()], public: true, first_party: true, ..Default::default() })
+        .await;
+    assert!(none.is_none(), "a public client has no secret");
+    let rp = app.rp(&app.discover().await, &public, None);
+    let login = start_login(&rp, &[]);
+    let code = app.log_in_at_application(&app.client, &login, "jan", GOOD).await;
+    let tokens = app.exchange(&rp, &code, login.verifier).await;
+    let access = tokens.access_token().secret().clone();
+
+    let (status, body) = json(app.post_token_endpoint("/oauth2/introspect", &public, None, &[("token", &access)]).await).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+
+    // A confidential client (an API) introspects the access token (RFC 7662).
+    let (api, api_secret) = app
+        .register(ClientRegistration { name: "API".into(), redirect_uris: vec![REDIRECT.into()], ..Default::default() })
+        .await;
+    let (status, body) = json(app.post_token_endpoint("/oauth2/introspect", &api, api_secret.as_deref(), &[("token", &access)]).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["active"], true);
+    assert_eq!(body["client_id"], public.as_str());
+    assert_eq!(body["scope"], "openid");
+    // Revoked by its own client: inactive for everyone.
+    let revoked = app.post_token_endpoint("/oauth2/revoke", &public, None, &[("token", &access)]).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let (_, body) = json(app.post_token_endpoint("/oauth2/introspect", &api, api_secret.as_deref(), &[("token", &access)]).await).await;
+    assert_eq!(body, serde_json::json!({ "active": false }));
+    // Unknown tokens: revocation says OK anyway (RFC 7009 §2.2).
+    let unknown = app.post_token_endpoint("/oauth2/revoke", &public, None, &[("token", "nonsense")]).await;
+    assert_eq!(unknown.status(), StatusCode::OK);
+}
+
+async fn rotated_keys_are_published_before_they_sign_and_kept_after() {
+    let (app, id, secret, login, code) = with_code().await;
+    let kid_of = |token: &str| {
+        let header = token.split('.').next().unwrap();
+        let header: Value = serde_json::from_slice(&data_encoding::BASE64URL_NOPAD.decode(header.as_bytes()).unwrap()).unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    };
+    let published = |app: &TestApp| {
+        let url = app.url("/oauth2/jwks");
+        async move {
+            let jwks: Value = serde_json::from_str(&reqwest::get(url).await.unwrap().text().await.unwrap()).unwrap();
+            jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    let (_, first) = json(app.post_token_endpoint("/oauth2/token", &id, secret.as_deref(), &code_form(&code, login.verifier.secret())).await).await;
+    let old_kid = kid_of(first["id_token"].as_str().unwrap());
+    assert_eq!(published(&app).await.len(), 2, "an ES256 and an RS256 key");
+
+    let rotated = app.admin.rotate_signing_keys(1).await.unwrap();
+    app.signing_keys.reload().await.unwrap();
+    let keys = published(&app).await;
+    assert_eq!(keys.len(), 4, "the next keys are published at once");
+    let refresh = |token: String| {
+        let app = &app;
+        let (id, secret) = (id.clone(), secret.clone());
+        async move {
+            json(app.post_token_endpoint("/oauth2/token", &id, secret.as_deref(), &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await).await.1
+        }
+    };
+    let second = refresh(first["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(kid_of(second["id_token"].as_str().unwrap()), old_kid, "…but do not sign yet");
+
+    // An hour on (the session kept alive by the application's refreshes).
+    let mut latest = second;
+    for _ in 0..3 {
+        app.clock.advance(1201);
+        latest = refresh(latest["refresh_token"].as_str().unwrap().to_owned()).await;
+    }
+    let third = latest;
+    let new_kid = kid_of(third["id_token"].as_str().unwrap());
+    assert!(rotated.iter().any(|k| k.kid == new_kid), "the new key signs after the overlap");
+    assert!(published(&app).await.contains(&old_kid), "the old key stays while its tokens live");
+    app.clock.advance(301);
+    assert!(!published(&app).await.contains(&old_kid), "and goes when they have expired");
+}
+}
