@@ -3,6 +3,8 @@
 
 use askama::Template;
 use axum::http::StatusCode;
+
+use crate::texts::errors;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::hashing::HashError;
@@ -82,67 +84,25 @@ struct ErrorPage {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        let (status, page) = match &self {
-            WebError::NotFound => (
-                StatusCode::NOT_FOUND,
-                ErrorPage {
-                    title_nl: "Pagina niet gevonden",
-                    body_nl: "Deze pagina bestaat niet. Controleer het adres of ga naar het inlogscherm.",
-                    title_en: "Page not found",
-                    body_en: "This page does not exist. Check the address or go to the login page.",
-                },
-            ),
-            WebError::Csrf => (
-                StatusCode::FORBIDDEN,
-                ErrorPage {
-                    title_nl: "Formulier niet geaccepteerd",
-                    body_nl: "Het formulier kwam niet van deze site, of de pagina was te lang open. Laad de pagina opnieuw en probeer het nog eens. Staan cookies uit? Zet ze dan aan voor deze site.",
-                    title_en: "Form not accepted",
-                    body_en: "The form did not come from this site, or the page was open too long. Reload the page and try again. Are cookies turned off? Then allow them for this site.",
-                },
-            ),
-            WebError::BadForm(status) => (
-                *status,
-                ErrorPage {
-                    title_nl: "Formulier niet leesbaar",
-                    body_nl: "Wat er verstuurd werd, is geen geldig formulier van deze site (of het is te groot). Ga terug en probeer het nog eens.",
-                    title_en: "Form could not be read",
-                    body_en: "What was sent is not a valid form of this site (or it is too large). Go back and try again.",
-                },
-            ),
-            WebError::Busy => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorPage {
-                    title_nl: "Het is even erg druk",
-                    body_nl: "Er loggen nu heel veel mensen tegelijk in. Er is niets verloren gegaan. Probeer het over een paar seconden opnieuw.",
-                    title_en: "Very busy right now",
-                    body_en: "A great many people are logging in at once. Nothing was lost. Please try again in a few seconds.",
-                },
-            ),
+        let (status, words) = match &self {
+            WebError::NotFound => (StatusCode::NOT_FOUND, &errors::NOT_FOUND),
+            WebError::Csrf => (StatusCode::FORBIDDEN, &errors::FORM_REFUSED),
+            WebError::BadForm(status) => (*status, &errors::FORM_UNREADABLE),
+            WebError::Busy => (StatusCode::SERVICE_UNAVAILABLE, &errors::BUSY),
             WebError::Unavailable(error) => {
                 tracing::warn!(error = %error, "database unavailable");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorPage {
-                        title_nl: "Even niet beschikbaar",
-                        body_nl: "De dienst is even niet bereikbaar. Er is niets verloren gegaan. Probeer het over een paar seconden opnieuw.",
-                        title_en: "Briefly unavailable",
-                        body_en: "The service cannot be reached for a moment. Nothing was lost. Please try again in a few seconds.",
-                    },
-                )
+                (StatusCode::SERVICE_UNAVAILABLE, &errors::UNAVAILABLE)
             }
             WebError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorPage {
-                        title_nl: "Er ging iets mis",
-                        body_nl: "Er ging aan onze kant iets mis. Er is niets verloren gegaan. Probeer het over een paar minuten nog eens.",
-                        title_en: "Something went wrong",
-                        body_en: "Something went wrong on our side. Nothing was lost. Please try again in a few minutes.",
-                    },
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, &errors::INTERNAL)
             }
+        };
+        let page = ErrorPage {
+            title_nl: words.title_nl,
+            body_nl: words.body_nl,
+            title_en: words.title_en,
+            body_en: words.body_en,
         };
         let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),

@@ -3,6 +3,7 @@
 //! A `{}` in a text is filled with [`Texts::fill`].
 
 mod console;
+pub mod errors;
 mod oidc;
 mod passkeys;
 mod password;

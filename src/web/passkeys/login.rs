@@ -21,6 +21,7 @@ use crate::http::csrf::{ProtectedForm, token_for_page};
 use crate::http::lang::{Preferred, chrome};
 use crate::http::session::CurrentSession;
 use crate::http::{AppState, ClientAddress, WebError};
+use crate::store::{PasskeyRow, User};
 use crate::texts::Texts;
 
 pub const PAGE: &str = "/login/passkey";
@@ -112,38 +113,14 @@ async fn login(
             return refused(record, StatusCode::UNAUTHORIZED, failed).await;
         }
     };
-    let Some(row) = state.store.passkey_by_credential_id(&credential_id).await? else {
-        let record = record.detail("unknown_credential");
-        return refused(record, StatusCode::UNAUTHORIZED, failed).await;
+    let (row, user) = match owner(&state, handle.as_bytes(), &credential_id, record).await? {
+        Ok(found) => found,
+        Err((record, status, error)) => return refused(record, status, error(t)).await,
     };
-    let owner = state
-        .store
-        .user_by_passkey_handle(handle.as_bytes())
-        .await?;
-    let Some((user, org)) = state.store.passkey_owner(row.user_id).await? else {
-        let record = record.detail("unknown_credential");
-        return refused(record, StatusCode::UNAUTHORIZED, failed).await;
-    };
+    let record = AuditRecord::new(now, AuditEvent::LoginPasskey, Outcome::Failure)
+        .client(&client)
+        .user(user.org_id, user.id, &user.username);
     let user = &user;
-    let record = record.user(user.org_id, user.id, &user.username);
-    // The credential must be registered to the user the authenticator names: a credential
-    // of one user presented with another's handle is refused.
-    if owner != Some(row.user_id) {
-        return refused(
-            record.detail("other_user"),
-            StatusCode::UNAUTHORIZED,
-            failed,
-        )
-        .await;
-    }
-    if user.state != AccountState::Active {
-        let record = record.detail("account_not_active");
-        return refused(record, StatusCode::UNAUTHORIZED, failed).await;
-    }
-    if !org.passkeys.login {
-        let record = record.detail("passkey_login_off");
-        return refused(record, StatusCode::FORBIDDEN, t.passkeys.login_off).await;
-    }
     let stored = credentials(std::slice::from_ref(&row))?;
     let used = match rp.finish_login(&form.response, &ceremony.state, &stored[0]) {
         Ok(used) => used,
@@ -158,4 +135,44 @@ async fn login(
         // Another answer of this passkey was stored first (its counter moved on).
         Err(record) => refused(record, StatusCode::UNAUTHORIZED, failed).await,
     }
+}
+
+/// Why a passkey login was refused: the audit line, the status, and the page's message.
+type PasskeyRefusal = (AuditRecord, StatusCode, fn(&Texts) -> &'static str);
+
+/// The passkey the answer names, and its user, who may log in with it: the credential must
+/// be registered to the user the authenticator names (a credential of one user presented with
+/// another's handle is refused), the account active, and passkey login allowed by the
+/// organization.
+async fn owner(
+    state: &AppState,
+    handle: &[u8],
+    credential_id: &[u8],
+    record: AuditRecord,
+) -> Result<Result<(PasskeyRow, User), PasskeyRefusal>, WebError> {
+    let failed = |t: &Texts| t.passkeys.login_failed;
+    let Some(row) = state.store.passkey_by_credential_id(credential_id).await? else {
+        let record = record.detail("unknown_credential");
+        return Ok(Err((record, StatusCode::UNAUTHORIZED, failed)));
+    };
+    let named = state.store.user_by_passkey_handle(handle).await?;
+    let Some((user, org)) = state.store.passkey_owner(row.user_id).await? else {
+        let record = record.detail("unknown_credential");
+        return Ok(Err((record, StatusCode::UNAUTHORIZED, failed)));
+    };
+    let record = record.user(user.org_id, user.id, &user.username);
+    if named != Some(row.user_id) {
+        let record = record.detail("other_user");
+        return Ok(Err((record, StatusCode::UNAUTHORIZED, failed)));
+    }
+    if user.state != AccountState::Active {
+        let record = record.detail("account_not_active");
+        return Ok(Err((record, StatusCode::UNAUTHORIZED, failed)));
+    }
+    if !org.passkeys.login {
+        let record = record.detail("passkey_login_off");
+        let off = |t: &Texts| t.passkeys.login_off;
+        return Ok(Err((record, StatusCode::FORBIDDEN, off)));
+    }
+    Ok(Ok((row, user)))
 }
