@@ -1,4 +1,4 @@
-// Poortwachter in front of an application: the Verzuimcoach demo (examples/verzuimcoach, a
+// Poortwachter in front of an application: the Verzuimcoach demo (demo/verzuimcoach, a
 // relying party built on the openidconnect crate) in Debian's chromium. The guide's whole
 // journey, from the invitation to the code, starts at the application's "Inloggen" and ends
 // on "Je bent nu succesvol ingelogd in Verzuimcoach"; logging out there, and OVERAL
@@ -13,9 +13,10 @@ import * as OTPAuth from 'otpauth';
 import { chromium } from 'playwright-core';
 import { decodeQr, freePort, startMailbox, startServer } from './lib/harness.mjs';
 import { DESKTOP, capture, showMail } from './lib/pages.mjs';
+import { appCode as sharedAppCode, unusedCode } from './lib/users.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const demoBinary = process.env.VERZUIMCOACH_BIN ?? join(root, 'target', 'debug', 'examples', 'verzuimcoach');
+const demoBinary = process.env.VERZUIMCOACH_BIN ?? join(root, 'target', 'release', 'verzuimcoach');
 const PASSWORD = 'Fiets-Sleutel-2024!';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
@@ -90,14 +91,9 @@ async function newPage() {
   return context.newPage();
 }
 
-function appCode(offsetPeriods = 0) {
-  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
-  return totp.generate({ timestamp: Date.now() + offsetPeriods * 30000 });
-}
-
-async function nextPeriod() {
-  await new Promise((wake) => setTimeout(wake, 30000 - (Date.now() % 30000) + 200));
-}
+/** The app's code for the demo user: current, or (for a later login) a step not used yet. */
+const appCode = () => sharedAppCode(key);
+const unusedAppCode = () => unusedCode(key);
 
 /** Password and code at Poortwachter, for a user whose app is set up. */
 async function logInAtPoortwachter(page, username) {
@@ -105,8 +101,7 @@ async function logInAtPoortwachter(page, username) {
   await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'INLOGGEN' }).click();
   await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
-  await nextPeriod();
-  await page.getByLabel('Verificatiecode (6 cijfers)').fill(appCode());
+  await page.getByLabel('Verificatiecode (6 cijfers)').fill(await unusedAppCode());
   await page.getByRole('button', { name: 'INLOGGEN' }).click();
 }
 

@@ -10,7 +10,8 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;
-pub mod domain;
+/// The rules, in their own crate so that "no I/O" is a fact the compiler checks.
+pub use poortwachter_domain as domain;
 pub mod hashing;
 pub mod http;
 pub mod keyring;

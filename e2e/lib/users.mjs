@@ -10,15 +10,38 @@ export const PASSWORD = 'Fiets-Sleutel-2024!';
 /** A mail filter: to `address`, with a subject matching `subject`. */
 export const about = (address, subject) => (mail) => mail.envelopeTo.includes(address) && subject.test(mail.subject);
 
-/** The authenticator app's current code for `key` (base32). */
-export function appCode(key) {
+const PERIOD_MS = 30000;
+/** The newest time step each key's code was typed for, so that no step is typed twice. */
+const usedSteps = new Map();
+
+function codeAt(key, step) {
   const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
-  return totp.generate();
+  return totp.generate({ timestamp: step * PERIOD_MS });
 }
 
-/** Waits for the next 30-second period, so a code not used before is available. */
-export async function nextPeriod() {
-  await new Promise((wake) => setTimeout(wake, 30000 - (Date.now() % 30000) + 200));
+/** The authenticator app's current code for `key` (base32). */
+export function appCode(key) {
+  const step = Math.floor(Date.now() / PERIOD_MS);
+  usedSteps.set(key, Math.max(step, usedSteps.get(key) ?? step));
+  return codeAt(key, step);
+}
+
+/**
+ * A code for `key` of a time step not typed before: the current period's, or else the next
+ * period's, which the server accepts too (one period of clock drift, RFC 6238 §5.2) — so a
+ * later login types at once instead of waiting half a minute for the app's next code. Waits
+ * only when both steps were used already.
+ */
+export async function unusedCode(key) {
+  for (;;) {
+    const now = Math.floor(Date.now() / PERIOD_MS);
+    const step = Math.max(now, (usedSteps.get(key) ?? now - 1) + 1);
+    if (step <= now + 1) {
+      usedSteps.set(key, step);
+      return codeAt(key, step);
+    }
+    await new Promise((wake) => setTimeout(wake, PERIOD_MS - (Date.now() % PERIOD_MS) + 200));
+  }
 }
 
 export async function logIn(page, username, password = PASSWORD) {

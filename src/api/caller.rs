@@ -12,7 +12,7 @@ use crate::admin::{Actor, Admin};
 use crate::domain::account::OrgSlug;
 use crate::domain::lang::Lang;
 use crate::http::AppState;
-use crate::oidc::machine::{ApiToken, check_api_token};
+use crate::http::bearer::{ApiToken, check_api_token};
 use crate::store::Client;
 
 /// An authenticated machine client and the language its errors are in.

@@ -28,6 +28,8 @@ use metrics_endpoint::Exporter;
 /// Opens the configured database (creating the data folder for the SQLite default) and runs
 /// its migrations. Both the server and every CLI command start here.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    // The metrics count logins, locks and every event from the committed audit records.
+    crate::store::report_audits_to(crate::telemetry::audited);
     let url = settings.database_url();
     if settings.database_url.is_none() {
         // The embedded default keeps its database in the data folder.

@@ -91,10 +91,23 @@ impl StoreError {
     }
 }
 
+/// Who else hears of each committed audit record: the metrics, handed in at start-up
+/// ([`report_audits_to`]), so that the store does not depend on telemetry.
+static AUDIT_LISTENER: std::sync::OnceLock<fn(&AuditRecord)> = std::sync::OnceLock::new();
+
+/// Every committed audit record is passed to `listener` too (once per process; later calls
+/// keep the first).
+pub fn report_audits_to(listener: fn(&AuditRecord)) {
+    let _ = AUDIT_LISTENER.set(listener);
+}
+
 /// Sends an audit record to the log too (JSON lines on stdout for log shippers) and to the
-/// metrics. The store calls it after the record is committed, so the three never disagree.
+/// listener (the metrics). The store calls it after the record is committed, so the three
+/// never disagree.
 pub fn trace_audit(record: &AuditRecord) {
-    crate::telemetry::audited(record);
+    if let Some(listener) = AUDIT_LISTENER.get() {
+        listener(record);
+    }
     tracing::info!(
         target: "audit",
         at = record.at,

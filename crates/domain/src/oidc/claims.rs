@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::scope::Scopes;
-use crate::domain::login_method::LoginMethod;
-use crate::domain::token::TokenHash;
+use crate::login_method::LoginMethod;
+use crate::token::TokenHash;
 
 /// What the tokens say about the user: read from the store, released per scope.
 #[derive(Debug, Clone)]
@@ -192,7 +192,7 @@ mod tests {
         assert_eq!(token["amr"], json!(["pwd", "otp", "mfa"]));
         assert_eq!(token["acr"], "https://refeds.org/profile/mfa");
         let passkey = Issued {
-            method: LoginMethod::Passkey(crate::domain::login_method::KeyKind::Synced),
+            method: LoginMethod::Passkey(crate::login_method::KeyKind::Synced),
             ..issued
         };
         let by_passkey = id_token(&passkey, &person(), &Scopes::default(), None, None);

@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-static RAW: &str = include_str!("../../assets/common-passwords.txt");
+static RAW: &str = include_str!("../../../assets/common-passwords.txt");
 
 static SORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| RAW.lines().collect());
 

@@ -10,7 +10,7 @@
 //!   --redirect-uri http://localhost:3000/callback \
 //!   --post-logout-redirect-uri http://localhost:3000/ \
 //!   --backchannel-logout-uri http://localhost:3000/backchannel-logout
-//! VERZUIMCOACH_CLIENT_ID=… VERZUIMCOACH_CLIENT_SECRET=… cargo run --example verzuimcoach
+//! VERZUIMCOACH_CLIENT_ID=… VERZUIMCOACH_CLIENT_SECRET=… cargo run --release -p verzuimcoach
 //! ```
 //!
 //! Settings (environment): `VERZUIMCOACH_ISSUER` (default `http://localhost:8080`),
@@ -53,7 +53,8 @@ type HttpFuture = Pin<Box<dyn Future<Output = Result<HttpResponse<Vec<u8>>, Http
 
 /// The `openidconnect` crate's HTTP, over reqwest.
 fn http_client() -> impl Fn(HttpRequest<Vec<u8>>) -> HttpFuture + Send + Sync + Clone {
-    poortwachter::tls::install_provider();
+    // rustls with ring, as Poortwachter itself uses: installed once per process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

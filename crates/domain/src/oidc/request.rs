@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::pkce;
 use super::scope::Scopes;
-use crate::domain::lang::Lang;
+use crate::lang::Lang;
 
 /// Longest value kept of any parameter: a state or nonce longer than this is no honest one.
 pub const MAX_PARAMETER_LENGTH: usize = 1024;
