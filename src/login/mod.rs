@@ -20,3 +20,6 @@ pub mod reset_steps;
 pub mod second_step;
 pub mod session_start;
 pub mod totp_check;
+
+#[cfg(test)]
+mod tests;
