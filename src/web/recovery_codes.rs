@@ -14,14 +14,14 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::second_factor::{CodeForm, step_passed, too_many_codes};
+use super::second_factor::{CodeForm, step_answer};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::recovery::{self, FEW_CODES_LEFT, RecoveryCode};
 use crate::http::csrf::{ProtectedForm, token_for_page};
 use crate::http::lang::{Preferred, chrome};
 use crate::http::session::{HalfLoggedIn, LoggedIn};
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
-use crate::login::second_step::{self, CodeAttempt, StepOutcome};
+use crate::login::second_step::{self, CodeAttempt};
 use crate::store::{Session, UserId};
 use crate::texts::Texts;
 
@@ -364,16 +364,10 @@ async fn use_code(
         typed: &form.code,
         remember: None,
     };
-    let (status, error) = match second_step::with_recovery_code(&state, t, attempt).await? {
-        StepOutcome::Passed {
-            session: token,
-            device,
-            next,
-        } => return Ok(step_passed(&state, jar, &token, device, next)),
-        StepOutcome::Unavailable => return Ok(Redirect::to("/2fa").into_response()),
-        StepOutcome::TooManyCodes => return too_many_codes(&state, &session, &client, jar).await,
-        StepOutcome::Waiting(wait) => (StatusCode::TOO_MANY_REQUESTS, wait),
-        StepOutcome::Refused(wrong) => (StatusCode::UNAUTHORIZED, wrong),
+    let outcome = second_step::with_recovery_code(&state, t, attempt).await?;
+    let (status, error, jar) = match step_answer(&state, &session, &client, jar, outcome).await? {
+        Ok(answer) => return Ok(answer),
+        Err(shown_again) => shown_again,
     };
     let (jar, csrf) = token_for_page(&state, jar);
     let html = render_use_page(&state, t, csrf, Some(error))?;

@@ -19,7 +19,6 @@ use super::recovery_codes;
 use super::setup_mail::{new_code_wait, start_setup};
 use crate::domain::account::EmailAddress;
 use crate::domain::passkey::Requirement;
-use crate::domain::token::Token;
 use crate::http::csrf::{CsrfOnly, ProtectedForm, token_for_page};
 use crate::http::lang::{Preferred, chrome};
 use crate::http::session::{self, HalfLoggedIn};
@@ -235,16 +234,10 @@ async fn verify(
         typed: &form.code,
         remember: form.remember.is_some().then_some(user_agent.as_str()),
     };
-    let (status, error) = match second_step::with_app(&state, t, attempt).await? {
-        StepOutcome::Passed {
-            session: token,
-            device,
-            next,
-        } => return Ok(step_passed(&state, jar, &token, device, next)),
-        StepOutcome::Unavailable => return Ok(Redirect::to("/2fa").into_response()),
-        StepOutcome::TooManyCodes => return too_many_codes(&state, &session, &client, jar).await,
-        StepOutcome::Waiting(wait) => (StatusCode::TOO_MANY_REQUESTS, wait),
-        StepOutcome::Refused(wrong) => (StatusCode::UNAUTHORIZED, wrong),
+    let outcome = second_step::with_app(&state, t, attempt).await?;
+    let (status, error, jar) = match step_answer(&state, &session, &client, jar, outcome).await? {
+        Ok(answer) => return Ok(answer),
+        Err(shown_again) => shown_again,
     };
     let Some(credential) = state.store.totp_credential(session.user.id).await? else {
         return Ok(Redirect::to("/2fa").into_response());
@@ -258,16 +251,30 @@ async fn verify(
     ))
 }
 
-/// The second step passed: the new session's cookie (and a remembered device's), and on to
-/// what the login service says comes next.
-pub(super) fn step_passed(
+/// What a second step's outcome answers: the next page (a passed step sets the new session's
+/// cookie, and a remembered device's), or — for a refusal — the status and message with which
+/// the caller shows its form again.
+pub(super) async fn step_answer(
     state: &AppState,
+    session: &Session,
+    client: &str,
     jar: CookieJar,
-    token: &Token,
-    device: Option<(Token, u8)>,
-    next: AfterStep,
-) -> Response {
-    let mut logged_in = session::with_session(state, jar.clone(), token);
+    outcome: StepOutcome,
+) -> Result<Result<Response, (StatusCode, String, CookieJar)>, WebError> {
+    let (token, device, next) = match outcome {
+        StepOutcome::Passed {
+            session: token,
+            device,
+            next,
+        } => (token, device, next),
+        StepOutcome::Unavailable => return Ok(Ok(Redirect::to("/2fa").into_response())),
+        StepOutcome::TooManyCodes => {
+            return too_many_codes(state, session, client, jar).await.map(Ok);
+        }
+        StepOutcome::Waiting(wait) => return Ok(Err((StatusCode::TOO_MANY_REQUESTS, wait, jar))),
+        StepOutcome::Refused(wrong) => return Ok(Err((StatusCode::UNAUTHORIZED, wrong, jar))),
+    };
+    let mut logged_in = session::with_session(state, jar.clone(), &token);
     if let Some((token, days)) = device {
         logged_in = logged_in.add(devices::cookie(state, &token, days));
     }
@@ -278,10 +285,10 @@ pub(super) fn step_passed(
         // Back to the application that sent the user here, if one did.
         AfterStep::Continue => crate::http::continuation::after_login(state, &jar),
     };
-    (logged_in, Redirect::to(&target)).into_response()
+    Ok(Ok((logged_in, Redirect::to(&target)).into_response()))
 }
 
-pub(super) async fn too_many_codes(
+async fn too_many_codes(
     state: &AppState,
     session: &Session,
     client: &str,
