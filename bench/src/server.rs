@@ -21,8 +21,19 @@ impl Drop for Server {
     }
 }
 
-/// `target/release/poortwachter`, built first if needed.
+/// `target/release/poortwachter`, built first if needed; or the binary `POORTWACHTER_BIN`
+/// names (CI builds the whole workspace once: building `-p poortwachter` again here would
+/// resolve other features and compile half the dependencies a second time).
 pub fn release_binary() -> anyhow::Result<PathBuf> {
+    if let Some(binary) = std::env::var_os("POORTWACHTER_BIN") {
+        let binary = PathBuf::from(binary);
+        anyhow::ensure!(
+            binary.is_file(),
+            "POORTWACHTER_BIN: {} is not a file",
+            binary.display()
+        );
+        return Ok(binary);
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let status = Command::new(env!("CARGO"))
         .args([

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poortwachter::domain::password::{CharacterClasses, Password, PasswordPolicy};
+use poortwachter_domain::password::{CharacterClasses, Password, PasswordPolicy};
 
 fuzz_target!(|data: &[u8]| {
     let [min, max, classes, rest @ ..] = data else {

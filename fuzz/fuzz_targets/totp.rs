@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poortwachter::domain::totp::{TotpCode, TotpSecret};
-use poortwachter::keyring::{Keyring, Sealed};
+use poortwachter_domain::totp::{TotpCode, TotpSecret};
+use poortwachter_domain::keyring::{Keyring, Sealed};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

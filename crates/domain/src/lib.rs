@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod blocklist;
 pub mod bulk_invite;
+pub mod keyring;
 pub mod lang;
 pub mod login_method;
 pub mod oidc;
