@@ -253,7 +253,9 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// Loads the keys, making one per algorithm on the first start.
+    /// Loads the keys, making one per algorithm on the first start: once, whatever number of
+    /// instances start together (the store adds a first key only where none signs yet), and
+    /// loaded afterwards, so every instance signs with the key the database holds.
     pub async fn start(
         store: Arc<dyn Store>,
         keyring: Arc<Keyring>,
@@ -264,7 +266,8 @@ impl Keys {
             // None yet, or only next keys (`keys rotate` before the first start): one that
             // signs now.
             if !stored.iter().any(|k| k.alg == alg && k.signs_from <= now) {
-                add_key(store.as_ref(), &keyring, alg, now, now, None, None).await?;
+                let (first, _) = new_key(&keyring, alg, now, now);
+                store.add_first_signing_key(&first).await?;
             }
         }
         let set = load(store.as_ref(), &keyring).await?;
@@ -320,6 +323,13 @@ pub async fn add_key(
     retire_until: Option<i64>,
     audit: Option<&AuditRecord>,
 ) -> Result<String, KeyError> {
+    let (stored, kid) = new_key(keyring, alg, now, signs_from);
+    store.add_signing_key(&stored, retire_until, audit).await?;
+    Ok(kid)
+}
+
+/// A new key of `alg`, sealed for the store, and its `kid`.
+fn new_key(keyring: &Keyring, alg: SigningAlg, now: i64, signs_from: i64) -> (StoredKey, String) {
     let (key, private) = SigningKey::generate(alg);
     let stored = StoredKey {
         kid: key.kid.clone(),
@@ -330,8 +340,7 @@ pub async fn add_key(
         signs_from,
         published_until: None,
     };
-    store.add_signing_key(&stored, retire_until, audit).await?;
-    Ok(key.kid)
+    (stored, key.kid)
 }
 
 #[cfg(test)]

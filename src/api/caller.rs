@@ -78,12 +78,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, Problem> {
         let lang = lang_of(parts);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+        let token = crate::http::authorization::credentials(&parts.headers, "Bearer");
         let Some(token) = token else {
             return Err(Problem::new(
                 Kind::NoToken,

@@ -61,6 +61,7 @@ fn answer(
     responses(
         (status = 201, body = Invited),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "the username is taken or the user is active"),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "the body is not readable JSON (`malformed-json`)"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     ),
     tag = "users"
@@ -135,6 +136,7 @@ pub async fn invite(
     )),
     responses(
         (status = 201, body = BulkResult, description = "every row invited"),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "the body is not readable JSON (`malformed-json`)"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "nothing invited; `errors` holds every row's result"),
     ),
     tag = "users"

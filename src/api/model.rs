@@ -20,10 +20,16 @@ pub fn rfc3339(at: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Parses a JSON body into `T`, as a problem naming what is wrong when it cannot.
+/// Parses a JSON body into `T`, as a problem naming what is wrong when it cannot: 400 for
+/// a body that is no JSON, 422 for JSON whose fields do not fit.
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body)
-        .map_err(|e| Problem::new(Kind::InvalidRequest, format!("the JSON body: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        let kind = match e.classify() {
+            serde_json::error::Category::Data => Kind::InvalidRequest,
+            _ => Kind::MalformedJson,
+        };
+        Problem::new(kind, format!("the JSON body: {e}"))
+    })
 }
 
 /// A user as the API shows them.

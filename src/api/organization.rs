@@ -48,6 +48,7 @@ pub async fn show(
     request_body = OrganizationChange,
     responses(
         (status = 200, body = OrganizationView),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "the body is not readable JSON (`malformed-json`)"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     ),
     tag = "organization"

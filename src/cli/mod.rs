@@ -17,7 +17,7 @@ use tracing_subscriber::EnvFilter;
 use crate::admin::Admin;
 use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::startup::{App, open_store};
+use crate::startup::{App, open_existing_store, open_store};
 
 #[derive(Parser)]
 #[command(
@@ -38,8 +38,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the web server and the mail sender (the default).
+    /// Run the web server and the mail sender (the default). Makes the database if there is
+    /// none yet.
     Serve,
+    /// Make the database (the SQLite file in the data folder, or the tables in PostgreSQL)
+    /// and stop. Every other command refuses a database that is not there.
+    Init,
     /// Organizations and their password policy.
     #[command(subcommand)]
     Org(org::OrgCommand),
@@ -75,10 +79,28 @@ pub async fn main() -> ExitCode {
     match run(cli.command.unwrap_or(Command::Serve), settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", said_once(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error with its causes, each said once: a cause whose words the text before it
+/// already holds is left out (an error that shows its source, as thiserror's `{0}` with
+/// `#[from]` does, would otherwise say the same thing two or three times).
+fn said_once(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Operational logs go to stderr (text or JSON); the server's audit events go to stdout as
@@ -89,7 +111,11 @@ fn init_logging(settings: &Settings, serving: bool) {
     let default = if serving { "info" } else { "warn" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let not_audit = filter_fn(|meta| meta.target() != "audit");
-    let operational = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a person at a terminal, never into a file or a log collector.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let operational = tracing_subscriber::fmt::layer()
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
     let operational = if settings.log_format == "json" {
         operational.json().with_filter(not_audit).boxed()
     } else {
@@ -118,15 +144,25 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{}", crate::api::openapi().to_pretty_json()?);
             return Ok(());
         }
+        Command::Init => {
+            open_store(&settings).await?;
+            println!(
+                "database ready: {}",
+                crate::startup::redact(&settings.database_url())
+            );
+            return Ok(());
+        }
         _ => {}
     }
     let admin = Admin::new(
-        open_store(&settings).await?,
+        open_existing_store(&settings).await?,
         Arc::new(settings),
         Arc::new(SystemClock),
     );
     match command {
-        Command::Serve | Command::Backup(_) | Command::Openapi => unreachable!("handled above"),
+        Command::Serve | Command::Init | Command::Backup(_) | Command::Openapi => {
+            unreachable!("handled above")
+        }
         Command::Org(command) => org::run(&admin, command).await,
         Command::User(command) => user::run(&admin, command).await,
         Command::Audit(args) => audit::run(&admin, args).await,

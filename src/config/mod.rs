@@ -19,6 +19,9 @@ use crate::keyring::Keyring;
 pub const DEFAULT_CONFIG_FILE: &str = "poortwachter.toml";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+// A misspelt setting (`POORTWACHTER_PUBLC_URL`, `publc_url = …`) stops start-up with the
+// closest known name, instead of being ignored while the server runs on a default.
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
@@ -171,6 +174,58 @@ pub enum ConfigError {
         setting: &'static str,
         reason: String,
     },
+    #[error("configuration: unknown setting `{setting}` in {place}{}", closest.as_ref().map(|c| format!("; did you mean `{c}`?")).unwrap_or_default())]
+    Unknown {
+        setting: String,
+        /// Where it was found: the TOML file, or the environment.
+        place: String,
+        /// The known setting nearest to it, as it would be written there.
+        closest: Option<String>,
+    },
+}
+
+/// `POORTWACHTER_*` variables that are not settings: the project's own tooling reads them
+/// (the test suite's PostgreSQL, the release binary the benchmark and e2e checks run).
+const NOT_SETTINGS: &[&str] = &["TEST_POSTGRES_URL", "BIN"];
+
+/// An unknown field from figment as [`ConfigError::Unknown`], with the nearest known name
+/// (Jaro-Winkler over the field names, as clap suggests subcommands) when it is near enough.
+fn unknown_setting(error: &figment::Error) -> Option<ConfigError> {
+    let figment::error::Kind::UnknownField(setting, known) = &error.kind else {
+        return None;
+    };
+    let from_env = error
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.name.contains("environment"));
+    let closest = known
+        .iter()
+        .map(|name| (strsim::jaro_winkler(setting, name), *name))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| match from_env {
+            true => format!("POORTWACHTER_{}", name.to_ascii_uppercase()),
+            false => name.to_owned(),
+        });
+    let (setting, place) = match from_env {
+        true => (
+            format!("POORTWACHTER_{}", setting.to_ascii_uppercase()),
+            "the environment".to_owned(),
+        ),
+        false => (
+            setting.clone(),
+            error
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source.as_ref())
+                .map_or("the configuration".to_owned(), |s| s.to_string()),
+        ),
+    };
+    Some(ConfigError::Unknown {
+        setting,
+        place,
+        closest,
+    })
 }
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -199,11 +254,18 @@ impl Settings {
             }
             None => {}
         }
-        Self::from_figment(figment.merge(Env::prefixed("POORTWACHTER_")))
+        let env = Env::prefixed("POORTWACHTER_").ignore(NOT_SETTINGS);
+        Self::from_figment(figment.merge(env))
     }
 
     pub fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
-        let mut settings: Settings = figment.extract().map_err(Box::new)?;
+        let mut settings: Settings = figment.extract().map_err(|error| {
+            error
+                .clone()
+                .into_iter()
+                .find_map(|e| unknown_setting(&e))
+                .unwrap_or_else(|| ConfigError::Load(Box::new(error)))
+        })?;
         // An empty string in the environment means "not set".
         if settings.database_url.as_deref() == Some("") {
             settings.database_url = None;

@@ -1,25 +1,59 @@
 //! The login continuation: an authorization request waiting for the login, kept in a cookie
 //! while the user logs in (password, AUTHENTICATOR APP, code), then resumed. OpenID Connect
 //! writes it (`oidc::authorize`); the login pages only read where to go next and which
-//! application origin their form may end at. It holds only the request the
-//! application sent, which the browser already had in its address bar; it is checked again,
-//! as a whole, when it is resumed.
+//! application origin their form may end at, and whether the request asks for a new login.
+//!
+//! The cookie is sealed with the keyring (AES-256-GCM, its own associated data) and carries
+//! its own time: a browser cannot make one up, alter one (say, to claim that a `prompt=login`
+//! was already answered) or keep one past half an hour; anything else in the cookie is
+//! ignored as if there were none. Every instance holds the same keyring, so any of them
+//! reads what another wrote.
 
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::SameSite;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 
 use super::{AppState, form};
+use crate::domain::keyring::Sealed;
 use crate::domain::oidc::request::Parameters;
+use crate::domain::token::TokenHash;
 
-/// Longest request kept (a cookie holds about 4 KiB).
-pub const MAX_QUERY_BYTES: usize = 3000;
+/// Longest request kept: sealed and encoded it must fit a cookie (about 4 KiB).
+pub const MAX_QUERY_BYTES: usize = 2900;
 
+/// How long a waiting request lasts.
+const LIFETIME_SECONDS: i64 = 30 * 60;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
-    /// `prompt=login` or `max_age` asked for a login after this time.
+    /// `prompt=login` or `max_age` asked for a login after this time (0: no such demand).
     pub login_after: i64,
     pub query: String,
+    /// The complete session the browser held when a new login was asked for: it lives on
+    /// until that login succeeded, and is then handed over to it (never ended before).
+    pub previous: Option<TokenHash>,
+}
+
+impl Pending {
+    /// `session` is the new login this request asked for (`prompt=login`, `max_age`): made
+    /// at or after the demand, and not the session the browser held when it was made (which
+    /// may be from the same second).
+    pub fn answered_by(&self, session: &crate::store::Session) -> bool {
+        self.login_after > 0
+            && session.created_at >= self.login_after
+            && self.previous != Some(session.id_hash)
+    }
+}
+
+/// What the sealed cookie holds.
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    after: i64,
+    made: i64,
+    query: String,
+    previous: Option<String>,
 }
 
 fn name(state: &AppState) -> &'static str {
@@ -30,25 +64,56 @@ fn name(state: &AppState) -> &'static str {
     }
 }
 
+/// The waiting request, if the cookie holds one this service sealed less than half an hour ago.
 pub fn read(state: &AppState, jar: &CookieJar) -> Option<Pending> {
-    let value = jar.get(name(state))?.value().to_owned();
-    let (after, query) = value.split_once('.')?;
-    let query = String::from_utf8(URL_SAFE_NO_PAD.decode(query).ok()?).ok()?;
+    let value = jar.get(name(state))?.value();
+    let (version, blob) = value.split_once('.')?;
+    let sealed = Sealed {
+        key_version: version.parse().ok()?,
+        blob: URL_SAFE_NO_PAD.decode(blob).ok()?,
+    };
+    let opened = state.keyring.open_continuation(&sealed)?;
+    let kept: Kept = serde_json::from_slice(secrecy::ExposeSecret::expose_secret(&opened)).ok()?;
+    let age = state.clock.now() - kept.made;
+    if !(0..=LIFETIME_SECONDS).contains(&age) {
+        return None;
+    }
+    let previous = match kept.previous {
+        None => None,
+        Some(hex) => {
+            let bytes = data_encoding::HEXLOWER.decode(hex.as_bytes()).ok()?;
+            Some(TokenHash(bytes.try_into().ok()?))
+        }
+    };
     Some(Pending {
-        login_after: after.parse().ok()?,
-        query,
+        login_after: kept.after,
+        query: kept.query,
+        previous,
     })
 }
 
 /// Keeps `pending` (Lax: it must come along when the login's last step sends the browser on).
 pub fn keep(state: &AppState, jar: CookieJar, pending: &Pending) -> CookieJar {
+    let kept = Kept {
+        after: pending.login_after,
+        made: state.clock.now(),
+        query: pending.query.clone(),
+        previous: pending
+            .previous
+            .as_ref()
+            .map(|hash| data_encoding::HEXLOWER.encode(&hash.0)),
+    };
+    let plain = serde_json::to_vec(&kept).expect("a continuation serialises");
+    let sealed = state
+        .keyring
+        .seal_continuation(&plain, &mut rand::rngs::OsRng);
     let value = format!(
         "{}.{}",
-        pending.login_after,
-        URL_SAFE_NO_PAD.encode(&pending.query)
+        sealed.key_version,
+        URL_SAFE_NO_PAD.encode(&sealed.blob)
     );
     let mut cookie = state.cookies.cookie(name(state), value, SameSite::Lax);
-    cookie.set_max_age(time::Duration::minutes(30));
+    cookie.set_max_age(time::Duration::seconds(LIFETIME_SECONDS));
     jar.add(cookie)
 }
 
@@ -68,6 +133,12 @@ pub fn resume_target(state: &AppState, jar: &CookieJar) -> Option<String> {
 /// Where a completed login goes on to: the waiting authorization request, else Mijn account.
 pub fn after_login(state: &AppState, jar: &CookieJar) -> String {
     resume_target(state, jar).unwrap_or_else(|| "/".into())
+}
+
+/// The waiting request asks for a new login that `session` is not (`prompt=login`,
+/// `max_age`): the login page then asks again instead of sending the browser on.
+pub fn wants_new_login(state: &AppState, jar: &CookieJar, session: &crate::store::Session) -> bool {
+    read(state, jar).is_some_and(|p| p.login_after > 0 && !p.answered_by(session))
 }
 
 /// The origin of the waiting request's registered redirect URI: a page whose form may end

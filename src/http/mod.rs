@@ -4,6 +4,7 @@
 //! (where a completed login goes on to). It imports no feature module (`web`, `oidc`, `api`,
 //! `console`); they all import it.
 
+pub mod authorization;
 pub mod bearer;
 pub mod continuation;
 pub mod csrf;
@@ -34,6 +35,9 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// Each machine client's request budget on the admin API.
     pub api_limiter: Arc<rate_limit::ApiLimiter>,
+    /// Passkey ceremonies started without a login ("Inloggen met een passkey"): each is a
+    /// database write that anyone can ask for, so they are counted per address and in all.
+    pub ceremonies: Arc<rate_limit::CeremonyBudget>,
     /// This service as a WebAuthn relying party; `None` where `public_url` cannot be one.
     pub relying_party: Option<Arc<crate::passkeys::RelyingParty>>,
 }
@@ -52,6 +56,7 @@ impl AppState {
         AppState {
             cookies: session::CookieNames::for_settings(settings),
             api_limiter: rate_limit::ApiLimiter::new(settings.api_requests_per_minute),
+            ceremonies: rate_limit::CeremonyBudget::new(),
             relying_party: crate::passkeys::RelyingParty::for_public_url(
                 &settings.public_url,
                 &settings.service_name,

@@ -1,4 +1,5 @@
-//! The admin API's request budget per machine client.
+//! Request budgets per minute: the admin API's per machine client, and the passkey
+//! ceremonies that a page without a login starts (per address, and for all addresses).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,6 +46,36 @@ impl ApiLimiter {
     }
 }
 
+/// Passkey login ceremonies one address may start per minute: a person reloading the page
+/// stays far below it; a flood stops there, before it loads the database's writer.
+pub const CEREMONIES_PER_ADDRESS: u32 = 20;
+/// ... and all addresses together: the cap on what a distributed flood can write (about 100
+/// ceremonies a second), which also bounds the per-address map to that many entries a minute.
+pub const CEREMONIES_IN_ALL: u32 = 6_000;
+
+/// The budget of passkey ceremonies started without a login.
+pub struct CeremonyBudget {
+    in_all: Arc<ApiLimiter>,
+    per_address: Arc<ApiLimiter>,
+}
+
+impl CeremonyBudget {
+    pub fn new() -> Arc<CeremonyBudget> {
+        Arc::new(CeremonyBudget {
+            in_all: ApiLimiter::new(CEREMONIES_IN_ALL),
+            per_address: ApiLimiter::new(CEREMONIES_PER_ADDRESS),
+        })
+    }
+
+    /// Counts a ceremony for `address` at `now`: `None` if it may be started, otherwise the
+    /// seconds until one may.
+    pub fn wait(&self, address: &str, now: i64) -> Option<u64> {
+        self.in_all
+            .wait("*", now)
+            .or_else(|| self.per_address.wait(address, now))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ApiLimiter;
@@ -58,5 +89,30 @@ mod tests {
         assert_eq!(limiter.wait("a", start + 15), Some(45));
         assert_eq!(limiter.wait("b", start + 15), None, "another client");
         assert_eq!(limiter.wait("a", start + 60), None, "a new minute");
+    }
+
+    #[test]
+    fn ceremonies_are_limited_per_address_and_in_all() {
+        let budget = super::CeremonyBudget::new();
+        let start = 6_000;
+        for _ in 0..super::CEREMONIES_PER_ADDRESS {
+            assert_eq!(budget.wait("10.0.0.1", start), None);
+        }
+        assert!(
+            budget.wait("10.0.0.1", start).is_some(),
+            "one address's flood stops"
+        );
+        let mut others = 0;
+        while budget
+            .wait(&format!("10.1.{}.{}", others / 250, others % 250), start)
+            .is_none()
+        {
+            others += 1;
+        }
+        assert!(
+            others < super::CEREMONIES_IN_ALL,
+            "every address together is capped too"
+        );
+        assert_eq!(budget.wait("10.0.0.1", start + 60), None, "a new minute");
     }
 }

@@ -4,7 +4,7 @@
 //! A half-logged-in session (password only) never yields a code.
 
 use askama::Template;
-use axum::extract::{RawForm, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -77,11 +77,23 @@ pub async fn authorize_get(
 
 /// A POSTed request (Core §3.1.2.1 allows both) continues as a GET with the same
 /// parameters: one code path, and the session cookie (SameSite=Lax) comes along on a GET.
-pub async fn authorize_post(RawForm(body): RawForm) -> Response {
-    match std::str::from_utf8(&body) {
-        Ok(query) => Redirect::to(&format!("/authorize?{query}")).into_response(),
-        Err(_) => StatusCode::BAD_REQUEST.into_response(),
-    }
+/// The query is written anew from the parsed pairs, never copied from the body, so the
+/// `Location` header is always valid; a body that is no form (control bytes, broken
+/// escapes, too long) gets the error page.
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    lang: Preferred,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let t = lang.texts();
+    let readable = body.len() <= MAX_QUERY_BYTES && !body.iter().any(u8::is_ascii_control);
+    let Some(pairs) = readable.then(|| form::pairs(&body).ok()).flatten() else {
+        return request_page(&state, t, t.oidc.unreadable_request);
+    };
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    Ok(Redirect::to(&format!("/authorize?{query}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -141,6 +153,11 @@ async fn authorize(
             ..audit
         };
         state.store.record_audit(&[refused]).await?;
+        // prompt=none never shows a page (Core §3.1.2.1): a silent renew gets its answer.
+        if request.prompt == Prompt::None {
+            let description = "the user's organization has no access to this application";
+            return refusal(state, &request, "access_denied", description);
+        }
         return denied_page(state, lang.or_org(complete.org.lang), &client, &request);
     }
     if !client.first_party {
@@ -225,6 +242,7 @@ async fn logged_in(
     let now = state.clock.now();
     let waiting = pending::read(state, &jar).filter(|p| p.query == query);
     let logged_in_after = waiting.as_ref().map_or(0, |p| p.login_after);
+    let previous = waiting.as_ref().and_then(|p| p.previous);
     let Some(complete) = session.as_ref().filter(|s| s.stage == LoginStage::Complete) else {
         if request.prompt == Prompt::None {
             return refusal(
@@ -238,6 +256,7 @@ async fn logged_in(
         let keep = Pending {
             login_after: logged_in_after,
             query: query.to_owned(),
+            previous,
         };
         let jar = pending::keep(state, jar, &keep);
         // A password-only session goes on with its second step; otherwise the login page.
@@ -248,26 +267,50 @@ async fn logged_in(
         return Ok(Err((jar, Redirect::to(&next)).into_response()));
     };
     // prompt=login and max_age ask for a login after the request: satisfied once the user
-    // logged in after it was first seen (the waiting cookie's time).
-    let fresh = logged_in_after > 0 && complete.created_at >= logged_in_after;
+    // logged in after it was first seen (the sealed continuation's time).
+    let fresh = waiting.as_ref().is_some_and(|p| p.answered_by(complete));
     let too_old = request
         .max_age
         .is_some_and(|max| now - complete.created_at > max);
     if fresh || (request.prompt != Prompt::Login && !too_old) {
+        if let Some(previous) = previous.filter(|p| fresh && *p != complete.id_hash) {
+            hand_over(state, &previous, complete, address).await?;
+        }
         return Ok(Ok((complete.clone(), jar)));
     }
     if request.prompt == Prompt::None {
         let description = "the login is older than max_age";
         return refusal(state, request, "login_required", description).map(Err);
     }
-    session::record_end(state, complete, address, "reauthenticate").await?;
-    let jar = session::end(state, jar).await?;
+    // A new login is asked for. Anyone can send a browser here (a public client id and its
+    // redirect URI are no secret), so nothing ends now: the session, its applications'
+    // tokens and their logout wait until the new login has succeeded (`hand_over`).
     let keep = Pending {
         login_after: now,
         query: query.to_owned(),
+        previous: Some(complete.id_hash),
     };
     let jar = pending::keep(state, jar, &keep);
     Ok(Err((jar, Redirect::to(&login_url(request))).into_response()))
+}
+
+/// The new login that answered `prompt=login` or `max_age` replaces the browser's previous
+/// session: the same user's applications keep their grants (moved to the new session), and
+/// the previous one ends with an audit line.
+async fn hand_over(
+    state: &AppState,
+    previous: &crate::domain::token::TokenHash,
+    complete: &Session,
+    address: &str,
+) -> Result<(), WebError> {
+    if state
+        .store
+        .hand_over_session(previous, &complete.id_hash)
+        .await?
+    {
+        session::record_end(state, complete, address, "reauthenticated").await?;
+    }
+    Ok(())
 }
 
 /// What an application asked: the client, its request, and the request as it came.

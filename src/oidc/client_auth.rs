@@ -34,10 +34,7 @@ fn credentials(
     headers: &HeaderMap,
     params: &Parameters,
 ) -> Result<Option<Credentials>, &'static str> {
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "));
+    let basic = crate::http::authorization::credentials(headers, "Basic");
     match basic {
         Some(encoded) => {
             if params.get("client_secret").is_some() {

@@ -42,6 +42,19 @@ pub fn router() -> Router<AppState> {
             get(authorize::authorize_get).post(authorize::authorize_post),
         )
         .route("/authorize/consent", post(authorize::consent))
+        .merge(json_router())
+        .route(
+            "/logout/end-session",
+            get(logout::end_session).post(logout::end_session_confirmed),
+        )
+        .merge(withdraw_router())
+}
+
+/// The endpoints applications call with code, not with a browser: every error they give is
+/// OAuth JSON (RFC 6749 §5.2), also the ones no handler wrote (a wrong content type, a body
+/// over the limit, a busy server, a database away).
+fn json_router() -> Router<AppState> {
+    Router::new()
         .route("/oauth2/token", post(token::token))
         .route(
             "/oauth2/userinfo",
@@ -49,11 +62,42 @@ pub fn router() -> Router<AppState> {
         )
         .route("/oauth2/revoke", post(revocation::revoke))
         .route("/oauth2/introspect", post(revocation::introspect))
-        .route(
-            "/logout/end-session",
-            get(logout::end_session).post(logout::end_session_confirmed),
-        )
-        .merge(withdraw_router())
+        .layer(axum::middleware::map_response(as_oauth_error))
+}
+
+/// An error page or plain-text rejection turned into OAuth JSON with the same status; what a
+/// handler already wrote (JSON, or an empty 401 whose `WWW-Authenticate` says it all, RFC
+/// 6750 §3) goes out as it is. `Retry-After`, `WWW-Authenticate` and `Allow` are kept.
+async fn as_oauth_error(response: Response) -> Response {
+    let status = response.status();
+    let written_as_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/"));
+    if !(status.is_client_error() || status.is_server_error()) || !written_as_text {
+        return response;
+    }
+    let (error, description) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("invalid_request", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "invalid_request",
+            "send the parameters as application/x-www-form-urlencoded",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => (
+            "temporarily_unavailable",
+            "the server cannot answer right now; try again after Retry-After seconds",
+        ),
+        s if s.is_server_error() => ("server_error", "the server could not answer this request"),
+        _ => ("invalid_request", "the request could not be read"),
+    };
+    let mut answer = json_error(status, error, description);
+    for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE, header::ALLOW] {
+        if let Some(value) = response.headers().get(&name) {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
 }
 
 /// `record` about user `user`, with the organization and username the audit log is searched

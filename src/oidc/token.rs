@@ -141,7 +141,9 @@ async fn refresh(
         return Ok(invalid_grant("the refresh token is not valid"));
     };
     // A narrower scope may be asked for (RFC 6749 §6), never a wider one: checked before
-    // the token is used, so a refused request does not spend it.
+    // the token is used, so a refused request does not spend it. Only a live token's scope is
+    // checked: a used, revoked or unknown one goes on to the rotation whatever was asked, so
+    // that a reuse always revokes its family (RFC 9700 §4.14.2).
     let narrower = match params.get("scope") {
         None => None,
         Some(asked) => {
@@ -150,18 +152,20 @@ async fn refresh(
                 .store
                 .grant_of_refresh_token(&presented.hash(), &client.id, live)
                 .await?;
-            let granted = grant
-                .as_ref()
-                .and_then(|g| Scopes::parse(&g.scope))
-                .unwrap_or_default();
-            match Scopes::parse(asked).filter(|s| s.within(&granted)) {
-                Some(narrower) => Some(narrower.to_string()),
-                None => {
-                    return Ok(json_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_scope",
-                        "the scope is wider than the one granted",
-                    ));
+            match grant {
+                None => None,
+                Some(grant) => {
+                    let granted = Scopes::parse(&grant.scope).unwrap_or_default();
+                    match Scopes::parse(asked).filter(|s| s.within(&granted)) {
+                        Some(narrower) => Some(narrower.to_string()),
+                        None => {
+                            return Ok(json_error(
+                                StatusCode::BAD_REQUEST,
+                                "invalid_scope",
+                                "the scope is wider than the one granted",
+                            ));
+                        }
+                    }
                 }
             }
         }

@@ -15,11 +15,7 @@ pub async fn userinfo(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let bearer = crate::http::authorization::credentials(&headers, "Bearer");
     let Some(token) = bearer else {
         return Ok(unauthorized("Bearer realm=\"poortwachter\""));
     };

@@ -51,8 +51,53 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// The store of a service that already runs somewhere: the command line's. A SQLite file
+/// that is not there is refused with its path, never made (run from another folder, an
+/// administrator would otherwise get an empty `./data` and "no organization acme"). Only
+/// `serve` and `init` make a database.
+pub async fn open_existing_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let url = settings.database_url();
+    if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+        let options: sqlx::sqlite::SqliteConnectOptions = url
+            .parse()
+            .with_context(|| format!("setting `database_url`: {}", redact(&url)))?;
+        let file = options.get_filename();
+        if !file.exists() {
+            let folder = std::env::current_dir().unwrap_or_default();
+            anyhow::bail!(
+                "no database at {} (looked from {}): run this where the server runs, or set \
+                 POORTWACHTER_DATA_DIR / database_url to its data; `poortwachter init` makes a new one",
+                file.display(),
+                folder.display()
+            );
+        }
+    }
+    open_store(settings).await
+}
+
+/// The keyring; a missing default key file is made only for a database that holds nothing
+/// sealed yet. A database with sealed secrets and no key file is a restore without its key:
+/// refused, and nothing written (a new key would open none of them).
+async fn keyring_for(
+    settings: &Settings,
+    store: &dyn Store,
+) -> anyhow::Result<crate::keyring::Keyring> {
+    let default_file = settings.data_dir.join("totp.key");
+    let would_make_one =
+        settings.totp_key.is_none() && settings.totp_key_file.is_none() && !default_file.exists();
+    if would_make_one && !store.signing_keys().await?.is_empty() {
+        anyhow::bail!(
+            "setting `data_dir`: there is no key file {}, but the database holds secrets \
+             sealed with one (a restored backup?): put the key file that belongs to this \
+             database there, or name it with totp_key_file; nothing was written",
+            default_file.display()
+        );
+    }
+    Ok(settings.keyring()?)
+}
+
 /// The URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));
@@ -80,7 +125,7 @@ impl App {
         crate::tls::install_provider();
         let settings = Arc::new(settings);
         let store = open_store(&settings).await?;
-        let keyring = Arc::new(settings.keyring()?);
+        let keyring = Arc::new(keyring_for(&settings, store.as_ref()).await?);
         let params = settings.argon2_params()?;
         let hasher = PasswordHasher::new(params, settings.hash_pool())?;
         let transport = match &settings.smtp_url {
@@ -192,10 +237,11 @@ impl App {
         let addr = self.local_addr();
         let settings = self.state.settings.clone();
         if self.state.dev_mailbox {
+            // "Development mailbox", not "development mode": `dev_mode` is the separate
+            // setting that allows this mailbox beyond loopback.
             tracing::warn!(
-                dev_mode = settings.dev_mode,
-                "development mode: no smtp_url, so mail goes to the development mailbox at {}, \
-                 readable by anyone who can reach {addr}",
+                "no smtp_url: mail goes to the development mailbox at {}, readable by anyone \
+                 who can reach {addr}",
                 settings.link("/dev/mail")
             );
         }

@@ -70,6 +70,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// The database server cannot be reached at all (said with its address and why).
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -80,13 +83,14 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            StoreError::Database(
-                sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::WorkerCrashed
-            )
+            StoreError::Unreachable(_)
+                | StoreError::Database(
+                    sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::WorkerCrashed
+                )
         )
     }
 }
@@ -214,6 +218,10 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn session(&self, id: &TokenHash) -> StoreResult<Option<Session>>;
     async fn touch_session(&self, id: &TokenHash, now: i64) -> StoreResult<()>;
     async fn delete_session(&self, id: &TokenHash) -> StoreResult<()>;
+    /// A new login replaces the browser's session `from` with `to` (after `prompt=login` or
+    /// `max_age`): if both are the same user's, the applications' grants and unredeemed codes
+    /// move to `to`; `from` ends; one transaction. `true` when `from` still existed.
+    async fn hand_over_session(&self, from: &TokenHash, to: &TokenHash) -> StoreResult<bool>;
 
     async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>>;
     /// Ends every session of the user (log out everywhere); the number ended.

@@ -184,6 +184,12 @@ pub trait ClientStore: Send + Sync + 'static {
         audit: Option<&AuditRecord>,
     ) -> StoreResult<()>;
 
+    /// Adds `key` only if no key of its algorithm signs at its `signs_from` yet: the first
+    /// start's key, made once even when several instances start together on an empty
+    /// database (PostgreSQL: the table is locked for the check). `false` when another
+    /// instance was first.
+    async fn add_first_signing_key(&self, key: &StoredKey) -> StoreResult<bool>;
+
     /// The user's `sub`, made from `candidate` at the first call.
     async fn subject_of(&self, user: UserId, candidate: &str) -> StoreResult<String>;
     /// What the tokens may say about the user (with the organization and `sub`).

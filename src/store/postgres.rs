@@ -31,6 +31,25 @@ impl PgStore {
     /// sqlx's advisory lock, so instances starting together migrate once).
     pub async fn connect(url: &str, pool: &PoolSettings) -> StoreResult<PgStore> {
         let options = PgConnectOptions::from_str(url)?;
+        // One connection first: a pool that cannot connect only says "pool timed out"
+        // after its timeout; the connection says why (refused, unknown host, password).
+        use sqlx::Connection;
+        let at = format!("{}:{}", options.get_host(), options.get_port());
+        let first = sqlx::PgConnection::connect_with(&options);
+        match tokio::time::timeout(pool.acquire_timeout, first).await {
+            Err(_) => {
+                let seconds = pool.acquire_timeout.as_secs();
+                let why = format!("no answer from PostgreSQL at {at} within {seconds} s");
+                return Err(StoreError::Unreachable(why));
+            }
+            Ok(Err(e)) => {
+                let why = format!("cannot connect to PostgreSQL at {at}: {e}");
+                return Err(StoreError::Unreachable(why));
+            }
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout)
@@ -53,6 +72,10 @@ impl PgStore {
     /// Under READ COMMITTED two parallel INSERT … SELECT COUNT(*) could both pass the rate
     /// limit; locking the user's row first serialises them.
     const LOCK_USER: Option<&'static str> = Some("SELECT id FROM users WHERE id = ? FOR UPDATE");
+    /// Instances starting together on an empty database: one at a time checks for a first
+    /// signing key and makes it (the lock ends with the transaction; readers are not blocked).
+    const LOCK_SIGNING_KEYS: Option<&'static str> =
+        Some("LOCK TABLE oidc_signing_keys IN SHARE ROW EXCLUSIVE MODE");
     /// Relaxed commits (see `relaxed_writer` in sql/mod.rs): for this transaction only, the
     /// commit does not wait for the WAL flush.
     const RELAX_CONNECTION: Option<&'static str> = None;

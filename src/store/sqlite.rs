@@ -79,6 +79,8 @@ impl SqliteStore {
     const SKIP_LOCKED: &'static str = "";
     /// A single INSERT … SELECT is already serialised with every other writer.
     const LOCK_USER: Option<&'static str> = None;
+    /// The conditional INSERT is one statement, serialised with every other writer.
+    const LOCK_SIGNING_KEYS: Option<&'static str> = None;
     /// Relaxed commits (see `relaxed_writer` in sql/mod.rs): in WAL mode, NORMAL skips the
     /// flush at commit; the setting can only change between transactions.
     const RELAX_CONNECTION: Option<&'static str> = Some("PRAGMA synchronous = NORMAL");

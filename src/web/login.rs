@@ -56,13 +56,20 @@ async fn login_page(
     Query(query): Query<Notice>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    match current.0.as_ref().map(|s| s.stage) {
-        Some(LoginStage::Complete) => {
+    let asks_again =
+        |s: &crate::store::Session| crate::http::continuation::wants_new_login(&state, &jar, s);
+    let mut username = query.username.clone();
+    match current.0.as_ref().map(|s| (s.stage, s)) {
+        // An application asked for a new login (prompt=login, max_age): the form, filled in.
+        Some((LoginStage::Complete, s)) if asks_again(s) => {
+            username.get_or_insert_with(|| s.user.username.clone());
+        }
+        Some((LoginStage::Complete, _)) => {
             let next = crate::http::continuation::after_login(&state, &jar);
             return Ok(Redirect::to(&next).into_response());
         }
         // Logged in but for the passkey the organization requires: that page first.
-        Some(LoginStage::PasskeyRequired) => {
+        Some((LoginStage::PasskeyRequired, _)) => {
             return Ok(Redirect::to(super::passkeys::PAGE).into_response());
         }
         _ => {}
@@ -81,7 +88,7 @@ async fn login_page(
         t,
         page: chrome(&state, t, "/login"),
         csrf,
-        username: query.username.as_deref().unwrap_or("").trim(),
+        username: username.as_deref().unwrap_or("").trim(),
         failed: false,
         notice,
         passkeys: state.relying_party.is_some(),
@@ -106,17 +113,25 @@ pub(super) struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     lang: Preferred,
+    current: CurrentSession,
     ClientAddress(client): ClientAddress,
     jar: CookieJar,
     ProtectedForm(form): ProtectedForm<LoginForm>,
 ) -> Result<Response, WebError> {
     let t = lang.texts();
+    // A complete session when an application asked for a new login (prompt=login, max_age):
+    // it lives on until that login has succeeded, and is then handed over (`oidc::authorize`).
+    // Any other login replaces the browser's session at once.
+    let reauthenticating = current.0.as_ref().is_some_and(|s| {
+        s.stage == LoginStage::Complete
+            && crate::http::continuation::wants_new_login(&state, &jar, s)
+    });
     let attempt = PasswordAttempt {
         client: &client,
         username: &form.username,
         password: &form.password,
         device: devices::held_by(&state, &jar),
-        previous_session: session::held_by(&state, &jar),
+        previous_session: session::held_by(&state, &jar).filter(|_| !reauthenticating),
     };
     match password_step::log_in(&state, t, attempt).await? {
         PasswordOutcome::SecondFactorNeeded(token) => {

@@ -316,7 +316,7 @@ store_tests! {
         let too_many = machine.post(&app, &bulk, Value::Array(rows)).await;
         assert_eq!(too_many.status, StatusCode::UNPROCESSABLE_ENTITY);
         let malformed = machine.post_raw(&app, &bulk, "application/json", b"[{\"username\":", &[]).await;
-        assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(malformed.status, StatusCode::BAD_REQUEST, "no JSON at all: 400");
         let unknown = machine
             .post(&app, &bulk, json!([{"username": "x1", "email": "x1@example.nl", "display_name": "X", "role": "admin"}]))
             .await;
@@ -462,6 +462,22 @@ store_tests! {
         assert_eq!(app.admin.organization("acme").await.unwrap().policy.min_length(), 14);
         let audit = machine.get(&app, "/api/v1/organizations/acme/audit?event=policy_changed").await;
         assert_eq!(audit.body["events"].as_array().unwrap().len(), 2);
+    }
+
+    async fn a_body_that_is_no_json_is_a_400_and_json_that_does_not_fit_a_422() {
+        let (app, machine) = two_orgs().await;
+        for (body, status, kind) in [
+            (&b"{\"username\": \"piet\","[..], StatusCode::BAD_REQUEST, "malformed-json"),
+            (&b"not json"[..], StatusCode::BAD_REQUEST, "malformed-json"),
+            (&b"{\"username\": 7}"[..], StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+            (&b"{\"nothing\": true}"[..], StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+        ] {
+            let answer = app
+                .api(Some(&machine.token), reqwest::Method::POST, USERS, Some(("application/json", body.to_vec())), &[])
+                .await;
+            assert_eq!(answer.status, status, "{}: {:?}", String::from_utf8_lossy(body), answer.body);
+            assert_eq!(answer.body["type"], format!("urn:poortwachter:problem:{kind}"));
+        }
     }
 
     async fn the_audit_log_pages_from_the_newest_line() {

@@ -94,6 +94,22 @@ async fn a_backup_taken_under_login_load_restores_to_a_working_service() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
+    // Restore without the key: refused with what to do, and no new (wrong) key written.
+    let keyless = tempfile::tempdir().unwrap();
+    std::fs::copy(&backup, keyless.path().join("poortwachter.db")).unwrap();
+    let mut settings = test_settings(&keyless);
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    let refused = poortwachter::App::build(settings)
+        .await
+        .err()
+        .expect("refused without the key");
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains("no key file") && message.contains("nothing was written"),
+        "{message}"
+    );
+    assert!(!keyless.path().join("totp.key").exists(), "no new key made");
+
     // Restore: the copy as the database of a new data folder, with the key kept beside it.
     let restored_dir = tempfile::tempdir().unwrap();
     std::fs::copy(&backup, restored_dir.path().join("poortwachter.db")).unwrap();

@@ -12,6 +12,13 @@ fn poortwachter(dir: &tempfile::TempDir, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A data folder with a database in it, as `poortwachter init` (or a first `serve`) leaves it.
+fn initialised() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&poortwachter(&dir, &["init"]));
+    dir
+}
+
 fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
@@ -23,7 +30,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn administrator_creates_an_organization_sets_its_policy_and_invites() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     let created = stdout(&poortwachter(
         &dir,
         &[
@@ -100,7 +107,7 @@ fn administrator_creates_an_organization_sets_its_policy_and_invites() {
 
 #[test]
 fn mistakes_get_a_clear_message_and_a_failing_exit_code() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     let bad_policy = poortwachter(
         &dir,
         &[
@@ -149,7 +156,7 @@ fn mistakes_get_a_clear_message_and_a_failing_exit_code() {
 /// Client ids are random base64url: one that starts with '-' is still an id, not an option.
 #[test]
 fn a_client_id_that_starts_with_a_hyphen_is_an_id() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     for command in ["show", "rotate-secret", "remove"] {
         let output = poortwachter(&dir, &["client", command, "-u8Xk3"]);
         assert!(!output.status.success());
@@ -185,7 +192,7 @@ fn the_dev_mailbox_is_not_served_beyond_loopback_unless_asked_for() {
 
 #[test]
 fn a_database_that_cannot_be_opened_is_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     let output = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
         .args(["user", "list", "--org", "acme"])
         .current_dir(dir.path())
@@ -205,7 +212,7 @@ fn a_database_that_cannot_be_opened_is_named() {
 
 #[test]
 fn every_command_has_help() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     for args in [
         vec!["--help"],
         vec!["serve", "--help"],
@@ -229,7 +236,7 @@ fn every_command_has_help() {
 
 #[test]
 fn administrator_unlocks_disables_ends_sessions_and_reads_the_audit_log() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     let run = |args: &[&str]| stdout(&poortwachter(&dir, args));
     run(&["org", "create", "--slug", "acme", "--name", "Acme"]);
     run(&["org", "create", "--slug", "globex", "--name", "Globex"]);
@@ -310,7 +317,7 @@ fn administrator_unlocks_disables_ends_sessions_and_reads_the_audit_log() {
 
 #[test]
 fn administrator_registers_applications_and_rotates_keys() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     stdout(&poortwachter(
         &dir,
         &["org", "create", "--slug", "acme", "--name", "Acme B.V."],
@@ -470,7 +477,7 @@ fn administrator_registers_applications_and_rotates_keys() {
 
 #[test]
 fn self_service_settings_and_a_reset_link_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     let run = |args: &[&str]| poortwachter(&dir, args);
     stdout(&run(&[
         "org",
@@ -550,7 +557,7 @@ fn self_service_settings_and_a_reset_link_from_the_command_line() {
 
 #[test]
 fn machine_clients_roles_and_the_openapi_document_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = initialised();
     stdout(&poortwachter(
         &dir,
         &["org", "create", "--slug", "acme", "--name", "Acme B.V."],
@@ -649,4 +656,80 @@ fn machine_clients_roles_and_the_openapi_document_from_the_command_line() {
     let document: serde_json::Value = serde_json::from_str(&document).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     assert!(document["paths"]["/api/v1/organizations/{org}/users/bulk"].is_object());
+}
+
+#[test]
+fn no_command_but_serve_and_init_makes_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let invite = poortwachter(
+        &dir,
+        &[
+            "user",
+            "invite",
+            "--org",
+            "acme",
+            "--username",
+            "jan",
+            "--email",
+            "jan@example.nl",
+            "--name",
+            "Jan",
+        ],
+    );
+    assert!(!invite.status.success());
+    let message = String::from_utf8_lossy(&invite.stderr);
+    assert!(
+        message.contains("no database at data/poortwachter.db"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&dir.path().display().to_string()),
+        "says where it looked: {message}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing made");
+    assert_eq!(
+        message.matches("no database").count(),
+        1,
+        "said once: {message}"
+    );
+
+    let init = stdout(&poortwachter(&dir, &["init"]));
+    assert!(init.contains("database ready"), "{init}");
+    assert!(dir.path().join("data/poortwachter.db").exists());
+    stdout(&poortwachter(
+        &dir,
+        &["org", "create", "--slug", "acme", "--name", "Acme"],
+    ));
+}
+
+#[test]
+fn an_unknown_setting_stops_the_start_with_the_nearest_name() {
+    let dir = initialised();
+    let misspelt = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+        .args(["user", "list", "--org", "acme"])
+        .current_dir(dir.path())
+        .env("POORTWACHTER_PUBLC_URL", "https://login.example.nl")
+        .output()
+        .unwrap();
+    assert_eq!(misspelt.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&misspelt.stderr);
+    assert!(
+        message.contains("unknown setting `POORTWACHTER_PUBLC_URL`")
+            && message.contains("did you mean `POORTWACHTER_PUBLIC_URL`?"),
+        "{message}"
+    );
+    std::fs::write(
+        dir.path().join("poortwachter.toml"),
+        "bind = \"127.0.0.1:8080\"\nservice_nam = \"X\"\n",
+    )
+    .unwrap();
+    let in_file = poortwachter(&dir, &["user", "list", "--org", "acme"]);
+    assert_eq!(in_file.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&in_file.stderr);
+    assert!(
+        message.contains("unknown setting `service_nam`")
+            && message.contains("poortwachter.toml")
+            && message.contains("did you mean `service_name`?"),
+        "{message}"
+    );
 }

@@ -50,6 +50,22 @@ async fn requests_get_a_503_page_while_the_database_is_away_and_recover() {
     }
     let login = app.login("jan", "Fiets-Sleutel-2024!").await;
     assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // An application's call gets OAuth JSON, not the page (RFC 6749 §5.2).
+    let token = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", "verzuimcoach"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(token.headers()["retry-after"], "5");
+    let answer: serde_json::Value = serde_json::from_str(&token.text().await.unwrap()).unwrap();
+    assert_eq!(answer["error"], "temporarily_unavailable", "{answer}");
     assert_eq!(
         app.get("/healthz").await.status(),
         StatusCode::OK,

@@ -23,6 +23,7 @@ mod metrics;
 mod oidc;
 mod oidc_instances;
 mod oidc_logout;
+mod oidc_reauthentication;
 mod oidc_requests;
 mod oidc_tokens;
 mod passkeys;

@@ -16,7 +16,9 @@ use reqwest::StatusCode;
 const GOOD: &str = "Fiets-Sleutel-2024!";
 
 impl TestApp {
-    fn verifier_time(&self) -> impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + use<> {
+    pub(crate) fn verifier_time(
+        &self,
+    ) -> impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + use<> {
         let clock = self.clock.clone();
         move || chrono::DateTime::from_timestamp(clock.now(), 0).unwrap()
     }

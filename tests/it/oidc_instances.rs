@@ -146,3 +146,42 @@ async fn a_code_from_one_instance_is_redeemed_at_the_other_and_a_refresh_rotates
         1
     );
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "POORTWACHTER_TEST_POSTGRES_URL is not set"
+)]
+async fn instances_started_together_on_an_empty_database_make_one_key_set() {
+    // Both start at once on a fresh schema: one signing key per algorithm, the same JWKS at
+    // both from the first request on (before, each made its own for up to 30 s).
+    let cluster = Cluster::start().await;
+    let http = reqwest::Client::new();
+    let mut sets = Vec::new();
+    for instance in [&cluster.a, &cluster.b] {
+        let jwks = http
+            .get(format!("{}/oauth2/jwks", instance.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let jwks: serde_json::Value = serde_json::from_str(&jwks).unwrap();
+        let mut kids: Vec<String> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| format!("{} {}", k["alg"], k["kid"]))
+            .collect();
+        kids.sort();
+        sets.push(kids);
+    }
+    assert_eq!(sets[0], sets[1], "both publish the same keys");
+    assert_eq!(
+        sets[0].len(),
+        2,
+        "one RS256 and one ES256 key: {:?}",
+        sets[0]
+    );
+}

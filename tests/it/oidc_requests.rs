@@ -122,6 +122,65 @@ async fn a_client_limited_to_an_organization_refuses_other_users() {
     assert!(!jans.is_empty(), "a user of the organization gets a code");
 }
 
+async fn a_posted_request_that_is_no_form_gets_the_page_never_a_500() {
+    let app = spawn_app().await;
+    let (id, _) = app.verzuimcoach().await;
+    let good = authorize_path(&id, &[]).split_once('?').unwrap().1.to_owned();
+    let bodies: Vec<Vec<u8>> = vec![
+        format!("{good}&state=a\r\nSet-Cookie:+x=1").into_bytes(),
+        [good.as_bytes(), b"&state=\x00\x01\x7f"].concat(),
+        format!("{good}&state=%FF").into_bytes(),
+        format!("{good}&state={}", "x".repeat(4000)).into_bytes(),
+    ];
+    for body in bodies {
+        let response = app
+            .client
+            .post(app.url("/authorize"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&body));
+        assert!(response.headers().get("location").is_none());
+        assert!(response.text().await.unwrap().contains("Deze inlogaanvraag klopt niet"));
+    }
+    // Percent-encoded control characters are a readable form: written anew, never raw, into
+    // the redirect to the GET (whose checks then refuse the request).
+    let response = app
+        .client
+        .post(app.url("/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("{good}&nonce=a%0D%0Ab"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).ends_with("&nonce=a%0D%0Ab"), "{}", location(&response));
+}
+
+async fn prompt_none_never_shows_a_page_to_a_user_of_another_organization() {
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    app.active_user("globex", "piet", GOOD).await;
+    let (id, _) = app
+        .register(ClientRegistration {
+            name: "Acme Portaal".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            first_party: true,
+            orgs: vec!["acme".into()],
+            ..Default::default()
+        })
+        .await;
+    let browser = browser();
+    app.full_login_with(&browser, "piet", GOOD).await;
+    let response = app.visit(&browser, &authorize_path(&id, &[("prompt", "none")])).await;
+    let params = callback(&location(&response));
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(params["state"], "s-1");
+    assert_eq!(params["iss"], PUBLIC_URL);
+}
+
 async fn third_party_clients_ask_consent_once_and_users_can_withdraw_it() {
     let app = spawn_app().await;
     app.active_user("acme", "jan", GOOD).await;

@@ -127,6 +127,70 @@ async fn a_reused_refresh_token_revokes_its_whole_family() {
     );
 }
 
+async fn a_used_refresh_token_revokes_its_family_whatever_else_is_asked() {
+    // RFC 9700 §4.14.2: any presentation of a used refresh token, with a scope (wider,
+    // narrower, unreadable) or not, revokes the family; the scope check must not come first.
+    for scope in ["openid email", "openid", "%%%"] {
+        let (app, id, secret, login, code) = with_code().await;
+        let secret = secret.as_deref();
+        let (_, first) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, login.verifier.secret())).await).await;
+        let old = first["refresh_token"].as_str().unwrap().to_owned();
+        let form = |token: &str| vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", token.to_owned())];
+        let post = |form: Vec<(&'static str, String)>| {
+            let (app, id) = (&app, id.clone());
+            async move {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                json(app.post_token_endpoint("/oauth2/token", &id, secret, &form).await).await
+            }
+        };
+        let (status, second) = post(form(&old)).await;
+        assert_eq!(status, StatusCode::OK);
+        let new = second["refresh_token"].as_str().unwrap().to_owned();
+        let mut reuse = form(&old);
+        reuse.push(("scope", scope.to_owned()));
+        let (_, body) = post(reuse).await;
+        assert_eq!(body["error"], "invalid_grant", "scope {scope}: {body}");
+        let (_, body) = post(form(&new)).await;
+        assert_eq!(body["error"], "invalid_grant", "scope {scope}: the family is revoked: {body}");
+        let events = app.admin.audit_log(Some("acme"), Some("jan"), None, 1000).await.unwrap();
+        assert!(events.iter().any(|e| e.event == AuditEvent::TokenReused), "scope {scope}");
+    }
+}
+
+async fn json_endpoints_answer_every_error_as_oauth_json_and_read_the_scheme_in_any_case() {
+    let (app, id, secret, login, code) = with_code().await;
+    let secret = secret.as_deref().expect("a confidential client");
+    // What no handler wrote: a wrong content type (415) and a body over the limit (413).
+    for (content_type, body, status) in [
+        ("application/json", "{}".to_owned(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("application/x-www-form-urlencoded", format!("grant_type=refresh_token&x={}", "a".repeat(20_000)), StatusCode::PAYLOAD_TOO_LARGE),
+    ] {
+        for path in ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect"] {
+            let response = app.client.post(app.url(path)).basic_auth(&id, Some(secret))
+                .header("content-type", content_type).body(body.clone()).send().await.unwrap();
+            assert_eq!(response.headers()["content-type"], "application/json", "{path} {status}");
+            let (got, answer) = json(response).await;
+            assert_eq!(got, status, "{path}");
+            assert_eq!(answer["error"], "invalid_request", "{path}: {answer}");
+            assert!(answer["error_description"].is_string());
+        }
+    }
+    // Auth schemes are case-insensitive (RFC 9110 §11.1): `basic` at the token endpoint,
+    // `bearer` at userinfo.
+    let basic = data_encoding::BASE64.encode(format!("{id}:{secret}").as_bytes());
+    let form = code_form(&code, login.verifier.secret());
+    let response = app.client.post(app.url("/oauth2/token")).header("authorization", format!("basic {basic}"))
+        .form(&form).send().await.unwrap();
+    let (status, tokens) = json(response).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let userinfo = app.client.get(app.url("/oauth2/userinfo"))
+            .header("authorization", format!("{scheme} {access}")).send().await.unwrap();
+        assert_eq!(userinfo.status(), StatusCode::OK, "{scheme}");
+    }
+}
+
 async fn refresh_tokens_end_with_the_login_session() {
     let (app, id, secret, login, code) = with_code().await;
     let secret = secret.as_deref();

@@ -124,6 +124,25 @@ async fn user_with_passkey(app: &TestApp, org: &str, username: &str) -> Device {
 }
 
 store_tests! {
+async fn a_flood_of_passkey_login_pages_stops_before_the_database() {
+    // Each visit of "Inloggen met een passkey" stores a ceremony, for anyone who asks: one
+    // address gets a budget per minute, then a 503 that stores nothing.
+    let app = spawn_app().await;
+    let mut answered = Vec::new();
+    for _ in 0..25 {
+        answered.push(app.get("/login/passkey").await.status());
+    }
+    assert!(answered[..20].iter().all(|s| *s == StatusCode::OK), "{answered:?}");
+    assert!(answered[20..].iter().all(|s| *s == StatusCode::SERVICE_UNAVAILABLE), "{answered:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkey_ceremonies")
+        .fetch_one(&app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(stored, 20);
+    app.clock.advance(60);
+    assert_eq!(app.get("/login/passkey").await.status(), StatusCode::OK, "a new minute");
+}
+
 async fn a_passkey_is_added_listed_noticed_and_audited() {
     let app = spawn_app().await;
     let client = logged_in(&app, "acme", "jan").await;

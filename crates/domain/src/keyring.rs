@@ -17,6 +17,7 @@ use secrecy::SecretBox;
 
 const NONCE_BYTES: usize = 12;
 const AAD_PREFIX: &[u8] = b"poortwachter/totp-secret/v1/user/";
+const CONTINUATION_DATA: &[u8] = b"poortwachter/login-continuation/v1";
 
 pub struct Keyring {
     current: u8,
@@ -118,6 +119,21 @@ impl Keyring {
 
     pub fn open_recovery_codes(&self, user_id: i64, sealed: &Sealed) -> Option<SecretBox<[u8]>> {
         self.open_with(&recovery_codes_data(user_id), sealed)
+    }
+
+    /// Seals a login continuation (an authorization request waiting for a login) for the
+    /// browser's cookie: made by this service or nothing, so a browser cannot make one up or
+    /// change it (OIDC Core §3.1.2.1: `prompt=login` must really log in again).
+    pub fn seal_continuation(
+        &self,
+        plaintext: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Sealed {
+        self.seal_with(CONTINUATION_DATA, plaintext, rng)
+    }
+
+    pub fn open_continuation(&self, sealed: &Sealed) -> Option<SecretBox<[u8]>> {
+        self.open_with(CONTINUATION_DATA, sealed)
     }
 
     fn seal_with(
@@ -234,6 +250,24 @@ mod tests {
         assert!(keys.open(7, &sealed).is_none(), "not as a TOTP secret");
         let secret = keys.seal(7, b"secret", &mut rng);
         assert!(keys.open_recovery_codes(7, &secret).is_none());
+    }
+
+    #[test]
+    fn a_sealed_continuation_opens_as_nothing_else_and_not_altered() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let keys = ring(K1);
+        let sealed = keys.seal_continuation(b"request", &mut rng);
+        let opened = keys.open_continuation(&sealed).unwrap();
+        assert_eq!(opened.expose_secret(), b"request");
+        assert!(keys.open(7, &sealed).is_none(), "not as a TOTP secret");
+        let secret = keys.seal(7, b"request", &mut rng);
+        assert!(
+            keys.open_continuation(&secret).is_none(),
+            "a TOTP blob is no continuation"
+        );
+        let mut altered = sealed.clone();
+        altered.blob[NONCE_BYTES] ^= 1;
+        assert!(keys.open_continuation(&altered).is_none());
     }
 
     #[test]

@@ -219,6 +219,33 @@ macro_rules! sql_clients {
                 }
             }
 
+            async fn add_first_signing_key(&self, key: &StoredKey) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(lock) = <$store>::LOCK_SIGNING_KEYS {
+                    sqlx::query(lock).execute(&mut *tx).await?;
+                }
+                let added = sqlx::query(&<$store>::sql(
+                    "INSERT INTO oidc_signing_keys (kid, alg, key_version, sealed, public_jwk, created_at, \
+                       signs_from, published_until) SELECT ?, ?, ?, ?, ?, ?, ?, ? \
+                     WHERE NOT EXISTS (SELECT 1 FROM oidc_signing_keys WHERE alg = ? AND signs_from <= ?)",
+                ))
+                .bind(&key.kid)
+                .bind(key.alg.as_str())
+                .bind(i32::from(key.sealed.key_version))
+                .bind(&key.sealed.blob)
+                .bind(&key.public_jwk)
+                .bind(key.created_at)
+                .bind(key.signs_from)
+                .bind(key.published_until)
+                .bind(key.alg.as_str())
+                .bind(key.signs_from)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(added > 0)
+            }
+
             async fn subject_of(&self, user: UserId, candidate: &str) -> StoreResult<String> {
                 sqlx::query(&<$store>::sql(
                     "INSERT INTO oidc_subjects (user_id, subject) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",

@@ -53,6 +53,28 @@ macro_rules! sql_sessions {
                 Ok(())
             }
 
+            async fn hand_over_session(&self, from: &TokenHash, to: &TokenHash) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let same_user = "(SELECT user_id FROM sessions WHERE id_hash = ?)";
+                for table in ["oidc_grants", "oidc_codes"] {
+                    sqlx::query(&<$store>::sql(&format!(
+                        "UPDATE {table} SET session_hash = ? WHERE session_hash = ? AND user_id = {same_user}"
+                    )))
+                    .bind(&to.0[..])
+                    .bind(&from.0[..])
+                    .bind(&to.0[..])
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let ended = sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE id_hash = ?"))
+                    .bind(&from.0[..])
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(ended > 0)
+            }
+
             async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>> {
                 let rows = sqlx::query(&<$store>::sql(
                     "SELECT id_hash, stage, created_at, last_seen_at, expires_at FROM sessions \

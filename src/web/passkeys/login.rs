@@ -61,11 +61,16 @@ async fn login_page(
     State(state): State<AppState>,
     lang: Preferred,
     current: CurrentSession,
+    ClientAddress(client): ClientAddress,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
     if current.complete().is_some() {
         let next = crate::http::continuation::after_login(&state, &jar);
         return Ok(Redirect::to(&next).into_response());
+    }
+    // Every visit stores a ceremony: anyone may ask, so not without limit.
+    if state.ceremonies.wait(&client, state.clock.now()).is_some() {
+        return Err(WebError::Busy);
     }
     let t = lang.texts();
     let (jar, csrf) = token_for_page(&state, jar);
