@@ -156,6 +156,7 @@ def main():
             assert result.returncode == 0, result.stderr
             return result.stdout
 
+        cli("init")  # a new data folder: only `init` (or `serve`) makes the database
         cli("org", "create", "--slug", "acme", "--name", "Acme B.V.", "--require-digit")
         log_path = os.path.join(data, "server.log")
         # Debug level: the most the server ever logs, to show that no secret is in it; the
