@@ -733,3 +733,34 @@ fn an_unknown_setting_stops_the_start_with_the_nearest_name() {
         "{message}"
     );
 }
+
+#[test]
+fn start_up_errors_say_what_is_wrong_once_and_without_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |url: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+            .args(["init"])
+            .current_dir(dir.path())
+            .env("POORTWACHTER_DATABASE_URL", url)
+            .env("POORTWACHTER_DATABASE_TIMEOUT_SECONDS", "2")
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    // Nothing listens on port 1: the reason and the address, at once, not "pool timed out".
+    let started = std::time::Instant::now();
+    let message = run("postgres://postgres@127.0.0.1:1/test");
+    assert!(message.contains("cannot connect to PostgreSQL at 127.0.0.1:1"), "{message}");
+    assert!(message.to_lowercase().contains("refused"), "{message}");
+    assert!(!message.contains("pool timed out"), "{message}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "no wait for a refusal");
+    // A SQLite file in a folder that is not there: said once.
+    let message = run("sqlite:///nonexistent-folder/x/db.sqlite");
+    assert_eq!(message.matches("nonexistent-folder").count(), 1, "{message}");
+    for message in [message, run("postgres://postgres@127.0.0.1:1/test")] {
+        assert!(!message.contains('\u{1b}'), "no terminal colour codes into a pipe: {message:?}");
+        let lines: Vec<&str> = message.lines().collect();
+        assert_eq!(lines.len(), 1, "one line: {message}");
+    }
+}
