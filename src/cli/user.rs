@@ -109,23 +109,29 @@ pub async fn run(admin: &Admin, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::List { org } => {
             let now = now();
             println!(
-                "{:<24} {:<9} {:<8} {:<22} {:<32} name",
-                "username", "state", "2fa", "failed attempts", "e-mail"
+                "{:<24} {:<9} {:<8} {:<22} {:<32} {:<24} invitation mail",
+                "username", "state", "2fa", "failed attempts", "e-mail", "name"
             );
-            for summary in admin.user_summaries(&org).await? {
-                let user = &summary.user;
-                let two_step = match summary.two_step {
+            for overview in admin.user_overviews(&org).await? {
+                let user = &overview.user;
+                let two_step = match overview.two_step {
                     None => "none",
                     Some(false) => "pending",
                     Some(true) => "active",
                 };
-                let failures = match summary.blocked_until - now {
-                    wait if wait > 0 => format!("{} (waits {})", summary.failures, age(wait)),
-                    _ => summary.failures.to_string(),
+                let failures = match overview.blocked_until - now {
+                    wait if wait > 0 => format!("{} (waits {})", overview.failures, age(wait)),
+                    _ => overview.failures.to_string(),
                 };
                 println!(
-                    "{:<24} {:<9} {:<8} {:<22} {:<32} {}",
-                    user.username, user.state, two_step, failures, user.email, user.display_name
+                    "{:<24} {:<9} {:<8} {:<22} {:<32} {:<24} {}",
+                    user.username,
+                    user.state,
+                    two_step,
+                    failures,
+                    user.email,
+                    user.display_name,
+                    invitation_mail(&overview, now)
                 );
             }
         }
@@ -191,4 +197,17 @@ pub async fn run(admin: &Admin, command: UserCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where an invited user's invitation mail is: still in the outbox, refused by the SMTP
+/// server (with its last answer, while it is tried again), or handed over; `-` for the rest.
+fn invitation_mail(overview: &crate::store::UserOverview, now: i64) -> String {
+    use crate::domain::onboarding::{OnboardingStep, onboarding_step};
+    match onboarding_step(&overview.facts(), now) {
+        Some(OnboardingStep::MailQueued) => "queued".into(),
+        Some(OnboardingStep::MailFailing(answer)) => format!("failing ({answer})"),
+        Some(OnboardingStep::MailSent) => "delivered".into(),
+        Some(OnboardingStep::LinkExpired) => "link expired".into(),
+        _ => "-".into(),
+    }
 }

@@ -34,7 +34,8 @@ struct AuditPage {
     t: &'static Texts,
     page: PageChrome,
     frame: Frame,
-    events: Vec<&'static str>,
+    /// Each event's code (the filter's value) and its words.
+    events: Vec<(&'static str, &'static str)>,
     event: String,
     username: String,
     lines: Vec<AuditLine>,
@@ -49,6 +50,45 @@ struct AuditQuery {
     username: String,
     /// Lines older than the line with this id.
     voor: Option<i64>,
+}
+
+/// The lines as a beheerder reads them: events, outcomes and details in words, applications
+/// by their name.
+async fn in_words(
+    state: &AppState,
+    t: &'static Texts,
+    entries: &[crate::store::AuditEntry],
+) -> Result<Vec<AuditLine>, WebError> {
+    let names = application_names(state).await?;
+    let name_of = |id: &str| names.get(id).cloned();
+    Ok(entries
+        .iter()
+        .map(|e| AuditLine {
+            at: t.moment(e.at),
+            event: crate::texts::audit::event(t.lang, e.event),
+            outcome: crate::texts::audit::outcome(t.lang, e.outcome),
+            username: e.username.clone().unwrap_or_default(),
+            detail: crate::texts::audit::detail(
+                t.lang,
+                e.event,
+                e.detail.as_deref().unwrap_or_default(),
+                name_of,
+            ),
+        })
+        .collect())
+}
+
+/// Every registered application's name by its client id: details name applications by id.
+async fn application_names(
+    state: &AppState,
+) -> Result<std::collections::HashMap<String, String>, WebError> {
+    Ok(state
+        .store
+        .clients()
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
 }
 
 async fn log(
@@ -98,16 +138,7 @@ async fn log(
             }
             older = Some(next);
         }
-        lines = entries
-            .iter()
-            .map(|e| AuditLine {
-                at: t.moment(e.at),
-                event: e.event.as_str(),
-                outcome: e.outcome.as_str(),
-                username: e.username.clone().unwrap_or_default(),
-                detail: e.detail.clone().unwrap_or_default(),
-            })
-            .collect();
+        lines = in_words(&state, t, &entries).await?;
     } else {
         frame.error = Some(t.console.no_users.to_owned());
     }
@@ -115,7 +146,10 @@ async fn log(
         t,
         page: beheerder.chrome(&state, "/beheer/audit"),
         frame,
-        events: AuditEvent::ALL.iter().map(|e| e.as_str()).collect(),
+        events: AuditEvent::ALL
+            .iter()
+            .map(|e| (e.as_str(), crate::texts::audit::event(t.lang, *e)))
+            .collect(),
         event: query.event.clone(),
         username,
         lines,

@@ -29,6 +29,21 @@ impl MailTransport {
         Ok(MailTransport::Smtp(transport))
     }
 
+    /// Whether the SMTP server answers now (connect, greeting, EHLO, within 10 s); the
+    /// development mailbox always does. Said at start-up, never a reason to refuse it: mail
+    /// waits in the outbox until the server is back.
+    pub async fn check(&self) -> Result<(), String> {
+        let MailTransport::Smtp(smtp) = self else {
+            return Ok(());
+        };
+        match tokio::time::timeout(Duration::from_secs(10), smtp.test_connection()).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err("the server did not accept the connection".into()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer within 10 s".into()),
+        }
+    }
+
     pub fn is_dev_mailbox(&self) -> bool {
         matches!(self, MailTransport::DevMailbox { .. })
     }

@@ -136,6 +136,22 @@ impl App {
             },
         };
         let dev_mailbox = transport.is_dev_mailbox();
+        if let Some(url) = &settings.smtp_url {
+            let (probe, server) = (
+                transport.clone(),
+                redact(secrecy::ExposeSecret::expose_secret(url)),
+            );
+            tokio::spawn(async move {
+                if let Err(why) = probe.check().await {
+                    tracing::warn!(
+                        smtp = %server,
+                        %why,
+                        "the SMTP server cannot be reached: mail waits in the outbox and is \
+                         tried again; invitations show as queued or failing until it is back"
+                    );
+                }
+            });
+        }
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("setting `bind`: cannot listen on {}", settings.bind))?;

@@ -2,6 +2,7 @@
 //! (OPSLAAN, INLOGGEN, HIER) because those are the words users know.
 //! A `{}` in a text is filled with [`Texts::fill`].
 
+pub mod audit;
 mod console;
 pub mod errors;
 mod oidc;

@@ -99,6 +99,10 @@ fn administrator_creates_an_organization_sets_its_policy_and_invites() {
         listed.contains("jan") && listed.contains("invited") && listed.contains("Jan de Vries"),
         "{listed}"
     );
+    // No server runs here to send it: the invitation mail is still in the outbox, and the
+    // list says so instead of suggesting it went out.
+    let jan = listed.lines().find(|l| l.starts_with("jan")).unwrap();
+    assert!(jan.trim_end().ends_with("queued"), "{listed}");
     assert!(
         dir.path().join("data/poortwachter.db").exists(),
         "SQLite in the local data folder"
@@ -751,16 +755,83 @@ fn start_up_errors_say_what_is_wrong_once_and_without_colour_codes() {
     // Nothing listens on port 1: the reason and the address, at once, not "pool timed out".
     let started = std::time::Instant::now();
     let message = run("postgres://postgres@127.0.0.1:1/test");
-    assert!(message.contains("cannot connect to PostgreSQL at 127.0.0.1:1"), "{message}");
+    assert!(
+        message.contains("cannot connect to PostgreSQL at 127.0.0.1:1"),
+        "{message}"
+    );
     assert!(message.to_lowercase().contains("refused"), "{message}");
     assert!(!message.contains("pool timed out"), "{message}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(2), "no wait for a refusal");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "no wait for a refusal"
+    );
     // A SQLite file in a folder that is not there: said once.
     let message = run("sqlite:///nonexistent-folder/x/db.sqlite");
-    assert_eq!(message.matches("nonexistent-folder").count(), 1, "{message}");
+    assert_eq!(
+        message.matches("nonexistent-folder").count(),
+        1,
+        "{message}"
+    );
     for message in [message, run("postgres://postgres@127.0.0.1:1/test")] {
-        assert!(!message.contains('\u{1b}'), "no terminal colour codes into a pipe: {message:?}");
+        assert!(
+            !message.contains('\u{1b}'),
+            "no terminal colour codes into a pipe: {message:?}"
+        );
         let lines: Vec<&str> = message.lines().collect();
         assert_eq!(lines.len(), 1, "one line: {message}");
     }
+}
+
+#[test]
+fn a_mail_server_that_cannot_be_reached_is_said_at_start() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env("POORTWACHTER_BIND", "127.0.0.1:0")
+        .env(
+            "POORTWACHTER_SMTP_URL",
+            format!("smtp://127.0.0.1:{closed_port}"),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let warned = loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(15)) {
+            Ok(line) if line.contains("SMTP server cannot be reached") => break Some(line),
+            Ok(line) => seen.push(line),
+            Err(_) => break None,
+        }
+    };
+    // A warning, not a refusal: the server starts and serves.
+    let started = seen.iter().any(|l| l.contains("listening"))
+        || std::iter::from_fn(|| rx.recv_timeout(std::time::Duration::from_secs(10)).ok())
+            .any(|l| l.contains("listening"));
+    let _ = server.kill();
+    let _ = server.wait();
+    let warned = warned.unwrap_or_else(|| panic!("no warning; the log said: {seen:#?}"));
+    assert!(
+        warned.contains(&format!("127.0.0.1:{closed_port}")) && warned.contains("outbox"),
+        "{warned}"
+    );
+    assert!(started, "it starts anyway");
 }

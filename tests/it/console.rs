@@ -307,6 +307,27 @@ store_tests! {
         assert!(audit.contains("beheerder baas: beheerder"));
     }
 
+    async fn the_audit_log_speaks_words_and_names_applications() {
+        let (app, baas) = console().await;
+        let (id, secret) = app.verzuimcoach().await;
+        let rp = app.rp(&app.discover().await, &id, secret.as_deref());
+        let login = crate::common::oidc::start_login(&rp, &[]);
+        app.log_in_at_application(&browser(), &login, "piet", GOOD).await;
+        let (_, audit) = text(&app, &baas, "/beheer/audit").await;
+        let table = &audit[audit.find("<table").expect("lines")..];
+        for words in ["Inloggen: code van de app", "Ingelogd bij app", "gelukt", "Verzuimcoach"] {
+            assert!(table.contains(words), "{words}: {table}");
+        }
+        for code in ["login_code", "code_issued", ">success<", id.as_str()] {
+            assert!(!table.contains(code), "{code} shown: {table}");
+        }
+        // The filter offers the words, and filters by the code.
+        assert!(audit.contains("<option value=\"login_code\">Inloggen: code van de app</option>"));
+        let (_, filtered) = text(&app, &baas, "/beheer/audit?event=code_issued").await;
+        let lines = &filtered[filtered.find("<table").expect("lines")..];
+        assert!(lines.contains("Ingelogd bij app") && !lines.contains("Inloggen: wachtwoord"), "{lines}");
+    }
+
     async fn the_policy_form_previews_without_saving_and_saves_whole() {
         let (app, baas) = console().await;
         let (_, html) = text(&app, &baas, "/beheer/beleid").await;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::common::*;
+use poortwachter::domain::audit::{AuditEvent, Outcome};
 use poortwachter::domain::lang::Lang;
 use poortwachter::domain::password::PasswordPolicy;
 use reqwest::StatusCode;
@@ -44,6 +45,18 @@ async fn a_mail_server_that_is_down_delays_mail_and_loses_none() {
     .await;
     assert_eq!(outbox_len(&app).await, 1);
     assert!(app.smtp.received().is_empty());
+    // Visible: the overview (CLI, console, API) says failing with the server's answer, and
+    // the audit log has the refusal, once, beside the queueing.
+    let jan = app.admin.user_overview("acme", "jan").await.unwrap();
+    let step = poortwachter::domain::onboarding::onboarding_step(&jan.facts(), app.clock.now());
+    assert!(matches!(step, Some(poortwachter::domain::onboarding::OnboardingStep::MailFailing(_))), "{step:?}");
+    let delivered = async || {
+        app.admin.audit_log(Some("acme"), Some("jan"), None, 100).await.unwrap().into_iter()
+            .filter(|e| e.event == AuditEvent::InvitationDelivered)
+            .map(|e| e.outcome)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(delivered().await, vec![Outcome::Failure]);
 
     // The server comes back; after the back-off the mail leaves, once.
     app.smtp.set_refusing(false);
@@ -55,6 +68,7 @@ async fn a_mail_server_that_is_down_delays_mail_and_loses_none() {
     wait_until(async || outbox_len(&app).await == 0).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.smtp.received().len(), 1, "sent exactly once");
+    assert_eq!(delivered().await, vec![Outcome::Failure, Outcome::Success], "and its delivery");
 }
 
 async fn no_listener_at_all_keeps_the_mail_queued_with_the_error() {

@@ -8,6 +8,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditEvent {
     InvitationSent,
+    /// The invitation mail was accepted by the SMTP server (`invitation_sent` is when it was
+    /// queued), or, as a failure, refused for the first time (`detail`: the server's answer).
+    InvitationDelivered,
     InvitationUsed,
     PasswordSet,
     /// The password step of a login.
@@ -71,8 +74,9 @@ pub enum AuditEvent {
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 37] = [
+    pub const ALL: [AuditEvent; 38] = [
         AuditEvent::InvitationSent,
+        AuditEvent::InvitationDelivered,
         AuditEvent::InvitationUsed,
         AuditEvent::PasswordSet,
         AuditEvent::LoginPassword,
@@ -114,6 +118,7 @@ impl AuditEvent {
     pub fn as_str(self) -> &'static str {
         match self {
             AuditEvent::InvitationSent => "invitation_sent",
+            AuditEvent::InvitationDelivered => "invitation_delivered",
             AuditEvent::InvitationUsed => "invitation_used",
             AuditEvent::PasswordSet => "password_set",
             AuditEvent::LoginPassword => "login_password",

@@ -3,6 +3,23 @@
 
 macro_rules! sql_mail {
     ($store:ty, $db:ty, $row:ty) => {
+        /// The organization, id and username of the user whose open invitation is outbox
+        /// mail `id` (with `first_refusal`: only while it has not been refused before).
+        async fn invitation_of_mail(
+            tx: &mut Transaction<'_, $db>,
+            id: i64,
+            first_refusal: bool,
+        ) -> StoreResult<Option<(OrgId, UserId, String)>> {
+            let sql = format!(
+                "SELECT u.org_id, u.id, u.username FROM invitations i JOIN users u ON u.id = i.user_id \
+                 WHERE i.mail_id = ?{}",
+                if first_refusal { " AND i.mail_error IS NULL" } else { "" }
+            );
+            let row = sqlx::query(&<$store>::sql(&sql)).bind(id).fetch_optional(&mut **tx).await?;
+            row.map(|row| Ok((row.try_get("org_id")?, row.try_get("id")?, row.try_get("username")?)))
+                .transpose()
+        }
+
         #[async_trait]
         impl MailStore for $store {
             async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> StoreResult<()> {
@@ -66,6 +83,7 @@ macro_rules! sql_mail {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                let invited = invitation_of_mail(&mut tx, id, false).await?;
                 sqlx::query(&<$store>::sql(
                     "UPDATE invitations SET mail_sent_at = ?, mail_error = NULL, mail_id = NULL WHERE mail_id = ?",
                 ))
@@ -73,8 +91,18 @@ macro_rules! sql_mail {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
-                Ok(())
+                match invited {
+                    // The audit says when the invitation reached the SMTP server, not only
+                    // when it was queued.
+                    Some(user) => {
+                        use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+                        let record = AuditRecord::new(now, AuditEvent::InvitationDelivered, Outcome::Success)
+                            .user(user.0, user.1, &user.2)
+                            .detail("accepted by the SMTP server");
+                        commit_with_audit(tx, &record).await
+                    }
+                    None => Ok(tx.commit().await?),
+                }
             }
 
             async fn release_mail(&self, ids: &[i64]) -> StoreResult<()> {
@@ -92,20 +120,34 @@ macro_rules! sql_mail {
             }
 
             async fn mail_failed(&self, id: i64, retry_at: i64, error: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(&<$store>::sql(
                     "UPDATE outbox SET lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ?"),
                 )
                 .bind(retry_at)
                 .bind(error)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                let first_refusal = invitation_of_mail(&mut tx, id, true).await?;
                 sqlx::query(&<$store>::sql("UPDATE invitations SET mail_error = ? WHERE mail_id = ?"))
                     .bind(error)
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(())
+                match first_refusal {
+                    // Once per invitation, at the first refusal: later retries change only
+                    // the answer the overview shows.
+                    Some(user) => {
+                        use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
+                        let answer: String = error.chars().take(200).collect();
+                        let record = AuditRecord::new(retry_at, AuditEvent::InvitationDelivered, Outcome::Failure)
+                            .user(user.0, user.1, &user.2)
+                            .detail(answer);
+                        commit_with_audit(tx, &record).await
+                    }
+                    None => Ok(tx.commit().await?),
+                }
             }
 
             async fn outbox_len(&self) -> StoreResult<i64> {
