@@ -835,3 +835,46 @@ fn a_mail_server_that_cannot_be_reached_is_said_at_start() {
     );
     assert!(started, "it starts anyway");
 }
+
+#[test]
+fn the_start_up_line_of_the_development_mailbox_says_what_it_is() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_poortwachter"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env("POORTWACHTER_BIND", "127.0.0.1:0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let lines: Vec<String> =
+        std::iter::from_fn(|| rx.recv_timeout(std::time::Duration::from_secs(15)).ok())
+            .take_while(|line| !line.contains("listening"))
+            .collect();
+    let _ = server.kill();
+    let _ = server.wait();
+    let mailbox = lines
+        .iter()
+        .find(|l| l.contains("development mailbox"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(
+        mailbox.contains("no smtp_url") && mailbox.contains("/dev/mail"),
+        "{mailbox}"
+    );
+    assert!(
+        !mailbox.contains("development mode") && !mailbox.contains("dev_mode="),
+        "{mailbox}"
+    );
+}
