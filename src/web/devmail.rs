@@ -42,23 +42,54 @@ struct ShowPage {
     from: String,
     to: String,
     subject: String,
-    text: String,
+    text: Vec<TextPiece>,
     has_html: bool,
     inline: Vec<String>,
 }
 
+/// When it arrived, in Dutch local time as the rest of the service shows times.
 fn received_at(mail: &DevMail) -> String {
-    time::OffsetDateTime::from_unix_timestamp(mail.received_at)
-        .map(|t| {
-            format!(
-                "{} {:02}:{:02}:{:02} UTC",
-                t.date(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
-        })
-        .unwrap_or_default()
+    crate::texts::NL.moment(mail.received_at)
+}
+
+/// A piece of the plain-text part: words, or a link a developer can click (a mail program
+/// makes the `https://` addresses of a text mail clickable too).
+pub(super) struct TextPiece {
+    text: String,
+    link: bool,
+}
+
+/// Splits `text` into words and `http(s)://` links (up to the next white space or `>`).
+pub(super) fn with_links(text: &str) -> Vec<TextPiece> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        let end = rest[start..]
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '<')
+            .map_or(rest.len(), |e| start + e);
+        if start > 0 {
+            pieces.push(TextPiece {
+                text: rest[..start].to_owned(),
+                link: false,
+            });
+        }
+        pieces.push(TextPiece {
+            text: rest[start..end].to_owned(),
+            link: true,
+        });
+        rest = &rest[end..];
+    }
+    if !rest.is_empty() {
+        pieces.push(TextPiece {
+            text: rest.to_owned(),
+            link: false,
+        });
+    }
+    pieces
 }
 
 async fn list(State(state): State<AppState>) -> Result<Response, WebError> {
@@ -98,10 +129,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Resp
         from: address(parsed.from()),
         to: address(parsed.to()),
         subject: parsed.subject().unwrap_or_default().to_owned(),
-        text: parsed
-            .body_text(0)
-            .map(|t| t.into_owned())
-            .unwrap_or_default(),
+        text: with_links(&parsed.body_text(0).unwrap_or_default()),
         has_html: parsed.html_body_count() > 0,
         inline: parsed
             .parts
@@ -129,9 +157,14 @@ async fn html_body(
         .ok_or(WebError::NotFound)?;
     let html = parsed.body_html(0).ok_or(WebError::NotFound)?;
     let html = html.replace("cid:", &format!("/dev/mail/{id}/cid/"));
-    // Mail HTML is untrusted: no scripts, only our own images, framed only by our own page.
+    // A link in the mail (HIER) leaves the frame for the whole tab, as it would leave a mail
+    // program: inside the frame our pages refuse to be framed (frame-ancestors 'none').
+    let html = format!("<base target=\"_top\">{html}");
+    // Mail HTML is untrusted: no scripts, only our own images, framed only by our own page;
+    // it may take the tab away only when the user clicks.
     let policy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
-                  frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox";
+                  frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox \
+                  allow-top-navigation-by-user-activation";
     // The mail is shown as it was sent: the development band stays on the page around it.
     let mut response = ([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response();
     response.extensions_mut().insert(super::dev_band::AsSent);
@@ -175,4 +208,29 @@ async fn inline_part(
         part.contents().to_vec(),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_links;
+
+    #[test]
+    fn links_in_the_text_part_are_cut_out_whole() {
+        let pieces = with_links(
+            "HIER: https://login.example.nl/invite/abc-DEF_1\nof <http://localhost:8080/x>.",
+        );
+        let shown: Vec<(&str, bool)> = pieces.iter().map(|p| (p.text.as_str(), p.link)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("HIER: ", false),
+                ("https://login.example.nl/invite/abc-DEF_1", true),
+                ("\nof <", false),
+                ("http://localhost:8080/x", true),
+                (">.", false),
+            ]
+        );
+        assert!(with_links("no link").iter().all(|p| !p.link));
+        assert!(with_links("").is_empty());
+    }
 }

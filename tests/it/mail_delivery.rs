@@ -153,18 +153,20 @@ async fn without_smtp_mail_goes_to_the_dev_mailbox_page() {
         "the page says what mode it is"
     );
     assert!(list.contains("Activeer je account bij Organisatie acme"));
+    // Received in Dutch local time, in a table that scrolls on a phone instead of running off.
+    assert!(list.contains(" om ") && !list.contains("UTC"), "{list}");
+    assert!(list.contains("class=\"table-scroll\""));
     let show = app.get("/dev/mail/1").await.text().await.unwrap();
     assert!(show.contains("jan@example.nl"));
-    assert!(show.contains(&invited.link), "plain text shows the link");
+    let link = &invited.link;
+    assert!(show.contains(&format!("<a href=\"{link}\">{link}</a>")), "the text part's link is clickable");
+    assert!(show.contains("class=\"mail-frame\""), "the frame is tall enough for the set-up mail");
     let html = app.get("/dev/mail/1/html").await;
-    assert!(
-        html.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("sandbox")
-    );
+    let policy = html.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("sandbox") && policy.contains("allow-top-navigation-by-user-activation"));
     let html = html.text().await.unwrap();
     assert!(html.contains(">HIER</a>"));
+    assert!(html.starts_with("<base target=\"_top\">"), "HIER leaves the frame, which our pages refuse");
     assert!(!html.contains("dev-band"), "the mail is shown as it was sent");
     // Every page of a development server says so, error pages too.
     for page in ["/login", "/dev/mail", "/does/not/exist", &invited.link[PUBLIC_URL.len()..]] {
