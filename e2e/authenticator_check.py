@@ -203,7 +203,7 @@ def run_journey(cli, smtp, base):
     browser = Browser(base)
     path = link[len(base):]
     expect_redirect(browser.submit(path, path, {"password": PASSWORD, "password_repeat": PASSWORD}),
-                    "/login?notice=activated")
+                    "/login?notice=activated&username=jan")
     expect_redirect(browser.submit("/login", "/login", {"username": "jan", "password": PASSWORD}), "/2fa")
     expect_redirect(browser.submit("/2fa", "/2fa/app", {}), "/2fa/app")
 

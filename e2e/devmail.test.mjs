@@ -71,7 +71,7 @@ describe('the development mailbox in a browser', () => {
     await page.getByLabel('Nieuw wachtwoord').fill(PASSWORD);
     await page.getByLabel('Herhaal wachtwoord').fill(PASSWORD);
     await page.getByRole('button', { name: 'OPSLAAN' }).click();
-    await page.waitForURL('**/login?notice=activated');
+    await page.waitForURL('**/login?notice=activated*');
     await logIn(page, 'jan');
     await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
     await page.goto(`${server.url}/dev/mail`);

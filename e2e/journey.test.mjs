@@ -105,7 +105,7 @@ async function activate(page, href, words) {
   await page.getByLabel(words.newPassword).fill(PASSWORD);
   await page.getByLabel(words.repeat).fill(PASSWORD);
   await page.getByRole('button', { name: words.save }).click();
-  await page.waitForURL('**/login?notice=activated');
+  await page.waitForURL('**/login?notice=activated*');
 }
 
 describe('the journey in a browser', () => {
@@ -135,7 +135,7 @@ describe('the journey in a browser', () => {
     await page.getByLabel(NL.newPassword).fill(PASSWORD);
     await page.getByLabel(NL.repeat).fill(PASSWORD);
     await page.getByRole('button', { name: NL.save }).click();
-    await page.waitForURL('**/login?notice=activated');
+    await page.waitForURL('**/login?notice=activated*');
     await page.getByText('Je wachtwoord is opgeslagen.').waitFor();
     await capture(page, 'login-after-activation');
 
@@ -271,7 +271,7 @@ describe('the journey in a browser', () => {
     await page.getByLabel(EN.newPassword).fill(PASSWORD);
     await page.getByLabel(EN.repeat).fill(PASSWORD);
     await page.getByRole('button', { name: EN.save }).click();
-    await page.waitForURL('**/login?notice=activated');
+    await page.waitForURL('**/login?notice=activated*');
     await capture(page, 'en-login');
     await logIn(page, 'alice', EN);
     await capture(page, 'en-second-step-choice');

@@ -116,7 +116,7 @@ describe('Poortwachter in front of Verzuimcoach', () => {
     await page.getByLabel('Nieuw wachtwoord').fill(PASSWORD);
     await page.getByLabel('Herhaal wachtwoord').fill(PASSWORD);
     await page.getByRole('button', { name: 'OPSLAAN' }).click();
-    await page.waitForURL('**/login?notice=activated');
+    await page.waitForURL('**/login?notice=activated*');
 
     // At the application: Inloggen sends the browser to Poortwachter.
     await page.goto(demoUrl);

@@ -61,7 +61,7 @@ export async function readyUser({ server, mailbox, page, org = 'acme', username 
   await page.getByLabel('Nieuw wachtwoord').fill(PASSWORD);
   await page.getByLabel('Herhaal wachtwoord').fill(PASSWORD);
   await page.getByRole('button', { name: 'OPSLAAN' }).click();
-  await page.waitForURL('**/login?notice=activated');
+  await page.waitForURL('**/login?notice=activated*');
   await logIn(page, username);
   await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
   const setup = await mailbox.waitFor(about(email, /aanvraagcode/), 'set-up e-mail');

@@ -145,14 +145,32 @@ pub fn wants_new_login(state: &AppState, jar: &CookieJar, session: &crate::store
 /// in the redirect to the application lists it in its CSP `form-action` (browsers check that
 /// directive along the redirects that follow a form).
 pub async fn form_action_origin(state: &AppState, jar: &CookieJar) -> Option<String> {
+    let (_, redirect_uri) = waiting_client(state, jar).await?;
+    let origin = url::Url::parse(&redirect_uri).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// The name of the application whose request waits for this login: the login page says
+/// where the user is logging in.
+pub async fn application_name(state: &AppState, jar: &CookieJar) -> Option<String> {
+    waiting_client(state, jar)
+        .await
+        .map(|(client, _)| client.name)
+}
+
+/// The registered client of the waiting request, and its (registered) redirect URI.
+async fn waiting_client(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Option<(crate::store::Client, String)> {
     let pending = read(state, jar)?;
     let pairs = form::pairs(pending.query.as_bytes()).ok()?;
     let params = Parameters::from_pairs(pairs)?;
     let (client_id, redirect_uri) = params.target().ok()?;
     let client = state.store.client(client_id).await.ok()??;
-    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
-        return None;
-    }
-    let origin = url::Url::parse(redirect_uri).ok()?.origin();
-    origin.is_tuple().then(|| origin.ascii_serialization())
+    let redirect_uri = redirect_uri.to_owned();
+    client
+        .redirect_uris
+        .contains(&redirect_uri)
+        .then_some((client, redirect_uri))
 }

@@ -3,6 +3,7 @@
 //! devices, sessions, connected applications, and their own recent security events in plain
 //! words, so a user sees when someone else tried.
 
+use crate::domain::oidc::client::GrantKind;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -48,6 +49,9 @@ struct AccountPage<'a> {
     devices: Vec<DeviceLine>,
     sessions: Vec<SessionLine>,
     apps: Vec<AppLine>,
+    /// The organization's own applications (first-party: no consent, so not in `apps`), by
+    /// name, so that an empty list does not read as "no application uses my account".
+    own_apps: Option<String>,
     events: Vec<EventLine>,
     /// A beheerder of the organization: the page links to the console.
     beheerder: bool,
@@ -120,6 +124,7 @@ async fn account_page(
         .filter(|c| c.active)
         .map(|c| t.moment(c.activated_at.unwrap_or(0)));
     let apps = app_lines(&state, t, user).await?;
+    let own_apps = own_app_names(&state, session.org.id).await?;
     let sessions = session_lines(&state, t, &session).await?;
     let devices = device_lines(&state, t, user).await?;
     let events = event_lines(&state, t, user).await?;
@@ -136,6 +141,7 @@ async fn account_page(
         devices,
         sessions,
         apps,
+        own_apps,
         events,
         beheerder: state
             .store
@@ -145,6 +151,22 @@ async fn account_page(
         passkey_deadline,
     };
     Ok((jar, Html(page.render()?)).into_response())
+}
+
+/// The names of the first-party applications open to the organization, joined for a sentence.
+async fn own_app_names(
+    state: &AppState,
+    org: crate::store::OrgId,
+) -> Result<Option<String>, WebError> {
+    let names: Vec<String> = state
+        .store
+        .clients()
+        .await?
+        .into_iter()
+        .filter(|c| c.first_party && c.serves(org) && c.grant != GrantKind::ClientCredentials)
+        .map(|c| c.name)
+        .collect();
+    Ok((!names.is_empty()).then(|| names.join(", ")))
 }
 
 /// The applications the user allowed (Gekoppelde apps).

@@ -93,7 +93,15 @@ fn problem_page(
         None => lang.texts(),
     };
     let (status, title, body) = match problem {
-        LinkProblem::Used => (StatusCode::GONE, t.link_used_title, t.link_used_body),
+        // The account is active: the way back in is the password reset, not a new invitation.
+        LinkProblem::Used => {
+            let reset = invitation.is_none_or(|i| i.org.self_service.reset);
+            let body = match reset {
+                true => t.link_used_body,
+                false => t.link_used_body_no_reset,
+            };
+            (StatusCode::GONE, t.link_used_title, body)
+        }
         LinkProblem::Superseded => (
             StatusCode::GONE,
             t.link_superseded_title,
@@ -220,7 +228,13 @@ async fn activate(
                     .client(&client)
             });
             state.store.record_audit(&records).await?;
-            Ok(Redirect::to("/login?notice=activated").into_response())
+            // The login page with the username filled in: the one thing the user has not
+            // typed yet on this device.
+            let to = format!(
+                "/login?notice=activated&username={}",
+                url::form_urlencoded::byte_serialize(user.username.as_bytes()).collect::<String>()
+            );
+            Ok(Redirect::to(&to).into_response())
         }
         // The link changed between our check and our update (another request used it, or
         // the account was disabled): say what is true now.

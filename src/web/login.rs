@@ -40,6 +40,8 @@ struct LoginPage<'a> {
     notice: Option<&'static str>,
     /// "Inloggen met een passkey" is offered (WebAuthn works with this `public_url`).
     passkeys: bool,
+    /// The application that sent the user here, by name.
+    application: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +94,7 @@ async fn login_page(
         failed: false,
         notice,
         passkeys: state.relying_party.is_some(),
+        application: crate::http::continuation::application_name(&state, &jar).await,
     };
     // A remembered device completes the login with the password: the redirect may then go
     // straight on to the application, whose origin the form must be allowed to reach.
@@ -162,6 +165,7 @@ async fn refused(
         failed: true,
         notice: None,
         passkeys: state.relying_party.is_some(),
+        application: crate::http::continuation::application_name(state, jar).await,
     };
     let origin = crate::http::continuation::form_action_origin(state, jar).await;
     Ok(crate::http::with_form_action(

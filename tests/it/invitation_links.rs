@@ -33,6 +33,9 @@ async fn a_used_link_says_so_and_points_to_login() {
     assert_eq!(status, StatusCode::GONE);
     assert!(html.contains("Deze link is al gebruikt"));
     assert!(html.contains("href=\"/login\""));
+    // The account is active: the way back in is "Wachtwoord vergeten?", not a new invitation.
+    assert!(html.contains("Kies dan Wachtwoord vergeten? op het inlogscherm"), "{html}");
+    assert!(!html.contains("nieuwe uitnodiging"), "{html}");
     // A second OPSLAAN with the same link (a valid form, sent again) changes nothing.
     let again = app
         .submit(

@@ -99,14 +99,15 @@ async fn invitation_to_logged_in_in_dutch() {
     // B2/B3: a good password; OPSLAAN leads to the login page.
     let saved = app.activate(&link, "Fiets-Sleutel-2024!").await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&saved), "/login?notice=activated");
+    assert_eq!(location(&saved), "/login?notice=activated&username=jdevries");
     let login_page = app
-        .get("/login?notice=activated")
+        .get(&location(&saved))
         .await
         .text()
         .await
         .unwrap();
     assert!(login_page.contains("Je wachtwoord is opgeslagen."));
+    assert!(login_page.contains("value=\"jdevries\""), "the username filled in after activation");
     assert!(login_page.contains(">INLOGGEN</button>"));
 
     // B3: log in with the password: the second step follows.

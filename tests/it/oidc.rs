@@ -159,9 +159,18 @@ async fn single_sign_on_prompt_none_login_hint_and_prompt_login() {
     assert_eq!(to_login, "/login?username=jan");
     let page = app.visit(&browser, &to_login).await.text().await.unwrap();
     assert!(page.contains("value=\"jan\"") && page.contains("Log in"), "prefilled, in English");
+    assert!(page.contains("You are logging in to Verzuimcoach."), "names the application");
 
     let login = start_login(&rp, &[]);
     app.log_in_at_application(&browser, &login, "jan", GOOD).await;
+    // Gekoppelde apps names the organization's own application, which needs no consent,
+    // instead of saying that no app uses the account.
+    let home = app.visit(&browser, "/").await.text().await.unwrap();
+    assert!(
+        home.contains("own apps use your account without a separate consent: Verzuimcoach.")
+            || home.contains("gebruiken je account zonder aparte toestemming: Verzuimcoach."),
+        "{home}"
+    );
 
     // With a full session: straight back with a code (single sign-on), also for prompt=none.
     let again = start_login(&rp, &[]);
