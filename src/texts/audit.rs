@@ -159,14 +159,7 @@ mod tests {
             }
             assert_ne!(event(Lang::Nl, e), event(Lang::En, e), "{e:?}");
         }
-        for o in [
-            Outcome::Success,
-            Outcome::Failure,
-            Outcome::Throttled,
-            Outcome::Replayed,
-            Outcome::Expired,
-            Outcome::RateLimited,
-        ] {
+        for o in Outcome::ALL {
             assert!(!outcome(Lang::Nl, o).contains('_'));
         }
     }

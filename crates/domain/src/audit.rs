@@ -191,17 +191,17 @@ impl Outcome {
         }
     }
 
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Success,
+        Outcome::Failure,
+        Outcome::Throttled,
+        Outcome::Replayed,
+        Outcome::Expired,
+        Outcome::RateLimited,
+    ];
+
     pub fn from_db(s: &str) -> Option<Outcome> {
-        [
-            Outcome::Success,
-            Outcome::Failure,
-            Outcome::Throttled,
-            Outcome::Replayed,
-            Outcome::Expired,
-            Outcome::RateLimited,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
     }
 }
 
