@@ -215,6 +215,67 @@ describe('Poortwachter in front of Verzuimcoach', () => {
     await page.waitForURL('**/login?notice=logged_out');
   });
 
+  test('directions on the way: the username filled in, a used link, the application named, unsaved herstelcodes', async () => {
+    const page = await newPage();
+    await server.cli('user', 'invite', '--org', 'acme', '--username', 'pbakker',
+      '--email', 'pbakker@example.nl', '--name', 'Piet Bakker');
+    const invitation = await mailbox.waitFor(about('pbakker@example.nl', /Activeer/), 'invitation');
+    const href = invitation.html.match(/<a href="([^"]+)"[^>]*>HIER<\/a>/)[1];
+    await page.goto(href);
+    await page.getByLabel('Nieuw wachtwoord').fill(PASSWORD);
+    await page.getByLabel('Herhaal wachtwoord').fill(PASSWORD);
+    await page.getByRole('button', { name: 'OPSLAAN' }).click();
+    // After activation the login page knows who is logging in.
+    await page.waitForURL('**/login?notice=activated*');
+    assert.equal(await page.getByLabel('Gebruikersnaam').inputValue(), 'pbakker');
+
+    // The invitation link again: it says the account is active and points to Wachtwoord vergeten?.
+    await page.goto(href);
+    await page.getByRole('link', { name: 'Wachtwoord vergeten?' }).waitFor();
+    await capture(page, 'invitation-used');
+
+    // From the application, the login page names it.
+    await page.goto(demoUrl);
+    await page.getByRole('button', { name: 'Inloggen' }).click();
+    await page.waitForURL(`${server.url}/login`);
+    await page.getByText('Je logt in bij Verzuimcoach.').waitFor();
+    await page.getByLabel('Gebruikersnaam').fill('pbakker');
+    await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'INLOGGEN' }).click();
+    await page.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
+    const setup = await mailbox.waitFor(about('pbakker@example.nl', /aanvraagcode/), 'set-up e-mail');
+    const image = setup.attachments.find((a) => a.contentType === 'image/png' && a.cid);
+    const ownKey = OTPAuth.URI.parse(decodeQr(image.content)).secret.base32;
+    await page.getByLabel('Verificatiecode (6 cijfers)').fill(sharedAppCode(ownKey));
+    await page.getByRole('button', { name: 'INLOGGEN' }).click();
+    await page.waitForURL('**/account/recovery-codes');
+
+    // The user leaves the herstelcodes without VERDER: Mijn account asks for them, names the
+    // organization's own application, and still leads back to it.
+    await page.goto(`${server.url}/`);
+    await page.getByText('Je hebt je herstelcodes nog niet bewaard.').waitFor();
+    await page.getByText('gebruiken je account zonder aparte toestemming: Verzuimcoach.').waitFor();
+    await capture(page, 'home-codes-unsaved');
+    await page.getByRole('link', { name: 'Verder naar Verzuimcoach' }).click();
+    await page.getByRole('heading', { name: 'Je bent nu succesvol ingelogd in Verzuimcoach' }).waitFor();
+
+    // The next login asks again, and its VERDER goes on to the application.
+    const later = await newPage();
+    await later.goto(demoUrl);
+    await later.getByRole('button', { name: 'Inloggen' }).click();
+    await later.getByLabel('Gebruikersnaam').fill('pbakker');
+    await later.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
+    await later.getByRole('button', { name: 'INLOGGEN' }).click();
+    await later.getByRole('button', { name: 'AUTHENTICATOR APP' }).click();
+    await later.getByLabel('Verificatiecode (6 cijfers)').fill(await unusedCode(ownKey));
+    await later.getByRole('button', { name: 'INLOGGEN' }).click();
+    await later.waitForURL('**/account/recovery-codes');
+    assert.equal(await later.locator('#recovery-codes li').count(), 10);
+    await later.getByLabel('Ik heb mijn herstelcodes bewaard.').check();
+    await later.getByRole('button', { name: 'VERDER' }).click();
+    await later.getByRole('heading', { name: 'Je bent nu succesvol ingelogd in Verzuimcoach' }).waitFor();
+  });
+
   test('an application limited to another organization refuses with a page', async () => {
     const page = await newPage();
     const created = await server.cli('client', 'create', '--name', 'Globex Portal', '--first-party',

@@ -59,7 +59,7 @@ async fn in_words(
     t: &'static Texts,
     entries: &[crate::store::AuditEntry],
 ) -> Result<Vec<AuditLine>, WebError> {
-    let names = application_names(state).await?;
+    let names = state.store.client_names().await?;
     let name_of = |id: &str| names.get(id).cloned();
     Ok(entries
         .iter()
@@ -79,18 +79,6 @@ async fn in_words(
 }
 
 /// Every registered application's name by its client id: details name applications by id.
-async fn application_names(
-    state: &AppState,
-) -> Result<std::collections::HashMap<String, String>, WebError> {
-    Ok(state
-        .store
-        .clients()
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect())
-}
-
 async fn log(
     State(state): State<AppState>,
     beheerder: Beheerder,

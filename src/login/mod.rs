@@ -6,6 +6,8 @@
 //! - `password_step`: username and password ([`password_step::PasswordOutcome`]);
 //! - `second_step`: the app's code or a herstelcode ([`second_step::StepOutcome`]), and the
 //!   rule for which stage follows;
+//! - `next_page`: where a passed second step leads (the application, unsaved herstelcodes, a
+//!   required passkey);
 //! - `confirm`: a logged-in user types the code or the password again;
 //! - `attempts`: every attempt counted under the throttle before it is checked;
 //! - `totp_check`: a typed code checked, and admit → check → settle, once;
@@ -15,6 +17,7 @@ pub mod attempts;
 pub mod confirm;
 pub mod devices;
 pub mod new_phone;
+pub mod next_page;
 pub mod password_step;
 pub mod reset_steps;
 pub mod second_step;

@@ -5,9 +5,9 @@
 
 use super::attempts::{self, Admitted, Attempt};
 use super::devices;
+pub use super::next_page::{AfterStep, PassedWith, after_login, after_step};
 use super::session_start;
 use super::totp_check::{self, Refusal};
-use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::login_method::LoginMethod;
 use crate::domain::passkey::{Requirement, SecondSteps, second_steps};
@@ -46,40 +46,15 @@ pub enum StepOutcome {
     Unavailable,
 }
 
-/// Where a login goes once the second step is passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterStep {
-    /// The organization requires a passkey the user does not have yet: adding one first.
-    AddPasskey,
-    /// The app was just set up: the new herstelcodes, shown until the user saved them.
-    SaveRecoveryCodes,
-    /// A herstelcode was used: the page that says how many are left.
-    RecoveryCodeUsed,
-    /// The login is complete: back to the application, or to the account page.
-    Continue,
+/// Whether `user` holds a set of herstelcodes not yet confirmed as saved.
+pub async fn codes_unsaved(services: &Services, user: UserId) -> Result<bool, ServiceError> {
+    Ok(services.store.recovery_codes_reveal(user).await?.is_some())
 }
 
-/// How a second step was passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PassedWith {
-    App { finished_setup: bool },
-    RecoveryCode,
-}
-
-/// The rule "which stage follows the second step": complete, unless the organization requires a
-/// passkey the user lacks — then only the page that adds one is open.
-pub fn after_step(steps: &SecondSteps, with: PassedWith) -> (LoginStage, AfterStep) {
-    if steps.must_add_passkey {
-        return (LoginStage::PasskeyRequired, AfterStep::AddPasskey);
-    }
-    let next = match with {
-        PassedWith::App {
-            finished_setup: true,
-        } => AfterStep::SaveRecoveryCodes,
-        PassedWith::App { .. } => AfterStep::Continue,
-        PassedWith::RecoveryCode => AfterStep::RecoveryCodeUsed,
-    };
-    (LoginStage::Complete, next)
+/// Where a login completed with a passkey goes.
+pub async fn after_passkey(services: &Services, user: UserId) -> Result<AfterStep, ServiceError> {
+    let unsaved = codes_unsaved(services, user).await?;
+    Ok(after_login(PassedWith::Passkey, unsaved))
 }
 
 /// Which second steps `session`'s user may take now, and the organization's passkey rule.
@@ -138,7 +113,8 @@ pub async fn with_app(
         Err(outcome) => return Ok(outcome),
     };
     let finished_setup = !credential.active;
-    let (stage, next) = after_step(&steps, PassedWith::App { finished_setup });
+    let unsaved = codes_unsaved(services, user.id).await?;
+    let (stage, next) = after_step(&steps, PassedWith::App { finished_setup }, unsaved);
     let notice = if finished_setup {
         Some(compose::notice_to_user(
             &services.settings,
@@ -251,7 +227,7 @@ pub async fn with_recovery_code(
     };
     let now = services.clock.now();
     if let Some(code) = RecoveryCode::parse(attempt.typed) {
-        let (stage, next) = after_step(&steps, PassedWith::RecoveryCode);
+        let (stage, next) = after_step(&steps, PassedWith::RecoveryCode, false);
         // Left after this one (parallel uses can only make it fewer: the page reads again).
         let left = services.store.recovery_codes_left(user.id).await? - 1;
         let warning = few_left_warning(services, session, left)?;
@@ -345,68 +321,4 @@ fn few_left_warning(
         &body,
     )?;
     Ok(Some(mail))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const OPEN: SecondSteps = SecondSteps {
-        app: true,
-        passkey: false,
-        must_add_passkey: false,
-    };
-    const MUST_ADD: SecondSteps = SecondSteps {
-        app: true,
-        passkey: false,
-        must_add_passkey: true,
-    };
-
-    #[test]
-    fn the_apps_code_completes_the_login() {
-        let with = PassedWith::App {
-            finished_setup: false,
-        };
-        assert_eq!(
-            after_step(&OPEN, with),
-            (LoginStage::Complete, AfterStep::Continue)
-        );
-    }
-
-    #[test]
-    fn the_first_code_ends_the_set_up_on_the_herstelcodes() {
-        let with = PassedWith::App {
-            finished_setup: true,
-        };
-        assert_eq!(
-            after_step(&OPEN, with),
-            (LoginStage::Complete, AfterStep::SaveRecoveryCodes)
-        );
-    }
-
-    #[test]
-    fn a_herstelcode_completes_the_login_and_says_how_many_are_left() {
-        assert_eq!(
-            after_step(&OPEN, PassedWith::RecoveryCode),
-            (LoginStage::Complete, AfterStep::RecoveryCodeUsed)
-        );
-    }
-
-    #[test]
-    fn where_a_passkey_is_required_no_code_completes_the_login() {
-        for with in [
-            PassedWith::App {
-                finished_setup: false,
-            },
-            PassedWith::App {
-                finished_setup: true,
-            },
-            PassedWith::RecoveryCode,
-        ] {
-            assert_eq!(
-                after_step(&MUST_ADD, with),
-                (LoginStage::PasskeyRequired, AfterStep::AddPasskey)
-            );
-        }
-    }
 }

@@ -178,7 +178,7 @@ async fn a_right_password_opens_only_the_second_step_and_a_wrong_one_is_refused(
 }
 
 #[tokio::test]
-async fn the_first_code_ends_the_set_up_on_the_herstelcodes_and_a_replay_is_refused() {
+async fn the_first_code_ends_the_set_up_on_the_herstelcodes_until_saved_and_a_replay_is_refused() {
     let world = world().await;
     let services = &world.services;
     let user = activated_user(services).await;
@@ -213,6 +213,21 @@ async fn the_first_code_ends_the_set_up_on_the_herstelcodes_and_a_replay_is_refu
     world.clock.advance(30);
     let next = code_now(&world, &secret);
     let StepOutcome::Passed { next, .. } = type_code(services, &later, &next).await else {
+        panic!("a fresh code must pass");
+    };
+    // The set was never confirmed as saved: this login asks for it again.
+    assert_eq!(next, AfterStep::SaveRecoveryCodes);
+
+    // Confirmed: the next login goes on.
+    services
+        .store
+        .forget_recovery_codes_reveal(user)
+        .await
+        .unwrap();
+    let last = session_of(services, log_in(services, PASSWORD).await).await;
+    world.clock.advance(30);
+    let code = code_now(&world, &secret);
+    let StepOutcome::Passed { next, .. } = type_code(services, &last, &code).await else {
         panic!("a fresh code must pass");
     };
     assert_eq!(next, AfterStep::Continue);

@@ -165,6 +165,15 @@ pub trait ClientStore: Send + Sync + 'static {
     async fn create_client(&self, client: &Client, audit: &AuditRecord) -> StoreResult<()>;
     async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
     async fn clients(&self) -> StoreResult<Vec<Client>>;
+    /// Every registered application's name by its id: audit lines name applications.
+    async fn client_names(&self) -> StoreResult<std::collections::HashMap<String, String>> {
+        Ok(self
+            .clients()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect())
+    }
     /// False when there is no such client.
     async fn set_client_secret(
         &self,

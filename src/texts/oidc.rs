@@ -15,6 +15,7 @@ pub struct OidcTexts {
     pub apps_none: &'static str,
     /// The organization's own applications, which need no consent: `{}` their names.
     pub own_apps: &'static str,
+    pub continue_to_app: &'static str,
     pub app_since: &'static str,
     pub withdraw_button: &'static str,
     pub withdrawn_notice: &'static str,
@@ -45,6 +46,7 @@ pub static NL: OidcTexts = OidcTexts {
     apps_heading: "Gekoppelde apps",
     apps_none: "Je hebt nog geen andere apps toegang gegeven.",
     own_apps: "De apps van je organisatie gebruiken je account zonder aparte toestemming: {}. Daar log je uit met OVERAL UITLOGGEN.",
+    continue_to_app: "Verder naar {}",
     app_since: "toegang sinds {}",
     withdraw_button: "INTREKKEN",
     withdrawn_notice: "De toegang is ingetrokken. De app moet je opnieuw om toestemming vragen.",
@@ -75,6 +77,7 @@ pub static EN: OidcTexts = OidcTexts {
     apps_heading: "Connected apps",
     apps_none: "You have not given any other app access yet.",
     own_apps: "Your organization's own apps use your account without a separate consent: {}. You log out of them with LOG OUT EVERYWHERE.",
+    continue_to_app: "Continue to {}",
     app_since: "access since {}",
     withdraw_button: "WITHDRAW",
     withdrawn_notice: "Access withdrawn. The app has to ask for your permission again.",

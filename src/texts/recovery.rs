@@ -80,6 +80,8 @@ pub struct RecoveryTexts {
     pub two_step_since: &'static str,
     pub two_step_off: &'static str,
     pub codes_link: &'static str,
+    pub codes_unsaved: &'static str,
+    pub codes_save_link: &'static str,
     pub events_heading: &'static str,
     pub events_intro: &'static str,
 }
@@ -163,6 +165,8 @@ pub static NL: RecoveryTexts = RecoveryTexts {
     two_step_since: "Aan sinds {}, met de authenticator app.",
     two_step_off: "Nog niet ingesteld: je stelt het in bij je volgende inlog.",
     codes_link: "Herstelcodes",
+    codes_unsaved: "Je hebt je herstelcodes nog niet bewaard. Zonder app en zonder herstelcode kun je niet meer inloggen.",
+    codes_save_link: "Herstelcodes bewaren",
     events_heading: "Recente beveiligingsgebeurtenissen",
     events_intro: "Zie je iets wat je niet zelf hebt gedaan? Wijzig je wachtwoord en neem contact op met je werkgever.",
 };
@@ -246,6 +250,8 @@ pub static EN: RecoveryTexts = RecoveryTexts {
     two_step_since: "On since {}, with the authenticator app.",
     two_step_off: "Not set up yet: you set it up at your next login.",
     codes_link: "Recovery codes",
+    codes_unsaved: "You have not saved your recovery codes yet. Without your app and without a recovery code you cannot log in.",
+    codes_save_link: "Save recovery codes",
     events_heading: "Recent security events",
     events_intro: "See something you did not do yourself? Change your password and contact your employer.",
 };
@@ -255,102 +261,234 @@ use crate::domain::audit::{AuditEvent, Outcome};
 use crate::domain::lang::Lang;
 
 impl Texts {
-    /// An audit line in the user's words for "Recente beveiligingsgebeurtenissen"; `None`
-    /// for what is not the user's business (token issuing, client registration …).
+    /// An audit line in the user's words for "Recente beveiligingsgebeurtenissen", with
+    /// applications by their name (`name_of` an application id); `None` for what is not the
+    /// user's business (token issuing, client registration, a session that ran out …).
     pub fn security_event(
         &self,
         event: AuditEvent,
         outcome: Outcome,
         detail: Option<&str>,
-    ) -> Option<&'static str> {
-        use AuditEvent as E;
-        let ok = outcome == Outcome::Success;
-        let (nl, en) = match (event, ok, detail.unwrap_or_default()) {
-            (E::LoginCode, true, "remembered_device") => (
-                "Ingelogd op een onthouden apparaat",
-                "Logged in on a remembered device",
-            ),
-            (E::LoginCode, true, "reset") => (
-                "Code goed voor een nieuw wachtwoord",
-                "Code right for a new password",
-            ),
-            (E::LoginCode, true, "console confirmation") => (
-                "Bevestigd met je app voor een beheeractie",
-                "Confirmed with your app for an administration action",
-            ),
-            (E::LoginCode, true, _) => ("Ingelogd", "Logged in"),
-            (E::LoginCode, false, _) => ("Verkeerde code", "Wrong code"),
-            (E::LoginPasskey, true, _) => ("Ingelogd met een passkey", "Logged in with a passkey"),
-            (E::LoginPasskey, false, _) => (
-                "Inloggen met een passkey geweigerd",
-                "Login with a passkey refused",
-            ),
-            (E::PasskeyAdded, _, _) => ("Passkey toegevoegd", "Passkey added"),
-            (E::PasskeyRemoved, _, _) => ("Passkey verwijderd", "Passkey removed"),
-            (E::RecoveryCodeUsed, true, _) => ("Herstelcode gebruikt", "Recovery code used"),
-            (E::RecoveryCodeUsed, false, _) => ("Verkeerde herstelcode", "Wrong recovery code"),
-            (E::LoginPassword, false, _) if outcome == Outcome::Throttled => (
-                "Inlogpoging geweigerd: te veel pogingen",
-                "Login refused: too many attempts",
-            ),
-            (E::LoginPassword, false, _) => ("Verkeerd wachtwoord", "Wrong password"),
-            (E::AccountLocked, _, _) => (
-                "Inloggen tijdelijk geblokkeerd",
-                "Logging in blocked for a while",
-            ),
-            (E::RoleGranted, _, _) => (
-                "Je bent beheerder van je organisatie geworden",
-                "You became an administrator of your organization",
-            ),
-            (E::RoleRevoked, _, _) => (
-                "Je beheerrol is ingetrokken",
-                "Your administrator role was revoked",
-            ),
-            (E::AccountUnlocked, _, _) => (
-                "Blokkade opgeheven door je beheerder",
-                "Block lifted by your administrator",
-            ),
-            (E::PasswordSet, true, "change") => ("Wachtwoord gewijzigd", "Password changed"),
-            (E::PasswordSet, true, "reset") => {
-                ("Nieuw wachtwoord via e-mail", "New password by e-mail")
-            }
-            (E::PasswordSet, true, _) => ("Wachtwoord ingesteld", "Password set"),
-            (E::PasswordSet, false, _) => ("Verkeerd huidig wachtwoord", "Wrong current password"),
-            (E::ResetRequested, true, _) => (
-                "Link voor een nieuw wachtwoord gestuurd",
-                "Link for a new password sent",
-            ),
-            (E::TwoStepEnabled, _, _) => (
-                "Tweestapsverificatie ingeschakeld",
-                "Two-step verification turned on",
-            ),
-            (E::TwoStepReset, _, _) => (
-                "Tweestapsverificatie teruggezet door je beheerder",
-                "Two-step verification reset by your administrator",
-            ),
-            (E::TotpReplaced, _, _) => (
-                "Authenticator app op een nieuwe telefoon",
-                "Authenticator app on a new phone",
-            ),
-            (E::RecoveryCodesCreated, true, _) => {
-                ("Nieuwe herstelcodes gemaakt", "New recovery codes made")
-            }
-            (E::DeviceRemembered, _, _) => ("Apparaat onthouden", "Device remembered"),
-            (E::DeviceForgotten, _, _) => ("Apparaat vergeten", "Device forgotten"),
-            (E::SessionEnded, _, "everywhere") => ("Overal uitgelogd", "Logged out everywhere"),
-            (E::SessionEnded, _, "logout") => ("Uitgelogd", "Logged out"),
-            (E::AccountDisabled, _, _) => ("Account uitgeschakeld", "Account disabled"),
-            (E::AccountEnabled, _, _) => ("Account weer ingeschakeld", "Account enabled again"),
-            (E::ConsentGiven, _, _) => ("Toegang gegeven aan een app", "Access given to an app"),
-            (E::ConsentWithdrawn, _, _) => (
-                "Toegang van een app ingetrokken",
-                "Access of an app withdrawn",
-            ),
-            _ => return None,
-        };
-        Some(match self.lang {
+        name_of: impl Fn(&str) -> Option<String>,
+    ) -> Option<String> {
+        let detail = detail.unwrap_or_default();
+        if let Some(app) = consent_app(event, detail, name_of) {
+            let (nl, en) = match event {
+                AuditEvent::ConsentGiven => ("Toegang gegeven aan {}", "Access given to {}"),
+                _ => ("Toegang van {} ingetrokken", "Access of {} withdrawn"),
+            };
+            return Some(self.fill(self.pick(nl, en), app));
+        }
+        security_words(event, outcome, detail).map(|(nl, en)| self.pick(nl, en).to_owned())
+    }
+
+    fn pick(&self, nl: &'static str, en: &'static str) -> &'static str {
+        match self.lang {
             Lang::Nl => nl,
             Lang::En => en,
-        })
+        }
+    }
+}
+
+/// The application a consent line is about, by name (its id is the detail).
+fn consent_app(
+    event: AuditEvent,
+    detail: &str,
+    name_of: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    matches!(
+        event,
+        AuditEvent::ConsentGiven | AuditEvent::ConsentWithdrawn
+    )
+    .then(|| name_of(detail))
+    .flatten()
+}
+
+/// The Dutch and English words of an audit line on Mijn account.
+fn security_words(
+    event: AuditEvent,
+    outcome: Outcome,
+    detail: &str,
+) -> Option<(&'static str, &'static str)> {
+    use AuditEvent as E;
+    let ok = outcome == Outcome::Success;
+    let by_administrator = detail == "administrator"
+        || detail.starts_with("beheerder ")
+        || detail.starts_with("client ");
+    Some(match (event, ok, detail) {
+        (E::LoginCode, true, "remembered_device") => (
+            "Ingelogd op een onthouden apparaat",
+            "Logged in on a remembered device",
+        ),
+        (E::LoginCode, true, "reset") => (
+            "Code goed voor een nieuw wachtwoord",
+            "Code right for a new password",
+        ),
+        (E::LoginCode, true, "console confirmation") => (
+            "Bevestigd met je app voor een beheeractie",
+            "Confirmed with your app for an administration action",
+        ),
+        (E::LoginCode, true, _) => ("Ingelogd", "Logged in"),
+        (E::LoginCode, false, _) => ("Verkeerde code", "Wrong code"),
+        (E::LoginPasskey, true, _) => ("Ingelogd met een passkey", "Logged in with a passkey"),
+        (E::LoginPasskey, false, _) => (
+            "Inloggen met een passkey geweigerd",
+            "Login with a passkey refused",
+        ),
+        (E::PasskeyAdded, _, _) => ("Passkey toegevoegd", "Passkey added"),
+        (E::PasskeyRemoved, _, _) => ("Passkey verwijderd", "Passkey removed"),
+        (E::RecoveryCodeUsed, true, _) => ("Herstelcode gebruikt", "Recovery code used"),
+        (E::RecoveryCodeUsed, false, _) => ("Verkeerde herstelcode", "Wrong recovery code"),
+        (E::LoginPassword, false, _) if outcome == Outcome::Throttled => (
+            "Inlogpoging geweigerd: te veel pogingen",
+            "Login refused: too many attempts",
+        ),
+        (E::LoginPassword, false, _) => ("Verkeerd wachtwoord", "Wrong password"),
+        (E::AccountLocked, _, _) => (
+            "Inloggen tijdelijk geblokkeerd",
+            "Logging in blocked for a while",
+        ),
+        (E::RoleGranted, _, _) => (
+            "Je bent beheerder van je organisatie geworden",
+            "You became an administrator of your organization",
+        ),
+        (E::RoleRevoked, _, _) => (
+            "Je beheerrol is ingetrokken",
+            "Your administrator role was revoked",
+        ),
+        (E::AccountUnlocked, _, _) => (
+            "Blokkade opgeheven door je beheerder",
+            "Block lifted by your administrator",
+        ),
+        (E::PasswordSet, true, "change") => ("Wachtwoord gewijzigd", "Password changed"),
+        (E::PasswordSet, true, "reset") => {
+            ("Nieuw wachtwoord via e-mail", "New password by e-mail")
+        }
+        (E::PasswordSet, true, _) => ("Wachtwoord ingesteld", "Password set"),
+        (E::PasswordSet, false, _) => ("Verkeerd huidig wachtwoord", "Wrong current password"),
+        (E::ResetRequested, true, _) => (
+            "Link voor een nieuw wachtwoord gestuurd",
+            "Link for a new password sent",
+        ),
+        (E::TwoStepEnabled, _, _) => (
+            "Tweestapsverificatie ingeschakeld",
+            "Two-step verification turned on",
+        ),
+        (E::TwoStepReset, _, _) => (
+            "Tweestapsverificatie teruggezet door je beheerder",
+            "Two-step verification reset by your administrator",
+        ),
+        (E::TotpReplaced, _, _) => (
+            "Authenticator app op een nieuwe telefoon",
+            "Authenticator app on a new phone",
+        ),
+        (E::RecoveryCodesCreated, true, _) => {
+            ("Nieuwe herstelcodes gemaakt", "New recovery codes made")
+        }
+        (E::DeviceRemembered, _, _) => ("Apparaat onthouden", "Device remembered"),
+        (E::DeviceForgotten, _, _) => ("Apparaat vergeten", "Device forgotten"),
+        (E::SessionEnded, _, "everywhere") => ("Overal uitgelogd", "Logged out everywhere"),
+        (E::SessionEnded, _, "logout") => ("Uitgelogd", "Logged out"),
+        (E::SessionEnded, _, "application") => {
+            ("Uitgelogd vanuit een app", "Logged out from an app")
+        }
+        (E::SessionEnded, _, "too_many_codes") => (
+            "Uitgelogd na te veel foute codes",
+            "Logged out after too many wrong codes",
+        ),
+        (E::SessionEnded, _, _) if by_administrator => (
+            "Overal uitgelogd door je beheerder",
+            "Logged out everywhere by your administrator",
+        ),
+        (E::AccountDisabled, _, _) => ("Account uitgeschakeld", "Account disabled"),
+        (E::AccountEnabled, _, _) => ("Account weer ingeschakeld", "Account enabled again"),
+        (E::ConsentGiven, _, _) => ("Toegang gegeven aan een app", "Access given to an app"),
+        (E::ConsentWithdrawn, _, _) => (
+            "Toegang van een app ingetrokken",
+            "Access of an app withdrawn",
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{EN, NL};
+    use super::*;
+
+    /// Every detail the service writes on a user's audit line.
+    const DETAILS: &[&str] = &[
+        "",
+        "self",
+        "administrator",
+        "beheerder baas",
+        "client k3yQ9",
+        "everywhere",
+        "logout",
+        "application",
+        "reauthenticated",
+        "idle",
+        "expired",
+        "too_many_codes",
+        "login",
+        "second_step",
+        "reset",
+        "change",
+        "remembered_device",
+        "console confirmation",
+        "k3yQ9",
+    ];
+
+    #[test]
+    fn mijn_account_speaks_words_and_names_applications() {
+        let names = |id: &str| (id == "k3yQ9").then(|| "Verzuimcoach".to_owned());
+        for event in AuditEvent::ALL {
+            for outcome in Outcome::ALL {
+                for detail in DETAILS {
+                    let nl = NL.security_event(event, outcome, Some(detail), names);
+                    let en = EN.security_event(event, outcome, Some(detail), names);
+                    assert_eq!(nl.is_some(), en.is_some(), "{event:?} {outcome:?} {detail}");
+                    let (Some(nl), Some(en)) = (nl, en) else {
+                        continue;
+                    };
+                    for words in [&nl, &en] {
+                        assert!(
+                            !words.contains('_') && !words.contains("k3yQ9"),
+                            "{event:?} {detail}: {words}"
+                        );
+                    }
+                    assert_ne!(nl, en, "{event:?} {detail}");
+                }
+            }
+        }
+        let said = |event, outcome, detail| NL.security_event(event, outcome, Some(detail), names);
+        let ok = Outcome::Success;
+        assert_eq!(
+            said(AuditEvent::ConsentGiven, ok, "k3yQ9").as_deref(),
+            Some("Toegang gegeven aan Verzuimcoach")
+        );
+        assert_eq!(
+            said(AuditEvent::ConsentWithdrawn, ok, "k3yQ9").as_deref(),
+            Some("Toegang van Verzuimcoach ingetrokken")
+        );
+        // A user's own security business is shown, whoever ended the session.
+        for detail in [
+            "everywhere",
+            "logout",
+            "application",
+            "too_many_codes",
+            "beheerder baas",
+        ] {
+            assert!(
+                said(AuditEvent::SessionEnded, ok, detail).is_some(),
+                "{detail}"
+            );
+        }
+        // Routine is not: a session that ran out, tokens issued to an application.
+        assert_eq!(said(AuditEvent::SessionEnded, ok, "idle"), None);
+        assert_eq!(
+            said(AuditEvent::TokensIssued, ok, "k3yQ9 refresh_token"),
+            None
+        );
     }
 }

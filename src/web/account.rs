@@ -46,6 +46,11 @@ struct AccountPage<'a> {
     /// Since when the app is on; `None`: not set up yet.
     two_step_since: Option<String>,
     codes_left: i64,
+    /// A set of herstelcodes the user has not confirmed as saved: the page sends them back.
+    codes_unsaved: bool,
+    /// The application whose login waits (the user left the herstelcodes page without
+    /// VERDER, say): its name and the way back to it.
+    waiting_app: Option<(String, String)>,
     devices: Vec<DeviceLine>,
     sessions: Vec<SessionLine>,
     apps: Vec<AppLine>,
@@ -64,6 +69,12 @@ impl AccountPage<'_> {
     fn few_codes(&self) -> bool {
         self.two_step_since.is_some() && self.codes_left < FEW_CODES_LEFT
     }
+}
+
+/// The application whose authorization request waits for this browser, and where to resume it.
+async fn waiting_app(state: &AppState, jar: &CookieJar) -> Option<(String, String)> {
+    let name = crate::http::continuation::application_name(state, jar).await?;
+    Some((name, crate::http::continuation::resume_target(state, jar)?))
 }
 
 /// An application the user allowed ("Gekoppelde apps").
@@ -89,7 +100,7 @@ struct DeviceLine {
 /// A security event in plain words.
 struct EventLine {
     at: String,
-    what: &'static str,
+    what: String,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +149,8 @@ async fn account_page(
         org_name: &session.org.name,
         two_step_since,
         codes_left: state.store.recovery_codes_left(user).await?,
+        codes_unsaved: crate::login::second_step::codes_unsaved(&state, user).await?,
+        waiting_app: waiting_app(&state, &jar).await,
         devices,
         sessions,
         apps,
@@ -234,12 +247,14 @@ async fn event_lines(
         ..AuditFilter::default()
     };
     let entries = state.store.audit_entries(&filter).await?;
+    let names = state.store.client_names().await?;
+    let name_of = |id: &str| names.get(id).cloned();
     Ok(entries
         .into_iter()
         // The store gives the newest lines oldest first; the page shows the newest first.
         .rev()
         .filter_map(|e| {
-            let what = t.security_event(e.event, e.outcome, e.detail.as_deref())?;
+            let what = t.security_event(e.event, e.outcome, e.detail.as_deref(), name_of)?;
             Some(EventLine {
                 at: t.moment(e.at),
                 what,

@@ -46,6 +46,8 @@ struct MessagePage {
     page: PageChrome,
     title: &'static str,
     body: &'static str,
+    /// A second way on beside the login: "Wachtwoord vergeten?" for an account already active.
+    forgot: bool,
 }
 
 /// Why a link cannot be used; `Invalid` covers unknown, altered and cut-short links alike.
@@ -92,10 +94,12 @@ fn problem_page(
         Some(i) => lang.or_org(i.org.lang),
         None => lang.texts(),
     };
+    let mut forgot = false;
     let (status, title, body) = match problem {
         // The account is active: the way back in is the password reset, not a new invitation.
         LinkProblem::Used => {
             let reset = invitation.is_none_or(|i| i.org.self_service.reset);
+            forgot = reset;
             let body = match reset {
                 true => t.link_used_body,
                 false => t.link_used_body_no_reset,
@@ -124,6 +128,7 @@ fn problem_page(
         page: chrome(state, t, "/login"),
         title,
         body,
+        forgot,
     };
     Ok((status, Html(page.render()?)).into_response())
 }

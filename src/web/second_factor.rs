@@ -278,14 +278,20 @@ pub(super) async fn step_answer(
     if let Some((token, days)) = device {
         logged_in = logged_in.add(devices::cookie(state, &token, days));
     }
-    let target = match next {
+    let target = next_page(state, &jar, next);
+    Ok(Ok((logged_in, Redirect::to(&target)).into_response()))
+}
+
+/// The page a passed step leads to. Every page on the way keeps the waiting authorization
+/// request, so that the last one's VERDER still goes back to the application.
+pub(super) fn next_page(state: &AppState, jar: &CookieJar, next: AfterStep) -> String {
+    match next {
         AfterStep::AddPasskey => passkeys::PAGE.to_owned(),
         AfterStep::SaveRecoveryCodes => recovery_codes::PAGE.to_owned(),
         AfterStep::RecoveryCodeUsed => format!("{}?notice=used", recovery_codes::PAGE),
         // Back to the application that sent the user here, if one did.
-        AfterStep::Continue => crate::http::continuation::after_login(state, &jar),
-    };
-    Ok(Ok((logged_in, Redirect::to(&target)).into_response()))
+        AfterStep::Continue => crate::http::continuation::after_login(state, jar),
+    }
 }
 
 async fn too_many_codes(

@@ -35,6 +35,7 @@ async fn a_used_link_says_so_and_points_to_login() {
     assert!(html.contains("href=\"/login\""));
     // The account is active: the way back in is "Wachtwoord vergeten?", not a new invitation.
     assert!(html.contains("Kies dan Wachtwoord vergeten? op het inlogscherm"), "{html}");
+    assert!(html.contains("<a href=\"/password/forgot\">Wachtwoord vergeten?</a>"), "{html}");
     assert!(!html.contains("nieuwe uitnodiging"), "{html}");
     // A second OPSLAAN with the same link (a valid form, sent again) changes nothing.
     let again = app

@@ -113,6 +113,65 @@ async fn the_set_up_ends_with_ten_codes_that_are_shown_until_saved() {
     assert_eq!(audit_count(&app, "jan", AuditEvent::RecoveryCodesCreated, Outcome::Success).await, 1);
 }
 
+async fn leaving_the_codes_page_keeps_the_way_back_and_every_login_asks_again_until_saved() {
+    use crate::common::oidc::{callback, start_login};
+    let app = spawn_app().await;
+    app.active_user("acme", "jan", GOOD).await;
+    let (id, secret) = app.verzuimcoach().await;
+    let metadata = app.discover().await;
+    let rp = app.rp(&metadata, &id, secret.as_deref());
+
+    // The set-up, started at the application, ends on the herstelcodes page...
+    let client = browser();
+    let login = start_login(&rp, &[]);
+    assert!(location(&app.visit(&client, login.url.as_str()).await).starts_with("/login"));
+    app.login_with(&client, "jan", GOOD).await;
+    app.choose_app_with(&client).await;
+    let key = uri_secret(&app.setup_mail_after("jan", 1).await.qr_uri());
+    let done = app.send_code_with(&client, &app_code(&key, app.clock.now())).await;
+    assert_eq!(location(&done), "/account/recovery-codes");
+    let first = codes_on(&app.get_with(&client, "/account/recovery-codes").await.text().await.unwrap());
+
+    // ...which the user leaves without VERDER: Mijn account says the codes are not saved and
+    // still leads back to the application.
+    let home = app.get_with(&client, "/").await.text().await.unwrap();
+    assert!(home.contains("Je hebt je herstelcodes nog niet bewaard."), "{home}");
+    let back = home
+        .split("href=\"")
+        .find(|part| part.starts_with("/authorize?"))
+        .and_then(|part| part.split('"').next())
+        .expect("a way back to the application")
+        .replace("&#38;", "&");
+    assert!(home.contains(">Verder naar Verzuimcoach</a>"), "{home}");
+    let params = callback(&location(&app.visit(&client, &back).await));
+    assert_eq!(params["state"], *login.state.secret());
+    assert!(params.contains_key("code"));
+
+    // A later login (again from the application) asks for the same unsaved set, and its VERDER
+    // goes on to the application.
+    app.clock.advance(30);
+    let later = browser();
+    let login = start_login(&rp, &[]);
+    app.visit(&later, login.url.as_str()).await;
+    app.login_with(&later, "jan", GOOD).await;
+    app.choose_app_with(&later).await;
+    let passed = app.send_code_with(&later, &app_code(&key, app.clock.now())).await;
+    assert_eq!(location(&passed), "/account/recovery-codes", "asked again");
+    app.keys.lock().unwrap().insert("jan".into(), key.clone());
+    let next = app.save_recovery_codes_with(&later, "jan").await;
+    assert_eq!(app.recovery_codes.lock().unwrap()["jan"], first, "the same set");
+    assert!(next.starts_with("/authorize?"), "{next}");
+    let params = callback(&location(&app.visit(&later, &next).await));
+    assert_eq!(params["state"], *login.state.secret());
+
+    // Saved: the next login goes straight on, and Mijn account no longer asks.
+    app.clock.advance(30);
+    let last = browser();
+    assert_eq!(app.full_login_with(&last, "jan", GOOD).await, "/");
+    let home = app.get_with(&last, "/").await.text().await.unwrap();
+    assert!(!home.contains("nog niet bewaard") && !home.contains("Verder naar"), "{home}");
+}
+
 async fn a_herstelcode_logs_in_once_and_says_how_many_are_left() {
     let app = spawn_app().await;
     user_with_codes(&app, "jan").await;

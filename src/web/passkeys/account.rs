@@ -278,7 +278,8 @@ async fn complete_held_login(
         ..Settlement::default()
     };
     state.store.settle_attempt(&settlement).await?;
-    let next = crate::http::continuation::after_login(state, &jar);
+    let after = crate::login::second_step::after_passkey(state, session.user.id).await?;
+    let next = super::super::second_factor::next_page(state, &jar, after);
     Ok((jar, Redirect::to(&next)).into_response())
 }
 

@@ -152,7 +152,8 @@ pub(super) async fn complete_login(
             ..record
         }));
     }
-    let next = crate::http::continuation::after_login(state, &jar);
+    let after = crate::login::second_step::after_passkey(state, user).await?;
+    let next = super::second_factor::next_page(state, &jar, after);
     Ok(Ok((logged_in, Redirect::to(&next)).into_response()))
 }
 

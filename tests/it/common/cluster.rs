@@ -237,7 +237,12 @@ pub async fn ready_user(cluster: &Cluster, username: &str, via: &Instance) -> St
         .replace(' ', "");
     let code = app_code(&key, now());
     let done = send_code(&client, via, &csrf, &code).await;
-    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&done), "/account/recovery-codes");
+    // The herstelcodes confirmed as saved (VERDER), or every later login asks for them again.
+    let page = format!("{}/account/recovery-codes", via.address);
+    let csrf = csrf_from(&client, &page).await;
+    let saved = post(&client, format!("{page}/saved"), &csrf, &[("saved", "yes")]).await;
+    assert_eq!(location(&saved), "/");
     key
 }
 
