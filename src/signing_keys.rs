@@ -205,7 +205,7 @@ fn thumbprint(members: &Value) -> String {
 
 /// The keys as loaded from the store at one moment.
 pub struct KeySet {
-    keys: Vec<(StoredKey, SigningKey)>,
+    keys: Vec<(StoredKey, Arc<SigningKey>)>,
 }
 
 impl KeySet {
@@ -215,11 +215,14 @@ impl KeySet {
             .iter()
             .filter(|(stored, _)| stored.alg == alg && stored.signs_from <= now)
             .max_by_key(|(stored, _)| (stored.signs_from, stored.created_at))
-            .map(|(_, key)| key)
+            .map(|(_, key)| key.as_ref())
     }
 
     pub fn by_kid(&self, kid: &str) -> Option<&SigningKey> {
-        self.keys.iter().find(|(s, _)| s.kid == kid).map(|(_, k)| k)
+        self.keys
+            .iter()
+            .find(|(s, _)| s.kid == kid)
+            .map(|(_, k)| k.as_ref())
     }
 
     /// The published keys (RFC 7517 §5): the next ones before they sign, the retired ones
@@ -250,6 +253,8 @@ pub struct Keys {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     cache: RwLock<(Instant, Arc<KeySet>)>,
+    /// Held by the one request that reloads; the others meanwhile use the set they have.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl Keys {
@@ -270,43 +275,78 @@ impl Keys {
                 store.add_first_signing_key(&first).await?;
             }
         }
-        let set = load(store.as_ref(), &keyring).await?;
+        let set = load(store.as_ref(), &keyring, None).await?;
         Ok(Keys {
             store,
             keyring,
             cache: RwLock::new((Instant::now(), Arc::new(set))),
+            reloading: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// The current keys (reloaded when the cached set is older than half a minute).
+    /// The current keys (reloaded when the cached set is older than half a minute). One
+    /// request reloads; the others meanwhile go on with the set of a moment ago, instead of
+    /// all reading and opening the keys at once.
     pub async fn current(&self) -> Result<Arc<KeySet>, KeyError> {
-        let (loaded, set) = {
-            let cache = self.cache.read().expect("key cache lock");
-            (cache.0, cache.1.clone())
-        };
+        let (loaded, set) = self.cached();
         if loaded.elapsed() < RELOAD_AFTER {
             return Ok(set);
         }
-        self.reload().await
+        let Ok(_reloading) = self.reloading.try_lock() else {
+            return Ok(set);
+        };
+        if self.cached().0.elapsed() < RELOAD_AFTER {
+            return Ok(self.cached().1);
+        }
+        self.reload_from(Some(&set)).await
+    }
+
+    fn cached(&self) -> (Instant, Arc<KeySet>) {
+        let cache = self.cache.read().expect("key cache lock");
+        (cache.0, cache.1.clone())
     }
 
     /// Reads the keys from the store now (another process may have rotated them).
     pub async fn reload(&self) -> Result<Arc<KeySet>, KeyError> {
-        let fresh = Arc::new(load(self.store.as_ref(), &self.keyring).await?);
+        let (_, set) = self.cached();
+        self.reload_from(Some(&set)).await
+    }
+
+    async fn reload_from(&self, known: Option<&KeySet>) -> Result<Arc<KeySet>, KeyError> {
+        let fresh = Arc::new(load(self.store.as_ref(), &self.keyring, known).await?);
         *self.cache.write().expect("key cache lock") = (Instant::now(), fresh.clone());
         Ok(fresh)
     }
 }
 
-async fn load(store: &dyn Store, keyring: &Keyring) -> Result<KeySet, KeyError> {
+/// The keys the store holds; a key already in `known` is taken from there as it is (a key
+/// never changes, only its times do), so a reload opens and parses only new keys.
+async fn load(
+    store: &dyn Store,
+    keyring: &Keyring,
+    known: Option<&KeySet>,
+) -> Result<KeySet, KeyError> {
     let mut keys = Vec::new();
     for stored in store.signing_keys().await? {
-        let private = keyring
-            .open_signing_key(&stored.kid, &stored.sealed)
-            .ok_or_else(|| KeyError::Sealed(stored.kid.clone()))?;
-        use secrecy::ExposeSecret;
-        let key = SigningKey::from_private(&stored.kid, stored.alg, private.expose_secret())
-            .ok_or_else(|| KeyError::Sealed(stored.kid.clone()))?;
+        let parsed = known.and_then(|set| {
+            set.keys
+                .iter()
+                .find(|(s, _)| s.kid == stored.kid && s.alg == stored.alg)
+                .map(|(_, key)| key.clone())
+        });
+        let key = match parsed {
+            Some(key) => key,
+            None => {
+                let private = keyring
+                    .open_signing_key(&stored.kid, &stored.sealed)
+                    .ok_or_else(|| KeyError::Sealed(stored.kid.clone()))?;
+                use secrecy::ExposeSecret;
+                let key =
+                    SigningKey::from_private(&stored.kid, stored.alg, private.expose_secret())
+                        .ok_or_else(|| KeyError::Sealed(stored.kid.clone()))?;
+                Arc::new(key)
+            }
+        };
         keys.push((stored, key));
     }
     Ok(KeySet { keys })

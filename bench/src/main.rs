@@ -34,6 +34,11 @@ struct Options {
     /// Seconds per measured phase.
     #[arg(long)]
     seconds: Option<f64>,
+    /// Only the OpenID Connect throughput phases (refresh, userinfo, client credentials,
+    /// JWKS) on one database of `--users`, with their targets and verdicts: the quick run
+    /// to profile the provider against.
+    #[arg(long)]
+    oidc: bool,
     /// Where the JSON results go.
     #[arg(long, default_value = "target/bench-results.json")]
     json: String,
@@ -93,6 +98,10 @@ async fn main() -> anyhow::Result<()> {
     let pool = settings.hash_pool();
     let cores = std::thread::available_parallelism()?.get();
 
+    if options.oidc {
+        let users = sizes.first().copied().unwrap_or(1_000);
+        return oidc_only(&binary, users, Duration::from_secs_f64(seconds)).await;
+    }
     let hash_ms = hash_time_ms(&settings)?;
     eprintln!("one Argon2id hash, alone: {hash_ms:.1} ms");
 
@@ -335,6 +344,39 @@ async fn measure(
         journeys_per_s,
         oidc: oidc_figures,
     })
+}
+
+/// `--oidc`: a fresh database of `users`, the server, and the provider's throughput phases.
+async fn oidc_only(binary: &std::path::Path, users: u64, phase: Duration) -> anyhow::Result<()> {
+    let data = std::env::temp_dir().join(format!("poortwachter-bench-oidc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let mut settings = Settings {
+        data_dir: data.clone(),
+        ..Settings::default()
+    };
+    settings.totp_key = Some(server::TOTP_KEY.into());
+    let store = poortwachter::startup::open_store(&settings).await?;
+    let sqlite = sqlx::SqlitePool::connect(&settings.database_url()).await?;
+    seed::users(&sqlite, &settings, users).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let logged_in: Vec<String> = seed::sessions(&sqlite, 0, 64.min(users), now, "complete")
+        .await?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let server = server::Server::start(binary, &data).await?;
+    eprintln!("server pid {}", server.pid());
+    let admin = Admin::new(store, Arc::new(settings), Arc::new(SystemClock));
+    let application = oidc::Application::register(&admin, &server.address, logged_in).await?;
+    let figures = oidc::throughput(&application, phase).await?;
+    let (_, rss_peak) = server.memory_mib();
+    oidc::print_targets(&figures, rss_peak);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
 }
 
 /// Password logins at saturation with metrics off and on: eight alternating phases (off, on,
@@ -600,8 +642,17 @@ fn print_table(report: &Report) {
     row("OIDC refresh-token requests at saturation (/s)", &|r| {
         format!("{:.0}", r.oidc.refresh_per_s)
     });
+    row("OIDC refresh p50 / p99 at saturation (ms)", &|r| {
+        p(&r.oidc.refresh_latency)
+    });
     row("OIDC userinfo at saturation (/s)", &|r| {
         format!("{:.0}", r.oidc.userinfo_per_s)
+    });
+    row("OIDC userinfo p50 / p99 at saturation (ms)", &|r| {
+        p(&r.oidc.userinfo_latency)
+    });
+    row("OIDC client credentials at saturation (/s)", &|r| {
+        format!("{:.0}", r.oidc.client_credentials_per_s)
     });
     row("OIDC JWKS at saturation (/s)", &|r| {
         format!("{:.0}", r.oidc.jwks_per_s)

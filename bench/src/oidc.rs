@@ -24,7 +24,10 @@ const CONCURRENCY: usize = 32;
 pub struct Figures {
     pub code_exchanges_per_s: f64,
     pub refresh_per_s: f64,
+    pub refresh_latency: Percentiles,
     pub userinfo_per_s: f64,
+    pub userinfo_latency: Percentiles,
+    pub client_credentials_per_s: f64,
     pub jwks_per_s: f64,
     pub exchange_idle: Percentiles,
     pub exchange_under_flood: Percentiles,
@@ -36,6 +39,8 @@ pub struct Application {
     address: String,
     id: String,
     secret: String,
+    /// A client-credentials client of the organization `bench`: its id and secret.
+    machine: (String, String),
     sessions: Arc<Vec<String>>,
     http: Client,
 }
@@ -54,10 +59,19 @@ impl Application {
                 ..Default::default()
             })
             .await?;
+        let machine = admin
+            .create_client(&ClientRegistration {
+                name: "Bench machine".into(),
+                grant: poortwachter::domain::oidc::client::GrantKind::ClientCredentials,
+                orgs: vec!["bench".into()],
+                ..Default::default()
+            })
+            .await?;
         Ok(Application {
             address: address.to_owned(),
             id: registered.client.id,
             secret: registered.secret.unwrap_or_default(),
+            machine: (machine.client.id, machine.secret.unwrap_or_default()),
             sessions: Arc::new(sessions),
             http: Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -93,10 +107,18 @@ impl Application {
     }
 
     async fn token(&self, form: &[(&str, &str)]) -> anyhow::Result<Value> {
+        self.token_as((&self.id, &self.secret), form).await
+    }
+
+    async fn token_as(
+        &self,
+        (id, secret): (&str, &str),
+        form: &[(&str, &str)],
+    ) -> anyhow::Result<Value> {
         let response = self
             .http
             .post(format!("{}/oauth2/token", self.address))
-            .basic_auth(&self.id, Some(&self.secret))
+            .basic_auth(id, Some(secret))
             .form(form)
             .send()
             .await?;
@@ -119,6 +141,15 @@ impl Application {
     async fn refresh(&self, token: &str) -> anyhow::Result<Value> {
         self.token(&[("grant_type", "refresh_token"), ("refresh_token", token)])
             .await
+    }
+
+    async fn client_credentials(&self) -> anyhow::Result<Value> {
+        let (id, secret) = &self.machine;
+        self.token_as(
+            (id, secret),
+            &[("grant_type", "client_credentials"), ("scope", "admin")],
+        )
+        .await
     }
 
     async fn userinfo(&self, access_token: &str) -> anyhow::Result<()> {
@@ -154,8 +185,8 @@ impl Application {
 }
 
 /// `CONCURRENCY` tasks calling `step(task, i)` until `duration` has passed or a step says
-/// there is no more work; successful steps per second.
-async fn saturate<F, Fut>(duration: Duration, step: F) -> anyhow::Result<f64>
+/// there is no more work; successful steps per second, and each step's latency.
+async fn saturate<F, Fut>(duration: Duration, step: F) -> anyhow::Result<(f64, Percentiles)>
 where
     F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<bool>> + Send,
@@ -167,24 +198,26 @@ where
         .map(|task| {
             let step = step.clone();
             tokio::spawn(async move {
-                let mut done = 0u64;
+                let mut took = Vec::new();
                 let mut i = 0;
                 while Instant::now() < deadline {
+                    let t = Instant::now();
                     if !step(task, i).await? {
                         break;
                     }
-                    done += 1;
+                    took.push(t.elapsed());
                     i += 1;
                 }
-                anyhow::Ok(done)
+                anyhow::Ok(took)
             })
         })
         .collect();
-    let mut done = 0;
+    let mut all = Vec::new();
     for task in tasks {
-        done += task.await??;
+        all.extend(task.await??);
     }
-    Ok(done as f64 / started.elapsed().as_secs_f64())
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    Ok((rate, percentiles(all)))
 }
 
 /// The throughput phases, one after the other, each `phase` long.
@@ -193,7 +226,7 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     let wanted = 40_000usize;
     let made = Arc::new(tokio::sync::Mutex::new(Vec::with_capacity(wanted)));
     let (a, m) = (app.clone(), made.clone());
-    saturate(phase.min(Duration::from_secs(10)), move |task, i| {
+    let (_, _) = saturate(phase.min(Duration::from_secs(10)), move |task, i| {
         let (a, m) = (a.clone(), m.clone());
         async move {
             let code = a.code(task * 1_000_000 + i).await?;
@@ -207,7 +240,7 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     let next = Arc::new(AtomicUsize::new(0));
     let issued = Arc::new(tokio::sync::Mutex::new(Vec::new()));
     let (a, c, n, out) = (app.clone(), codes.clone(), next.clone(), issued.clone());
-    let code_exchanges_per_s = saturate(phase, move |_, _| {
+    let (code_exchanges_per_s, _) = saturate(phase, move |_, _| {
         let (a, c, n, out) = (a.clone(), c.clone(), n.clone(), out.clone());
         async move {
             let Some(code) = c.get(n.fetch_add(1, Ordering::SeqCst)) else {
@@ -239,7 +272,7 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
             .collect(),
     );
     let a = app.clone();
-    let refresh_per_s = saturate(phase, move |task, _| {
+    let (refresh_per_s, refresh_latency) = saturate(phase, move |task, _| {
         let (a, chains) = (a.clone(), chains.clone());
         async move {
             let mut token = chains[task].lock().await;
@@ -254,7 +287,7 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     .await?;
     let access = Arc::new(field("access_token"));
     let a = app.clone();
-    let userinfo_per_s = saturate(phase, move |task, _| {
+    let (userinfo_per_s, userinfo_latency) = saturate(phase, move |task, _| {
         let (a, access) = (a.clone(), access.clone());
         async move {
             a.userinfo(&access[task]).await?;
@@ -263,7 +296,16 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     })
     .await?;
     let a = app.clone();
-    let jwks_per_s = saturate(phase, move |_, _| {
+    let (client_credentials_per_s, _) = saturate(phase, move |_, _| {
+        let a = a.clone();
+        async move {
+            a.client_credentials().await?;
+            Ok(true)
+        }
+    })
+    .await?;
+    let a = app.clone();
+    let (jwks_per_s, _) = saturate(phase, move |_, _| {
         let a = a.clone();
         async move {
             a.jwks().await?;
@@ -274,7 +316,10 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     Ok(Figures {
         code_exchanges_per_s,
         refresh_per_s,
+        refresh_latency,
         userinfo_per_s,
+        userinfo_latency,
+        client_credentials_per_s,
         jwks_per_s,
         ..Figures::default()
     })
@@ -299,4 +344,52 @@ pub async fn exchange_latency(
         tokio::time::sleep(interval.saturating_sub(Duration::from_nanos(into_slot as u64))).await;
     }
     Ok(percentiles(samples))
+}
+
+/// The provider's rows beside the targets of issue 23, with a verdict each.
+pub fn print_targets(f: &Figures, rss_peak_mib: f64) {
+    let rows: [(&str, f64, &str, bool); 7] = [
+        (
+            "refresh with rotation (/s)",
+            f.refresh_per_s,
+            "≥ 2400",
+            f.refresh_per_s >= 2400.0,
+        ),
+        (
+            "… p99 (ms)",
+            f.refresh_latency.p99_ms,
+            "≤ 20",
+            f.refresh_latency.p99_ms <= 20.0,
+        ),
+        (
+            "userinfo (/s)",
+            f.userinfo_per_s,
+            "≥ 10000",
+            f.userinfo_per_s >= 10_000.0,
+        ),
+        (
+            "… p99 (ms)",
+            f.userinfo_latency.p99_ms,
+            "≤ 10",
+            f.userinfo_latency.p99_ms <= 10.0,
+        ),
+        (
+            "client credentials (/s)",
+            f.client_credentials_per_s,
+            "≥ 3000",
+            f.client_credentials_per_s >= 3000.0,
+        ),
+        ("code exchanges (/s)", f.code_exchanges_per_s, "", true),
+        ("JWKS (/s)", f.jwks_per_s, "", true),
+    ];
+    println!("| measure | measured | target | verdict |\n|---|---:|---:|---|");
+    for (name, value, target, met) in rows {
+        let verdict = match (target.is_empty(), met) {
+            (true, _) => "",
+            (false, true) => "met",
+            (false, false) => "not met",
+        };
+        println!("| {name} | {value:.1} | {target} | {verdict} |");
+    }
+    println!("| resident memory peak (MiB) | {rss_peak_mib:.1} | | |");
 }

@@ -14,6 +14,13 @@ pub struct Server {
     pub started_in: Duration,
 }
 
+impl Server {
+    /// The server's process id (to attach a profiler).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -292,6 +292,22 @@ pub(super) async fn check_access_token(
     state: &AppState,
     token: &str,
 ) -> Result<Option<(Grant, Value)>, WebError> {
+    let Some((grant_id, claims)) = access_token_claims(state, token).await? else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .live_grant(&grant_id, liveness(state))
+        .await?
+        .map(|grant| (grant, claims)))
+}
+
+/// A bearer access token's claims and its grant's id, if the token is ours (signature,
+/// issuer) and unexpired; whether the grant still stands is the caller's to ask.
+pub(super) async fn access_token_claims(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(String, Value)>, WebError> {
     let Some(kid) = crate::signing_keys::kid_of(token) else {
         return Ok(None);
     };
@@ -302,17 +318,13 @@ pub(super) async fn check_access_token(
     else {
         return Ok(None);
     };
-    let live = liveness(state);
-    let expired = claims["exp"].as_i64().is_none_or(|exp| exp <= live.now);
+    let now = state.clock.now();
+    let expired = claims["exp"].as_i64().is_none_or(|exp| exp <= now);
     if expired || claims["iss"] != state.settings.issuer().as_str() {
         return Ok(None);
     }
     let Some(grant_id) = claims["jti"].as_str().and_then(grant_of_jti) else {
         return Ok(None);
     };
-    Ok(state
-        .store
-        .live_grant(grant_id, live)
-        .await?
-        .map(|grant| (grant, claims)))
+    Ok(Some((grant_id.to_owned(), claims)))
 }

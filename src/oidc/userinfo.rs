@@ -6,7 +6,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::token::{check_access_token, person};
+use super::liveness;
+use super::token::access_token_claims;
 use crate::domain::oidc::claims::person_claims;
 use crate::domain::oidc::scope::Scopes;
 use crate::http::{AppState, WebError};
@@ -19,14 +20,18 @@ pub async fn userinfo(
     let Some(token) = bearer else {
         return Ok(unauthorized("Bearer realm=\"poortwachter\""));
     };
-    let Some((grant, claims)) = check_access_token(&state, token).await? else {
-        return Ok(unauthorized(
-            "Bearer realm=\"poortwachter\", error=\"invalid_token\", error_description=\"the access token is invalid, expired or revoked\"",
-        ));
+    // The grant, its session and the person in one read: userinfo is called often.
+    let person = match access_token_claims(&state, token).await? {
+        Some((grant_id, claims)) => state
+            .store
+            .live_grant_person(&grant_id, liveness(&state))
+            .await?
+            .map(|person| (person, claims)),
+        None => None,
     };
-    let Some(person) = person(&state, grant.user_id).await? else {
+    let Some((person, claims)) = person else {
         return Ok(unauthorized(
-            "Bearer realm=\"poortwachter\", error=\"invalid_token\"",
+            "Bearer realm=\"poortwachter\", error=\"invalid_token\", error_description=\"the access token is invalid, expired or revoked, or its account is disabled\"",
         ));
     };
     let scopes = claims["scope"]

@@ -251,6 +251,13 @@ pub trait GrantStore: Send + Sync + 'static {
     ) -> StoreResult<Refresh>;
     /// A grant that stands and whose session is live.
     async fn live_grant(&self, id: &str, live: Liveness) -> StoreResult<Option<Grant>>;
+    /// The person of a grant that stands, whose session is live and whose account is
+    /// enabled (userinfo: one read for all three).
+    async fn live_grant_person(
+        &self,
+        id: &str,
+        live: Liveness,
+    ) -> StoreResult<Option<crate::domain::oidc::claims::Person>>;
     /// The grant of a refresh token of `client_id` (for revocation and introspection).
     async fn grant_of_refresh_token(
         &self,

@@ -62,6 +62,11 @@ impl PgStore {
         })
     }
 
+    /// Relaxed commits are set per transaction (`RELAX_TRANSACTION`): no connection of their own.
+    fn relaxed_pool(&self) -> Option<&PgPool> {
+        None
+    }
+
     /// `?` and `?N` placeholders become PostgreSQL's `$N`.
     fn sql(text: &str) -> Cow<'_, str> {
         Cow::Owned(numbered_placeholders(text))
@@ -78,8 +83,8 @@ impl PgStore {
         Some("LOCK TABLE oidc_signing_keys IN SHARE ROW EXCLUSIVE MODE");
     /// Relaxed commits (see `relaxed_writer` in sql/mod.rs): for this transaction only, the
     /// commit does not wait for the WAL flush.
-    const RELAX_CONNECTION: Option<&'static str> = None;
-    const RESTORE_CONNECTION: Option<&'static str> = None;
+    /// The extended protocol takes one statement per query: the rotation runs step by step.
+    const ROTATES_IN_ONE_QUERY: bool = false;
     const RELAX_TRANSACTION: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
     /// The pools the metrics report: one, shared by readers and writers.
     const POOLS: &'static [(&'static str, bool)] = &[("main", false)];

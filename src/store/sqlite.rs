@@ -1,6 +1,6 @@
 //! The embedded default: SQLite in WAL mode with synchronous=FULL (a committed change
-//! survives a power cut; the throttle's and a login step's writes are the one relaxed
-//! exception, see `relaxed_writer` in sql/mod.rs), foreign keys enforced, deleted rows
+//! survives a power cut; the throttle's, a login step's and a token rotation's writes are
+//! the relaxed exception, see `relaxed_writer` in sql/mod.rs), foreign keys enforced, deleted rows
 //! overwritten.
 
 use std::borrow::Cow;
@@ -30,6 +30,11 @@ pub struct SqliteStore {
     /// connections the others wait in SQLite's busy handler, which sleeps in steps of up to
     /// 100 ms. Queued here instead, writers wait only as long as the writes before them.
     pool: SqlitePool,
+    /// A second writing connection with synchronous=NORMAL, for the relaxed commits (see
+    /// `relaxed_writer` in sql/mod.rs): used only while the durable writer above is held, so
+    /// the two never write at once. Two connections rather than one switched back and forth:
+    /// switching cost two statements on every relaxed write (a third of a refresh's).
+    relaxed: SqlitePool,
     /// Readers, many at once (WAL: reads never wait for the writer).
     readers: SqlitePool,
 }
@@ -48,12 +53,26 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         // The writer never checkpoints: a checkpoint inside a commit would stall every write
         // queued behind it. A background task checkpoints instead (below).
+        // Local connections do not go stale: no test query before each use (sqlx's default
+        // costs a round trip to the connection's thread on every acquire).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(pool.acquire_timeout)
+            .test_before_acquire(false)
             .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         MIGRATOR.run(&writer).await?;
+        let relaxed = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(pool.acquire_timeout)
+            .test_before_acquire(false)
+            .connect_with(
+                options
+                    .clone()
+                    .synchronous(SqliteSynchronous::Normal)
+                    .pragma("wal_autocheckpoint", "0"),
+            )
+            .await?;
         let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -62,12 +81,19 @@ impl SqliteStore {
         let readers = SqlitePoolOptions::new()
             .max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
         Ok(SqliteStore {
             pool: writer,
+            relaxed,
             readers,
         })
+    }
+
+    /// The relaxed writer's own connection (see `relaxed_writer` in sql/mod.rs).
+    fn relaxed_pool(&self) -> Option<&SqlitePool> {
+        Some(&self.relaxed)
     }
 
     /// SQLite takes `?` placeholders as written.
@@ -81,10 +107,10 @@ impl SqliteStore {
     const LOCK_USER: Option<&'static str> = None;
     /// The conditional INSERT is one statement, serialised with every other writer.
     const LOCK_SIGNING_KEYS: Option<&'static str> = None;
-    /// Relaxed commits (see `relaxed_writer` in sql/mod.rs): in WAL mode, NORMAL skips the
-    /// flush at commit; the setting can only change between transactions.
-    const RELAX_CONNECTION: Option<&'static str> = Some("PRAGMA synchronous = NORMAL");
-    const RESTORE_CONNECTION: Option<&'static str> = Some("PRAGMA synchronous = FULL");
+    /// Relaxed commits run on their own connection (in WAL mode, synchronous=NORMAL skips the
+    /// flush at commit), nothing to set per transaction.
+    /// sqlx runs a query of several statements in one call here (`ROTATE_AT_ONCE`).
+    const ROTATES_IN_ONE_QUERY: bool = true;
     const RELAX_TRANSACTION: Option<&'static str> = None;
     /// The pools the metrics report: (name, is the readers' pool).
     const POOLS: &'static [(&'static str, bool)] = &[("writer", false), ("readers", true)];
@@ -119,8 +145,9 @@ mod tests {
             .unwrap()
     }
 
-    /// Relaxed commits (the throttle, a login step) must not leave the one writer relaxed for
-    /// the durable writes after them, not even when the relaxed transaction fails.
+    /// Relaxed commits (the throttle, a login step, a rotation) run on their own connection:
+    /// the durable writer stays durable for the writes after them, also when a relaxed
+    /// transaction fails, and the relaxed one skips the flush.
     #[tokio::test]
     async fn the_writer_is_durable_again_after_a_relaxed_commit_even_a_failed_one() {
         let folder = tempfile::tempdir().unwrap();
@@ -131,7 +158,13 @@ mod tests {
         };
         let store = SqliteStore::connect(&url, &settings).await.unwrap();
         const FULL: i64 = 2;
+        const NORMAL: i64 = 1;
         assert_eq!(synchronous(&store).await, FULL);
+        let relaxed: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.relaxed)
+            .await
+            .unwrap();
+        assert_eq!(relaxed, NORMAL);
 
         let policy = ThrottlePolicy::for_accounts(10, 15);
         let check = ThrottleCheck {

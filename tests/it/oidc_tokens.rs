@@ -127,6 +127,51 @@ async fn a_reused_refresh_token_revokes_its_whole_family() {
     );
 }
 
+/// A rotation is whole (SQLite runs it as one multi-statement query, PostgreSQL step by
+/// step): the next token works, one audit line about the user says so, the login session is
+/// kept alive, and a rotation refused for an ended session writes none of it.
+async fn a_rotation_writes_its_token_audit_line_and_session_together() {
+    let (app, id, secret, login, code) = with_code().await;
+    let secret = secret.as_deref();
+    let (_, first) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, login.verifier.secret())).await).await;
+    let refresh = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            json(app.post_token_endpoint("/oauth2/token", &id, secret, &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await).await
+        }
+    };
+    let rotations = || {
+        let admin = &app.admin;
+        async move {
+            admin.audit_log(Some("acme"), Some("jan"), None, 1000).await.unwrap().into_iter()
+                .filter(|e| e.event == AuditEvent::TokensIssued && e.detail.as_deref().unwrap_or("").ends_with(" refresh_token"))
+                .count()
+        }
+    };
+    let db = app.db().await;
+    let seen = || async {
+        sqlx::query_scalar::<_, i64>("SELECT MAX(last_seen_at) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'jan'")
+            .fetch_one(&db).await.unwrap()
+    };
+    app.clock.advance(120);
+    let (status, second) = refresh(first["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(rotations().await, 1);
+    assert_eq!(seen().await, app.clock.now(), "the session is kept alive");
+    let (status, third) = refresh(second["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, StatusCode::OK, "{third}");
+    assert_eq!(rotations().await, 2);
+
+    // The session ends: the next rotation is refused and leaves no trace of a rotation.
+    sqlx::query("DELETE FROM sessions").execute(&db).await.unwrap();
+    let (_, refused) = refresh(third["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(refused["error"], "invalid_grant");
+    assert_eq!(rotations().await, 2);
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_refresh_tokens").fetch_one(&db).await.unwrap();
+    assert_eq!(tokens, 3, "no next token for a refused rotation");
+}
+
 async fn a_used_refresh_token_revokes_its_family_whatever_else_is_asked() {
     // RFC 9700 §4.14.2: any presentation of a used refresh token, with a scope (wider,
     // narrower, unreadable) or not, revokes the family; the scope check must not come first.

@@ -50,6 +50,22 @@ macro_rules! sql_clients {
             }
         }
 
+        /// The person of a row with `sub.subject`, the user's and the organization's columns.
+        fn person_from_row(row: &$row) -> StoreResult<Person> {
+            let user = user_from_row(row)?;
+            let org = org_from_row(row)?;
+            Ok(Person {
+                subject: row.try_get("subject")?,
+                username: user.username,
+                display_name: user.display_name,
+                email: user.email,
+                locale: org.lang.code(),
+                org_id: org.id,
+                org_slug: org.slug,
+                org_name: org.name,
+            })
+        }
+
         #[async_trait]
         impl ClientStore for $store {
             async fn create_client(&self, client: &Client, audit: &AuditRecord) -> StoreResult<()> {
@@ -267,25 +283,11 @@ macro_rules! sql_clients {
                      JOIN oidc_subjects sub ON sub.user_id = u.id \
                      WHERE u.id = ? AND u.disabled_at IS NULL"
                 );
-                let Some(row) = sqlx::query(&<$store>::sql(&sql))
+                let row = sqlx::query(&<$store>::sql(&sql))
                     .bind(user)
                     .fetch_optional(&self.readers)
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let user = user_from_row(&row)?;
-                let org = org_from_row(&row)?;
-                Ok(Some(Person {
-                    subject: row.try_get("subject")?,
-                    username: user.username,
-                    display_name: user.display_name,
-                    email: user.email,
-                    locale: org.lang.code(),
-                    org_id: org.id,
-                    org_slug: org.slug,
-                    org_name: org.name,
-                }))
+                    .await?;
+                row.as_ref().map(person_from_row).transpose()
             }
 
             async fn consent(&self, user: UserId, client_id: &str) -> StoreResult<Option<String>> {

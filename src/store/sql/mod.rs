@@ -22,6 +22,13 @@ pub mod security;
 pub mod sessions;
 pub mod two_step;
 
+/// The connection a relaxed write runs on (see `relaxed_writer`), and — where that is a
+/// connection of its own — the durable writer, held until the write is done.
+pub struct RelaxedWriter<DB: sqlx::Database> {
+    pub conn: sqlx::pool::PoolConnection<DB>,
+    pub _exclusive: Option<sqlx::pool::PoolConnection<DB>>,
+}
+
 macro_rules! sql_common {
     ($store:ty, $db:ty, $row:ty) => {
         const ORG_COLUMNS: &str = "o.id AS org_id, o.slug, o.name AS org_name, o.language, o.min_length, \
@@ -107,6 +114,14 @@ macro_rules! sql_common {
         }
 
         async fn insert_audit(tx: &mut Transaction<'_, $db>, record: &AuditRecord) -> StoreResult<()> {
+            insert_audit_on(&mut **tx, record).await
+        }
+
+        /// The audit line alone, on a connection (in a transaction or committing by itself).
+        async fn insert_audit_on(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            record: &AuditRecord,
+        ) -> StoreResult<()> {
             sqlx::query(&<$store>::sql(
                 "INSERT INTO audit_log (at, event, outcome, org_id, user_id, username, client, detail) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -119,7 +134,7 @@ macro_rules! sql_common {
             .bind(record.username.as_deref())
             .bind(record.client.as_deref())
             .bind(record.detail.as_deref())
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
             Ok(())
         }
@@ -140,20 +155,26 @@ macro_rules! sql_common {
             Ok(ended.rows_affected())
         }
 
-        /// The writer connection, set for commits that need not reach the disk at once: the
-        /// throttle's counts, a login step's new session and audit lines. A power cut may lose
-        /// the last moment's worth of them (never half of one transaction); the next durable
-        /// commit or the checkpoint a second later flushes them. The login path then waits for
-        /// no disk flush, and the code step's own durable commit does not queue behind a
-        /// flood of logins' flushes (README, Performance).
-        async fn relaxed_writer(
-            pool: &sqlx::Pool<$db>,
-        ) -> StoreResult<sqlx::pool::PoolConnection<$db>> {
-            let mut conn = pool.acquire().await?;
-            if let Some(sql) = <$store>::RELAX_CONNECTION {
-                sqlx::query(sql).execute(&mut *conn).await?;
-            }
-            Ok(conn)
+        /// The connection for commits that need not reach the disk at once: the throttle's
+        /// counts, a login step's new session and audit lines, a code redeemed, a refresh
+        /// token rotated. A power cut may lose the last moment's worth of them (never half of
+        /// one transaction); the next durable commit or the checkpoint a second later flushes
+        /// them. The login path then waits for no disk flush, and the code step's own durable
+        /// commit does not queue behind a flood of logins' flushes (README, Performance).
+        /// Where the store keeps a relaxed connection of its own (SQLite), the durable writer
+        /// is held meanwhile, so that one write runs at a time as before.
+        async fn relaxed_writer(store: &$store) -> StoreResult<crate::store::sql::RelaxedWriter<$db>> {
+            let exclusive = store.pool.acquire().await?;
+            Ok(match store.relaxed_pool() {
+                Some(relaxed) => crate::store::sql::RelaxedWriter {
+                    conn: relaxed.acquire().await?,
+                    _exclusive: Some(exclusive),
+                },
+                None => crate::store::sql::RelaxedWriter {
+                    conn: exclusive,
+                    _exclusive: None,
+                },
+            })
         }
 
         async fn begin_relaxed(
@@ -164,18 +185,6 @@ macro_rules! sql_common {
                 sqlx::query(sql).execute(&mut *tx).await?;
             }
             Ok(tx)
-        }
-
-        /// Puts the writer back to durable commits before anyone else gets it.
-        async fn restore_writer(mut conn: sqlx::pool::PoolConnection<$db>) -> StoreResult<()> {
-            if let Some(sql) = <$store>::RESTORE_CONNECTION
-                && let Err(e) = sqlx::query(sql).execute(&mut *conn).await
-            {
-                // Never hand a relaxed connection to a write that must be durable.
-                conn.close().await.ok();
-                return Err(e.into());
-            }
-            Ok(())
         }
 
         /// Starts `session`, ending the one it replaces (new sessions are made only by
