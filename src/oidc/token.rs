@@ -125,7 +125,18 @@ async fn redeem(
         auth_time: code.auth_time,
         method: code.method,
     };
-    tokens(state, client, &grant, code.nonce.as_deref(), &refresh_token).await
+    let Some(person) = person(state, grant.user_id).await? else {
+        return Ok(invalid_grant("the account is no longer active"));
+    };
+    tokens(
+        state,
+        client,
+        &grant,
+        code.nonce.as_deref(),
+        &refresh_token,
+        person,
+    )
+    .await
 }
 
 async fn refresh(
@@ -180,11 +191,14 @@ async fn refresh(
         .refresh(&presented.hash(), &client.id, &next.hash(), live, &audit)
         .await?
     {
-        Refresh::Rotated(mut grant) => {
+        Refresh::Rotated(mut grant, person) => {
             if let Some(scope) = narrower {
                 grant.scope = scope;
             }
-            tokens(state, client, &grant, None, &next).await
+            let Some(person) = person else {
+                return Ok(invalid_grant("the account is no longer active"));
+            };
+            tokens(state, client, &grant, None, &next, person).await
         }
         Refresh::Reused(grant) => {
             let record = AuditRecord::new(live.now, AuditEvent::TokenReused, Outcome::Replayed)
@@ -223,10 +237,8 @@ async fn tokens(
     grant: &Grant,
     nonce: Option<&str>,
     refresh_token: &Token,
+    person: Person,
 ) -> Result<Response, WebError> {
-    let Some(person) = person(state, grant.user_id).await? else {
-        return Ok(invalid_grant("the account is no longer active"));
-    };
     let now = state.clock.now();
     let issuer = state.settings.issuer();
     let sid = session_id(&grant.session_hash);

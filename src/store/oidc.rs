@@ -125,8 +125,9 @@ pub struct Grant {
 
 #[derive(Debug)]
 pub enum Refresh {
-    /// The token was fresh: it is used now, the new one stored.
-    Rotated(Grant),
+    /// The token was fresh: it is used now, the new one stored. With the person the tokens
+    /// describe, read in the same step (`None`: the account is disabled or has no `sub`).
+    Rotated(Grant, Option<crate::domain::oidc::claims::Person>),
     /// The token was used before: its whole grant is revoked now.
     Reused(Grant),
     Invalid,

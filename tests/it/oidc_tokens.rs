@@ -172,6 +172,38 @@ async fn a_rotation_writes_its_token_audit_line_and_session_together() {
     assert_eq!(tokens, 3, "no next token for a refused rotation");
 }
 
+/// A rotation that fails half-way (here its audit line is refused by a trigger, after the old
+/// token was marked used and the next one written) leaves nothing behind: the answer is a
+/// server error, the old token still rotates once the fault is gone, and writes go on.
+async fn a_rotation_that_fails_half_way_leaves_nothing_behind() {
+    let (app, id, secret, login, code) = with_code().await;
+    let secret = secret.as_deref();
+    let (_, first) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, login.verifier.secret())).await).await;
+    let old = first["refresh_token"].as_str().unwrap().to_owned();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let db = app.db().await;
+    let postgres = app.settings.database_url().starts_with("postgres");
+    if postgres {
+        sqlx::query("CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql")
+            .execute(&db).await.unwrap();
+        sqlx::query("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.event = 'tokens_issued') EXECUTE FUNCTION refuse_audit()")
+            .execute(&db).await.unwrap();
+    } else {
+        sqlx::query("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log WHEN NEW.event = 'tokens_issued' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            .execute(&db).await.unwrap();
+    }
+    let failed = app.post_token_endpoint("/oauth2/token", &id, secret, &form).await;
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_refresh_tokens WHERE used_at IS NULL").fetch_one(&db).await.unwrap();
+    assert_eq!(tokens, 1, "the old token is unused and no next one was kept");
+    sqlx::query("DROP TRIGGER no_audit ON audit_log").execute(&db).await.ok();
+    sqlx::query("DROP TRIGGER IF EXISTS no_audit").execute(&db).await.ok();
+    let (status, body) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &form).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &[("grant_type", "refresh_token"), ("refresh_token", body["refresh_token"].as_str().unwrap())]).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 async fn a_used_refresh_token_revokes_its_family_whatever_else_is_asked() {
     // RFC 9700 §4.14.2: any presentation of a used refresh token, with a scope (wider,
     // narrower, unreadable) or not, revokes the family; the scope check must not come first.

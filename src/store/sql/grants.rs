@@ -14,14 +14,15 @@ macro_rules! sql_grants {
         /// of one query in one call to the connection's thread): the old token used if it is
         /// live and unused, the next token, the session kept alive and the audit line each only
         /// where the one before happened (`changes()`, then the next token's presence), and last
-        /// the grant as the caller needs it. Seven calls to the connection's thread become three
-        /// (begin, this, commit): the writer, which every rotation waits for, is held that much
-        /// shorter. The placeholders are plain `?`, bound in the order they appear across the
+        /// the grant as the caller needs it, between BEGIN and COMMIT. Seven calls to the
+        /// connection's thread become one: the writer, which every rotation waits for, is held
+        /// that much shorter. The placeholders are plain `?`, bound in the order they appear across the
         /// statements (`rotate_at_once`): sqlx-sqlite numbers the unnamed ones on from the
         /// statement before, and stops binding a statement at a gap in `?N` numbering.
         static ROTATE_AT_ONCE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
-                "UPDATE oidc_refresh_tokens SET used_at = ? \
+                "BEGIN IMMEDIATE; \
+                 UPDATE oidc_refresh_tokens SET used_at = ? \
                  WHERE token_hash = ? AND used_at IS NULL AND EXISTS \
                    (SELECT 1 FROM oidc_grants g WHERE g.id = oidc_refresh_tokens.grant_id \
                     AND g.client_id = ? AND g.revoked_at IS NULL AND EXISTS \
@@ -37,12 +38,43 @@ macro_rules! sql_grants {
                    JOIN oidc_grants g ON g.id = n.grant_id JOIN users u ON u.id = g.user_id \
                    WHERE n.token_hash = ?; \
                  SELECT {GRANT_COLUMNS}, t.used_at, g.revoked_at, u.org_id AS audit_org, \
-                   u.username AS audit_username, \
+                   u.username AS audit_username, {PERSON_COLUMNS}, \
                    EXISTS (SELECT 1 FROM oidc_refresh_tokens n WHERE n.token_hash = ?) AS rotated \
                  FROM oidc_refresh_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
-                 JOIN users u ON u.id = g.user_id WHERE t.token_hash = ? AND g.client_id = ?"
+                 JOIN users u ON u.id = g.user_id {PERSON_JOINS} WHERE t.token_hash = ? AND g.client_id = ?; \
+                 COMMIT"
             )
         });
+
+        /// The person the next tokens describe, read with the rotation (`u` is the grant's user).
+        const PERSON_COLUMNS: &str = "sub.subject AS person_subject, u.display_name AS person_name, \
+            u.email AS person_email, u.disabled_at AS person_disabled, o.language AS person_language, \
+            o.slug AS person_org_slug, o.name AS person_org_name";
+        const PERSON_JOINS: &str = "JOIN organizations o ON o.id = u.org_id \
+            LEFT JOIN oidc_subjects sub ON sub.user_id = u.id";
+
+        /// The person of a rotation's row; `None` for a disabled account or one without `sub`.
+        fn rotated_person(row: &$row) -> StoreResult<Option<Person>> {
+            let subject: Option<String> = row.try_get("person_subject")?;
+            let disabled: Option<i64> = row.try_get("person_disabled")?;
+            let (Some(subject), None) = (subject, disabled) else {
+                return Ok(None);
+            };
+            let language: String = row.try_get("person_language")?;
+            let lang: crate::domain::lang::Lang = language
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+            Ok(Some(Person {
+                subject,
+                username: row.try_get("audit_username")?,
+                display_name: row.try_get("person_name")?,
+                email: row.try_get("person_email")?,
+                locale: lang.code(),
+                org_id: row.try_get("audit_org")?,
+                org_slug: row.try_get("person_org_slug")?,
+                org_name: row.try_get("person_org_name")?,
+            }))
+        }
 
         fn grant_from_row(row: &$row) -> StoreResult<Grant> {
             Ok(Grant {
@@ -184,36 +216,10 @@ macro_rules! sql_grants {
                 live: Liveness,
                 audit: &AuditRecord,
             ) -> StoreResult<Refresh> {
-                let mut tx = begin_relaxed(writer).await?;
                 if <$store>::ROTATES_IN_ONE_QUERY {
-                    let (old, next) = (&token_hash.0[..], &next.0[..]);
-                    let row = sqlx::query(&ROTATE_AT_ONCE)
-                        // The used mark, on a live grant of this client.
-                        .bind(live.now).bind(old).bind(client_id).bind(live.now).bind(live.idle_cutoff)
-                        // The next token.
-                        .bind(next).bind(live.now).bind(old)
-                        // The session kept alive.
-                        .bind(live.now).bind(next)
-                        // The audit line.
-                        .bind(live.now).bind(audit.event.as_str()).bind(audit.outcome.as_str())
-                        .bind(audit.client.as_deref()).bind(audit.detail.as_deref()).bind(next)
-                        // The grant.
-                        .bind(next).bind(old).bind(client_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    let Some(row) = row else {
-                        return Ok(Refresh::Invalid);
-                    };
-                    let grant = grant_from_row(&row)?;
-                    if row.try_get::<bool, _>("rotated")? {
-                        tx.commit().await?;
-                        let username: String = row.try_get("audit_username")?;
-                        let record = audit.clone().user(row.try_get("audit_org")?, grant.user_id, &username);
-                        trace_audit(&record);
-                        return Ok(Refresh::Rotated(grant));
-                    }
-                    return Self::not_rotated(tx, &row, grant, live).await;
+                    return Self::rotate_at_once(writer, token_hash, client_id, next, live, audit).await;
                 }
+                let mut tx = begin_relaxed(writer).await?;
                 let sql = format!(
                     "UPDATE oidc_refresh_tokens SET used_at = ?1 \
                      WHERE token_hash = ?3 AND used_at IS NULL AND EXISTS \
@@ -231,8 +237,8 @@ macro_rules! sql_grants {
                 // With the user's organization and username for the audit line: one read less.
                 let sql = format!(
                     "SELECT {GRANT_COLUMNS}, t.used_at, g.revoked_at, u.org_id AS audit_org, \
-                       u.username AS audit_username FROM oidc_refresh_tokens t \
-                     JOIN oidc_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id \
+                       u.username AS audit_username, {PERSON_COLUMNS} FROM oidc_refresh_tokens t \
+                     JOIN oidc_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id {PERSON_JOINS} \
                      WHERE t.token_hash = ? AND g.client_id = ?"
                 );
                 let Some(row) = sqlx::query(&<$store>::sql(&sql))
@@ -262,9 +268,70 @@ macro_rules! sql_grants {
                     let username: String = row.try_get("audit_username")?;
                     let record = audit.clone().user(row.try_get("audit_org")?, grant.user_id, &username);
                     commit_with_audit(tx, &record).await?;
-                    return Ok(Refresh::Rotated(grant));
+                    return Ok(Refresh::Rotated(grant, rotated_person(&row)?));
                 }
                 Self::not_rotated(tx, &row, grant, live).await
+            }
+
+            /// [`GrantStore::refresh`] on SQLite: the whole transaction in one call (see
+            /// `ROTATE_AT_ONCE`). A failing statement leaves the transaction open: that
+            /// connection is closed, never handed to the next write.
+            async fn rotate_at_once(
+                writer: &mut sqlx::pool::PoolConnection<$db>,
+                token_hash: &TokenHash,
+                client_id: &str,
+                next: &TokenHash,
+                live: Liveness,
+                audit: &AuditRecord,
+            ) -> StoreResult<Refresh> {
+                let (old, next) = (&token_hash.0[..], &next.0[..]);
+                // `fetch_all`: one row, but every statement up to the COMMIT after it must run.
+                let rows = sqlx::query(&ROTATE_AT_ONCE)
+                    // The used mark, on a live grant of this client.
+                    .bind(live.now).bind(old).bind(client_id).bind(live.now).bind(live.idle_cutoff)
+                    // The next token.
+                    .bind(next).bind(live.now).bind(old)
+                    // The session kept alive.
+                    .bind(live.now).bind(next)
+                    // The audit line.
+                    .bind(live.now).bind(audit.event.as_str()).bind(audit.outcome.as_str())
+                    .bind(audit.client.as_deref()).bind(audit.detail.as_deref()).bind(next)
+                    // The grant.
+                    .bind(next).bind(old).bind(client_id)
+                    .fetch_all(&mut **writer)
+                    .await;
+                let rows = match rows {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        // The transaction may still be open: the connection is closed instead
+                        // of going back to the pool (SQLite rolls back at close).
+                        writer.close_on_drop();
+                        return Err(e.into());
+                    }
+                };
+                let Some(row) = rows.into_iter().next() else {
+                    return Ok(Refresh::Invalid);
+                };
+                let grant = grant_from_row(&row)?;
+                if row.try_get::<bool, _>("rotated")? {
+                    let username: String = row.try_get("audit_username")?;
+                    let record = audit.clone().user(row.try_get("audit_org")?, grant.user_id, &username);
+                    trace_audit(&record);
+                    return Ok(Refresh::Rotated(grant, rotated_person(&row)?));
+                }
+                let used: Option<i64> = row.try_get("used_at")?;
+                let revoked: Option<i64> = row.try_get("revoked_at")?;
+                if used.is_some() && revoked.is_none() {
+                    // A used token again: the whole family goes (RFC 9700 §4.14.2). One
+                    // statement, committing by itself; revoking twice changes nothing.
+                    sqlx::query("UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                        .bind(live.now)
+                        .bind(&grant.id)
+                        .execute(&mut **writer)
+                        .await?;
+                    return Ok(Refresh::Reused(grant));
+                }
+                Ok(Refresh::Invalid)
             }
 
             /// A refresh token that was not rotated: used before (the whole family is revoked,
