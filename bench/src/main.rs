@@ -216,15 +216,18 @@ fn process_cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-async fn measure(
-    binary: &std::path::Path,
-    users: u64,
-    phase: Duration,
-    hash_ms: f64,
-    pool: poortwachter::hashing::PoolSize,
-) -> anyhow::Result<Run> {
+/// An empty database in a fresh temporary folder (named with `tag`), the store on it, the
+/// settings the server will be started with, and a direct pool for seeding.
+async fn fresh_database(
+    tag: &str,
+) -> anyhow::Result<(
+    std::path::PathBuf,
+    Settings,
+    Arc<dyn poortwachter::store::Store>,
+    sqlx::SqlitePool,
+)> {
     let data =
-        std::env::temp_dir().join(format!("poortwachter-bench-{}-{users}", std::process::id()));
+        std::env::temp_dir().join(format!("poortwachter-bench-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data)?;
     let mut settings = Settings {
@@ -234,6 +237,17 @@ async fn measure(
     settings.totp_key = Some(server::TOTP_KEY.into());
     let store = poortwachter::startup::open_store(&settings).await?;
     let sqlite = sqlx::SqlitePool::connect(&settings.database_url()).await?;
+    Ok((data, settings, store, sqlite))
+}
+
+async fn measure(
+    binary: &std::path::Path,
+    users: u64,
+    phase: Duration,
+    hash_ms: f64,
+    pool: poortwachter::hashing::PoolSize,
+) -> anyhow::Result<Run> {
+    let (data, settings, store, sqlite) = fresh_database(&format!("{users}")).await?;
     let seeding = Instant::now();
     seed::users(&sqlite, &settings, users).await?;
     let now = std::time::SystemTime::now()
@@ -348,16 +362,7 @@ async fn measure(
 
 /// `--oidc`: a fresh database of `users`, the server, and the provider's throughput phases.
 async fn oidc_only(binary: &std::path::Path, users: u64, phase: Duration) -> anyhow::Result<()> {
-    let data = std::env::temp_dir().join(format!("poortwachter-bench-oidc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)?;
-    let mut settings = Settings {
-        data_dir: data.clone(),
-        ..Settings::default()
-    };
-    settings.totp_key = Some(server::TOTP_KEY.into());
-    let store = poortwachter::startup::open_store(&settings).await?;
-    let sqlite = sqlx::SqlitePool::connect(&settings.database_url()).await?;
+    let (data, settings, store, sqlite) = fresh_database("oidc").await?;
     seed::users(&sqlite, &settings, users).await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
