@@ -158,12 +158,23 @@ pub async fn application_name(state: &AppState, jar: &CookieJar) -> Option<Strin
         .map(|(client, _)| client.name)
 }
 
+/// The application whose request waits, by name, and where to resume it (Mijn account's
+/// way back to it).
+pub async fn waiting_application(state: &AppState, jar: &CookieJar) -> Option<(String, String)> {
+    let pending = read(state, jar)?;
+    let (client, _) = client_of(state, &pending).await?;
+    Some((client.name, format!("/authorize?{}", pending.query)))
+}
+
 /// The registered client of the waiting request, and its (registered) redirect URI.
 async fn waiting_client(
     state: &AppState,
     jar: &CookieJar,
 ) -> Option<(crate::store::Client, String)> {
-    let pending = read(state, jar)?;
+    client_of(state, &read(state, jar)?).await
+}
+
+async fn client_of(state: &AppState, pending: &Pending) -> Option<(crate::store::Client, String)> {
     let pairs = form::pairs(pending.query.as_bytes()).ok()?;
     let params = Parameters::from_pairs(pairs)?;
     let (client_id, redirect_uri) = params.target().ok()?;

@@ -71,12 +71,6 @@ impl AccountPage<'_> {
     }
 }
 
-/// The application whose authorization request waits for this browser, and where to resume it.
-async fn waiting_app(state: &AppState, jar: &CookieJar) -> Option<(String, String)> {
-    let name = crate::http::continuation::application_name(state, jar).await?;
-    Some((name, crate::http::continuation::resume_target(state, jar)?))
-}
-
 /// An application the user allowed ("Gekoppelde apps").
 struct AppLine {
     client_id: String,
@@ -150,7 +144,7 @@ async fn account_page(
         two_step_since,
         codes_left: state.store.recovery_codes_left(user).await?,
         codes_unsaved: crate::login::second_step::codes_unsaved(&state, user).await?,
-        waiting_app: waiting_app(&state, &jar).await,
+        waiting_app: crate::http::continuation::waiting_application(&state, &jar).await,
         devices,
         sessions,
         apps,

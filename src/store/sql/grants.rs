@@ -270,7 +270,9 @@ macro_rules! sql_grants {
                     commit_with_audit(tx, &record).await?;
                     return Ok(Refresh::Rotated(grant, rotated_person(&row)?));
                 }
-                Self::not_rotated(tx, &row, grant, live).await
+                let outcome = Self::not_rotated(&mut *tx, &row, grant, live).await?;
+                tx.commit().await?;
+                Ok(outcome)
             }
 
             /// [`GrantStore::refresh`] on SQLite: the whole transaction in one call (see
@@ -319,25 +321,14 @@ macro_rules! sql_grants {
                     trace_audit(&record);
                     return Ok(Refresh::Rotated(grant, rotated_person(&row)?));
                 }
-                let used: Option<i64> = row.try_get("used_at")?;
-                let revoked: Option<i64> = row.try_get("revoked_at")?;
-                if used.is_some() && revoked.is_none() {
-                    // A used token again: the whole family goes (RFC 9700 §4.14.2). One
-                    // statement, committing by itself; revoking twice changes nothing.
-                    sqlx::query("UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-                        .bind(live.now)
-                        .bind(&grant.id)
-                        .execute(&mut **writer)
-                        .await?;
-                    return Ok(Refresh::Reused(grant));
-                }
-                Ok(Refresh::Invalid)
+                // Outside the finished transaction: one statement, committing by itself.
+                Self::not_rotated(&mut **writer, &row, grant, live).await
             }
 
             /// A refresh token that was not rotated: used before (the whole family is revoked,
             /// RFC 9700 §4.14.2), or revoked, or its session ended.
             async fn not_rotated(
-                mut tx: Transaction<'_, $db>,
+                conn: &mut <$db as sqlx::Database>::Connection,
                 row: &$row,
                 grant: Grant,
                 live: Liveness,
@@ -346,15 +337,14 @@ macro_rules! sql_grants {
                 let revoked: Option<i64> = row.try_get("revoked_at")?;
                 if used.is_some() && revoked.is_none() {
                     // A used token again: stolen, or its rotation lost. Either way the whole
-                    // family goes.
+                    // family goes (revoking twice changes nothing).
                     sqlx::query(&<$store>::sql(
                         "UPDATE oidc_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                     ))
                     .bind(live.now)
                     .bind(&grant.id)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
-                    tx.commit().await?;
                     return Ok(Refresh::Reused(grant));
                 }
                 Ok(Refresh::Invalid)
