@@ -186,12 +186,18 @@ impl Application {
 
 /// `CONCURRENCY` tasks calling `step(task, i)` until `duration` has passed or a step says
 /// there is no more work; successful steps per second, and each step's latency.
-async fn saturate<F, Fut>(duration: Duration, step: F) -> anyhow::Result<(f64, Percentiles)>
+async fn saturate<F, Fut>(
+    name: &str,
+    duration: Duration,
+    step: F,
+) -> anyhow::Result<(f64, Percentiles)>
 where
     F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<bool>> + Send,
 {
     let step = Arc::new(step);
+    // On stderr, for a profiler to attach to the server during one phase.
+    eprintln!("phase {name}: {} s", duration.as_secs());
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = (0..CONCURRENCY)
@@ -226,21 +232,25 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     let wanted = 40_000usize;
     let made = Arc::new(tokio::sync::Mutex::new(Vec::with_capacity(wanted)));
     let (a, m) = (app.clone(), made.clone());
-    let (_, _) = saturate(phase.min(Duration::from_secs(10)), move |task, i| {
-        let (a, m) = (a.clone(), m.clone());
-        async move {
-            let code = a.code(task * 1_000_000 + i).await?;
-            let mut made = m.lock().await;
-            made.push(code);
-            Ok(made.len() < wanted)
-        }
-    })
+    let (_, _) = saturate(
+        "codes",
+        phase.min(Duration::from_secs(10)),
+        move |task, i| {
+            let (a, m) = (a.clone(), m.clone());
+            async move {
+                let code = a.code(task * 1_000_000 + i).await?;
+                let mut made = m.lock().await;
+                made.push(code);
+                Ok(made.len() < wanted)
+            }
+        },
+    )
     .await?;
     let codes = Arc::new(std::mem::take(&mut *made.lock().await));
     let next = Arc::new(AtomicUsize::new(0));
     let issued = Arc::new(tokio::sync::Mutex::new(Vec::new()));
     let (a, c, n, out) = (app.clone(), codes.clone(), next.clone(), issued.clone());
-    let (code_exchanges_per_s, _) = saturate(phase, move |_, _| {
+    let (code_exchanges_per_s, _) = saturate("code exchange", phase, move |_, _| {
         let (a, c, n, out) = (a.clone(), c.clone(), n.clone(), out.clone());
         async move {
             let Some(code) = c.get(n.fetch_add(1, Ordering::SeqCst)) else {
@@ -272,7 +282,7 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
             .collect(),
     );
     let a = app.clone();
-    let (refresh_per_s, refresh_latency) = saturate(phase, move |task, _| {
+    let (refresh_per_s, refresh_latency) = saturate("refresh", phase, move |task, _| {
         let (a, chains) = (a.clone(), chains.clone());
         async move {
             let mut token = chains[task].lock().await;
@@ -287,7 +297,7 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     .await?;
     let access = Arc::new(field("access_token"));
     let a = app.clone();
-    let (userinfo_per_s, userinfo_latency) = saturate(phase, move |task, _| {
+    let (userinfo_per_s, userinfo_latency) = saturate("userinfo", phase, move |task, _| {
         let (a, access) = (a.clone(), access.clone());
         async move {
             a.userinfo(&access[task]).await?;
@@ -296,7 +306,7 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     })
     .await?;
     let a = app.clone();
-    let (client_credentials_per_s, _) = saturate(phase, move |_, _| {
+    let (client_credentials_per_s, _) = saturate("client credentials", phase, move |_, _| {
         let a = a.clone();
         async move {
             a.client_credentials().await?;
@@ -305,7 +315,7 @@ pub async fn throughput(app: &Application, phase: Duration) -> anyhow::Result<Fi
     })
     .await?;
     let a = app.clone();
-    let (jwks_per_s, _) = saturate(phase, move |_, _| {
+    let (jwks_per_s, _) = saturate("jwks", phase, move |_, _| {
         let a = a.clone();
         async move {
             a.jwks().await?;

@@ -70,6 +70,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// A group of writes done together failed (`sql/group_commit.rs`): each writer gets the
+    /// one error.
+    #[error("database: {0}")]
+    InGroup(Arc<sqlx::Error>),
     /// The database server cannot be reached at all (said with its address and why).
     #[error("{0}")]
     Unreachable(String),
@@ -81,6 +85,15 @@ impl StoreError {
     /// The database cannot be reached right now (down, restarting, no free connection):
     /// worth a "try again shortly", not an internal error.
     pub fn is_unavailable(&self) -> bool {
+        if let StoreError::InGroup(failed) = self {
+            return matches!(
+                **failed,
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::WorkerCrashed
+            );
+        }
         matches!(
             self,
             StoreError::Unreachable(_)

@@ -67,6 +67,15 @@ impl PgStore {
         None
     }
 
+    /// The extended protocol takes one statement per query: each rotation is a transaction of
+    /// its own, step by step (several writers run at once here).
+    fn rotation_queue(
+        &self,
+    ) -> Option<&std::sync::Arc<super::sql::group_commit::RotationQueue<sqlx::postgres::PgRow>>>
+    {
+        None
+    }
+
     /// `?` and `?N` placeholders become PostgreSQL's `$N`.
     fn sql(text: &str) -> Cow<'_, str> {
         Cow::Owned(numbered_placeholders(text))
@@ -83,8 +92,6 @@ impl PgStore {
         Some("LOCK TABLE oidc_signing_keys IN SHARE ROW EXCLUSIVE MODE");
     /// Relaxed commits (see `relaxed_writer` in sql/mod.rs): for this transaction only, the
     /// commit does not wait for the WAL flush.
-    /// The extended protocol takes one statement per query: the rotation runs step by step.
-    const ROTATES_IN_ONE_QUERY: bool = false;
     const RELAX_TRANSACTION: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
     /// The pools the metrics report: one, shared by readers and writers.
     const POOLS: &'static [(&'static str, bool)] = &[("main", false)];

@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::sql::group_commit::RotationQueue;
 use super::sql::sql_store;
 use super::*;
 use crate::domain::account::AccountState;
@@ -37,6 +38,9 @@ pub struct SqliteStore {
     relaxed: SqlitePool,
     /// Readers, many at once (WAL: reads never wait for the writer).
     readers: SqlitePool,
+    /// Refresh-token rotations waiting for the writer, committed in groups
+    /// (`sql/group_commit.rs`).
+    rotations: Arc<RotationQueue<SqliteRow>>,
 }
 
 impl SqliteStore {
@@ -88,12 +92,19 @@ impl SqliteStore {
             pool: writer,
             relaxed,
             readers,
+            rotations: Arc::default(),
         })
     }
 
     /// The relaxed writer's own connection (see `relaxed_writer` in sql/mod.rs).
     fn relaxed_pool(&self) -> Option<&SqlitePool> {
         Some(&self.relaxed)
+    }
+
+    /// Rotations are committed in groups: sqlx runs a query of several statements in one call
+    /// to the connection's thread here.
+    fn rotation_queue(&self) -> Option<&Arc<RotationQueue<SqliteRow>>> {
+        Some(&self.rotations)
     }
 
     /// SQLite takes `?` placeholders as written.
@@ -109,8 +120,6 @@ impl SqliteStore {
     const LOCK_SIGNING_KEYS: Option<&'static str> = None;
     /// Relaxed commits run on their own connection (in WAL mode, synchronous=NORMAL skips the
     /// flush at commit), nothing to set per transaction.
-    /// sqlx runs a query of several statements in one call here (`ROTATE_AT_ONCE`).
-    const ROTATES_IN_ONE_QUERY: bool = true;
     const RELAX_TRANSACTION: Option<&'static str> = None;
     /// The pools the metrics report: (name, is the readers' pool).
     const POOLS: &'static [(&'static str, bool)] = &[("writer", false), ("readers", true)];

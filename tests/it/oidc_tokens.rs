@@ -204,6 +204,75 @@ async fn a_rotation_that_fails_half_way_leaves_nothing_behind() {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+async fn rotations_waiting_together_each_get_their_own_tokens_and_a_token_sent_twice_is_a_reuse() {
+    // Rotations that wait for the writer together are committed together on SQLite
+    // (group_commit.rs). The database's write lock is held from outside while they arrive,
+    // so that they pile up: then each must still get the tokens of its own user, and a token
+    // presented twice at once is one rotation and one reuse.
+    let app = spawn_app().await;
+    let (id, secret) = app.verzuimcoach().await;
+    let secret = secret.as_deref();
+    let discovered = app.discover().await;
+    let mut chains = Vec::new();
+    for n in 0..6 {
+        let username = format!("medewerker{n}");
+        app.active_user("acme", &username, GOOD).await;
+        let rp = app.rp(&discovered, &id, secret);
+        let login = start_login(&rp, &["profile"]);
+        let code = app.log_in_at_application(&browser(), &login, &username, GOOD).await;
+        let (_, tokens) = json(app.post_token_endpoint("/oauth2/token", &id, secret, &code_form(&code, login.verifier.secret())).await).await;
+        chains.push((username, tokens["refresh_token"].as_str().unwrap().to_owned()));
+    }
+    let twice = chains[0].1.clone();
+    let refresh = |token: String| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            json(app.post_token_endpoint("/oauth2/token", &id, secret, &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await).await
+        }
+    };
+    let postgres = app.settings.database_url().starts_with("postgres");
+    let lock_sql = if postgres { "LOCK TABLE oidc_refresh_tokens IN EXCLUSIVE MODE" } else { "SELECT 1" };
+    let db = app.db().await;
+    let mut holder = db.begin().await.unwrap();
+    if !postgres {
+        // BEGIN IMMEDIATE from outside: SQLite's write lock, taken by a write.
+        sqlx::query("DELETE FROM audit_log WHERE id < 0").execute(&mut *holder).await.unwrap();
+    }
+    sqlx::query(lock_sql).execute(&mut *holder).await.unwrap();
+    let all = futures::future::join_all(
+        chains.iter().map(|(_, token)| refresh(token.clone())).chain([refresh(twice.clone())]),
+    );
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        holder.commit().await.unwrap();
+    };
+    let (answers, ()) = tokio::join!(all, release);
+
+    let (chain_answers, twice_answer) = answers.split_at(chains.len());
+    // Of the first user's two presentations, one rotated and one was a reuse (either order);
+    // the reuse revoked the family, so the rotated one's next token is refused too.
+    let first_user = [&chain_answers[0], &twice_answer[0]];
+    let rotated: Vec<_> = first_user.iter().filter(|(status, _)| *status == StatusCode::OK).collect();
+    assert_eq!(rotated.len(), 1, "{first_user:?}");
+    assert!(first_user.iter().any(|(_, body)| body["error"] == "invalid_grant"));
+    let (_, body) = refresh(rotated[0].1["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(body["error"], "invalid_grant", "the family is revoked: {body}");
+    // Everyone else: their own user in their tokens, and a next token that works.
+    for ((username, _), (status, tokens)) in chains.iter().zip(chain_answers).skip(1) {
+        assert_eq!(*status, StatusCode::OK, "{username}: {tokens}");
+        let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+        assert_eq!(claims["preferred_username"], username.as_str(), "{claims}");
+        let (status, next) = refresh(tokens["refresh_token"].as_str().unwrap().to_owned()).await;
+        assert_eq!(status, StatusCode::OK, "{username}: {next}");
+        assert_eq!(jwt_claims(next["id_token"].as_str().unwrap())["preferred_username"], username.as_str());
+    }
+    let events = app.admin.audit_log(Some("acme"), None, None, 1000).await.unwrap();
+    for (username, _) in chains.iter().skip(1) {
+        let issued = events.iter().filter(|e| e.event == AuditEvent::TokensIssued && e.username.as_deref() == Some(username.as_str())).count();
+        assert_eq!(issued, 3, "{username}: the code's and two rotations' audit lines");
+    }
+}
+
 async fn a_used_refresh_token_revokes_its_family_whatever_else_is_asked() {
     // RFC 9700 §4.14.2: any presentation of a used refresh token, with a scope (wider,
     // narrower, unreadable) or not, revokes the family; the scope check must not come first.

@@ -10,19 +10,17 @@ macro_rules! sql_grants {
         const GRANT_COLUMNS: &str = "g.id, g.client_id, g.user_id, g.session_hash, g.scope, g.auth_time, \
             (SELECT s.method FROM sessions s WHERE s.id_hash = g.session_hash) AS method";
 
-        /// A whole rotation as one multi-statement query (SQLite, where sqlx runs the statements
-        /// of one query in one call to the connection's thread): the old token used if it is
-        /// live and unused, the next token, the session kept alive and the audit line each only
-        /// where the one before happened (`changes()`, then the next token's presence), and last
-        /// the grant as the caller needs it, between BEGIN and COMMIT. Seven calls to the
-        /// connection's thread become one: the writer, which every rotation waits for, is held
-        /// that much shorter. The placeholders are plain `?`, bound in the order they appear across the
-        /// statements (`rotate_at_once`): sqlx-sqlite numbers the unnamed ones on from the
-        /// statement before, and stops binding a statement at a gap in `?N` numbering.
-        static ROTATE_AT_ONCE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        /// One rotation's statements inside a group (SQLite, see `group_commit.rs`, where
+        /// sqlx runs the statements of one query in one call to the connection's thread): the
+        /// old token used if it is live and unused, the next token, the session kept alive and
+        /// the audit line each only where the one before happened (`changes()`, then the next
+        /// token's presence), and last the grant as the caller needs it, marked with the
+        /// rotation's `slot` in the group. The placeholders are plain `?`, bound in the order
+        /// they appear across the statements (`run_group`): sqlx-sqlite numbers the unnamed ones
+        /// on from the statement before, and stops binding a statement at a gap in `?N` numbering.
+        fn rotation_statements(slot: usize) -> String {
             format!(
-                "BEGIN IMMEDIATE; \
-                 UPDATE oidc_refresh_tokens SET used_at = ? \
+                "UPDATE oidc_refresh_tokens SET used_at = ? \
                  WHERE token_hash = ? AND used_at IS NULL AND EXISTS \
                    (SELECT 1 FROM oidc_grants g WHERE g.id = oidc_refresh_tokens.grant_id \
                     AND g.client_id = ? AND g.revoked_at IS NULL AND EXISTS \
@@ -37,14 +35,13 @@ macro_rules! sql_grants {
                    SELECT ?, ?, ?, u.org_id, u.id, u.username, ?, ? FROM oidc_refresh_tokens n \
                    JOIN oidc_grants g ON g.id = n.grant_id JOIN users u ON u.id = g.user_id \
                    WHERE n.token_hash = ?; \
-                 SELECT {GRANT_COLUMNS}, t.used_at, g.revoked_at, u.org_id AS audit_org, \
+                 SELECT {slot} AS slot, {GRANT_COLUMNS}, t.used_at, g.revoked_at, u.org_id AS audit_org, \
                    u.username AS audit_username, {PERSON_COLUMNS}, \
                    EXISTS (SELECT 1 FROM oidc_refresh_tokens n WHERE n.token_hash = ?) AS rotated \
                  FROM oidc_refresh_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
-                 JOIN users u ON u.id = g.user_id {PERSON_JOINS} WHERE t.token_hash = ? AND g.client_id = ?; \
-                 COMMIT"
+                 JOIN users u ON u.id = g.user_id {PERSON_JOINS} WHERE t.token_hash = ? AND g.client_id = ?; "
             )
-        });
+        }
 
         /// The person the next tokens describe, read with the rotation (`u` is the grant's user).
         const PERSON_COLUMNS: &str = "sub.subject AS person_subject, u.display_name AS person_name, \
@@ -216,9 +213,6 @@ macro_rules! sql_grants {
                 live: Liveness,
                 audit: &AuditRecord,
             ) -> StoreResult<Refresh> {
-                if <$store>::ROTATES_IN_ONE_QUERY {
-                    return Self::rotate_at_once(writer, token_hash, client_id, next, live, audit).await;
-                }
                 let mut tx = begin_relaxed(writer).await?;
                 let sql = format!(
                     "UPDATE oidc_refresh_tokens SET used_at = ?1 \
@@ -275,54 +269,106 @@ macro_rules! sql_grants {
                 Ok(outcome)
             }
 
-            /// [`GrantStore::refresh`] on SQLite: the whole transaction in one call (see
-            /// `ROTATE_AT_ONCE`). A failing statement leaves the transaction open: that
-            /// connection is closed, never handed to the next write.
-            async fn rotate_at_once(
-                writer: &mut sqlx::pool::PoolConnection<$db>,
-                token_hash: &TokenHash,
-                client_id: &str,
-                next: &TokenHash,
-                live: Liveness,
-                audit: &AuditRecord,
+            /// [`GrantStore::refresh`] where rotations are committed in groups (SQLite, see
+            /// `group_commit.rs`): queued, then either answered by a group another request runs,
+            /// or run as the first of a group once this request holds the writer.
+            async fn rotate_in_group(
+                &self,
+                queue: &std::sync::Arc<crate::store::sql::group_commit::RotationQueue<$row>>,
+                rotation: crate::store::sql::group_commit::Rotation,
             ) -> StoreResult<Refresh> {
-                let (old, next) = (&token_hash.0[..], &next.0[..]);
-                // `fetch_all`: one row, but every statement up to the COMMIT after it must run.
-                let rows = sqlx::query(&ROTATE_AT_ONCE)
-                    // The used mark, on a live grant of this client.
-                    .bind(live.now).bind(old).bind(client_id).bind(live.now).bind(live.idle_cutoff)
-                    // The next token.
-                    .bind(next).bind(live.now).bind(old)
-                    // The session kept alive.
-                    .bind(live.now).bind(next)
-                    // The audit line.
-                    .bind(live.now).bind(audit.event.as_str()).bind(audit.outcome.as_str())
-                    .bind(audit.client.as_deref()).bind(audit.detail.as_deref()).bind(next)
-                    // The grant.
-                    .bind(next).bind(old).bind(client_id)
-                    .fetch_all(&mut **writer)
-                    .await;
-                let rows = match rows {
-                    Ok(rows) => rows,
-                    Err(e) => {
-                        // The transaction may still be open: the connection is closed instead
-                        // of going back to the pool (SQLite rolls back at close).
-                        writer.close_on_drop();
-                        return Err(e.into());
+                let live = rotation.live;
+                let audit = rotation.audit.clone();
+                let (number, mut answer) = queue.push(rotation);
+                let answered = loop {
+                    tokio::select! {
+                        // The answer first: a group that took this rotation answers it before
+                        // it lets the writer go.
+                        biased;
+                        answered = &mut answer => break answered,
+                        writer = relaxed_writer(self) => {
+                            let group = queue.next_group();
+                            if group.is_empty() {
+                                continue;
+                            }
+                            let took_this = group.iter().any(|waiting| waiting.number == number);
+                            // In a task of its own: the group is run and answered to the end even
+                            // if this request is dropped meanwhile.
+                            tokio::spawn(Self::run_group(writer?, group));
+                            if took_this {
+                                break (&mut answer).await;
+                            }
+                        }
                     }
                 };
-                let Some(row) = rows.into_iter().next() else {
+                let row = match answered {
+                    Ok(Ok(row)) => row,
+                    Ok(Err(failed)) => return Err(StoreError::InGroup(failed)),
+                    Err(_) => return Err(StoreError::Database(sqlx::Error::WorkerCrashed)),
+                };
+                let Some(row) = row else {
                     return Ok(Refresh::Invalid);
                 };
                 let grant = grant_from_row(&row)?;
                 if row.try_get::<bool, _>("rotated")? {
                     let username: String = row.try_get("audit_username")?;
-                    let record = audit.clone().user(row.try_get("audit_org")?, grant.user_id, &username);
+                    let record = audit.user(row.try_get("audit_org")?, grant.user_id, &username);
                     trace_audit(&record);
                     return Ok(Refresh::Rotated(grant, rotated_person(&row)?));
                 }
-                // Outside the finished transaction: one statement, committing by itself.
-                Self::not_rotated(&mut **writer, &row, grant, live).await
+                // Outside the committed group: one statement, committing by itself.
+                let mut writer = relaxed_writer(self).await?;
+                Self::not_rotated(&mut *writer.conn, &row, grant, live).await
+            }
+
+            /// Runs `group` as one transaction on `writer` and answers each of its rotations,
+            /// then lets the writer go. A failing statement leaves the transaction open: that
+            /// connection is closed, never handed to the next write (SQLite rolls back at close).
+            async fn run_group(mut writer: crate::store::sql::RelaxedWriter<$db>, group: Vec<crate::store::sql::group_commit::Waiting<$row>>) {
+                static QUERIES: [std::sync::OnceLock<String>; crate::store::sql::group_commit::MOST_AT_ONCE] =
+                    [const { std::sync::OnceLock::new() }; crate::store::sql::group_commit::MOST_AT_ONCE];
+                let sql = QUERIES[group.len() - 1].get_or_init(|| crate::store::sql::group_commit::group_query(group.len(), rotation_statements));
+                let mut query = sqlx::query(sql.as_str());
+                for waiting in &group {
+                    let crate::store::sql::group_commit::Rotation { old, next, client_id, live, audit } = &waiting.rotation;
+                    let (old, next) = (&old.0[..], &next.0[..]);
+                    query = query
+                        // The used mark, on a live grant of this client.
+                        .bind(live.now).bind(old).bind(client_id.as_str()).bind(live.now).bind(live.idle_cutoff)
+                        // The next token.
+                        .bind(next).bind(live.now).bind(old)
+                        // The session kept alive.
+                        .bind(live.now).bind(next)
+                        // The audit line.
+                        .bind(live.now).bind(audit.event.as_str()).bind(audit.outcome.as_str())
+                        .bind(audit.client.as_deref()).bind(audit.detail.as_deref()).bind(next)
+                        // The grant.
+                        .bind(next).bind(old).bind(client_id.as_str());
+                }
+                // `fetch_all`: every statement up to the COMMIT must run.
+                match query.fetch_all(&mut *writer.conn).await {
+                    Ok(rows) => {
+                        let mut answers: Vec<Option<$row>> = group.iter().map(|_| None).collect();
+                        for row in rows {
+                            if let Ok(slot) = row.try_get::<i64, _>("slot")
+                                && let Some(answer) = usize::try_from(slot).ok().and_then(|s| answers.get_mut(s))
+                            {
+                                *answer = Some(row);
+                            }
+                        }
+                        for (waiting, answer) in group.into_iter().zip(answers) {
+                            let _ = waiting.reply.send(Ok(answer));
+                        }
+                    }
+                    Err(failed) => {
+                        writer.conn.close_on_drop();
+                        let failed = std::sync::Arc::new(failed);
+                        for waiting in group {
+                            let _ = waiting.reply.send(Err(failed.clone()));
+                        }
+                    }
+                }
+                drop(writer);
             }
 
             /// A refresh token that was not rotated: used before (the whole family is revoked,
@@ -395,6 +441,16 @@ macro_rules! sql_grants {
                 live: Liveness,
                 audit: &AuditRecord,
             ) -> StoreResult<Refresh> {
+                if let Some(queue) = self.rotation_queue() {
+                    let rotation = crate::store::sql::group_commit::Rotation {
+                        old: *token_hash,
+                        next: *next,
+                        client_id: client_id.to_owned(),
+                        live,
+                        audit: audit.clone(),
+                    };
+                    return self.rotate_in_group(queue, rotation).await;
+                }
                 let mut writer = relaxed_writer(self).await?;
                 let outcome = self.refresh_on(&mut writer.conn, token_hash, client_id, next, live, audit).await;
                 drop(writer);

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod clients;
 pub mod devices;
 pub mod grants;
+pub mod group_commit;
 pub mod mail;
 pub mod monitor;
 pub mod passkeys;

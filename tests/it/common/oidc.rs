@@ -337,3 +337,13 @@ pub fn verified_logout_claims(metadata: &Metadata, token: &str) -> serde_json::V
         .expect("a valid signature");
     serde_json::from_slice(&decode(parts[1])).unwrap()
 }
+
+/// The claims of a JWT, read without checking it (the tests that check signatures use the
+/// `openidconnect` crate's verifier).
+pub fn jwt_claims(token: &str) -> serde_json::Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let json = data_encoding::BASE64URL_NOPAD
+        .decode(payload.as_bytes())
+        .expect("base64url");
+    serde_json::from_slice(&json).expect("JSON claims")
+}
