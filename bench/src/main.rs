@@ -39,6 +39,14 @@ struct Options {
     /// to profile the provider against.
     #[arg(long)]
     oidc: bool,
+    /// With `--oidc`: a PostgreSQL database URL to measure on instead of SQLite (a fresh
+    /// schema in it, dropped afterwards).
+    #[arg(long)]
+    postgres: Option<String>,
+    /// With `--oidc --postgres`: how many servers share the database (requests go to each in
+    /// turn).
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
     /// Where the JSON results go.
     #[arg(long, default_value = "target/bench-results.json")]
     json: String,
@@ -100,7 +108,14 @@ async fn main() -> anyhow::Result<()> {
 
     if options.oidc {
         let users = sizes.first().copied().unwrap_or(1_000);
-        return oidc_only(&binary, users, Duration::from_secs_f64(seconds)).await;
+        return oidc_only(
+            &binary,
+            users,
+            Duration::from_secs_f64(seconds),
+            options.postgres.as_deref(),
+            options.instances,
+        )
+        .await;
     }
     let hash_ms = hash_time_ms(&settings)?;
     eprintln!("one Argon2id hash, alone: {hash_ms:.1} ms");
@@ -216,28 +231,75 @@ fn process_cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// An empty database in a fresh temporary folder (named with `tag`), the store on it, the
-/// settings the server will be started with, and a direct pool for seeding.
-async fn fresh_database(
-    tag: &str,
-) -> anyhow::Result<(
-    std::path::PathBuf,
-    Settings,
-    Arc<dyn poortwachter::store::Store>,
-    sqlx::SqlitePool,
-)> {
-    let data =
-        std::env::temp_dir().join(format!("poortwachter-bench-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)?;
-    let mut settings = Settings {
-        data_dir: data.clone(),
-        ..Settings::default()
-    };
-    settings.totp_key = Some(server::TOTP_KEY.into());
-    let store = poortwachter::startup::open_store(&settings).await?;
-    let sqlite = sqlx::SqlitePool::connect(&settings.database_url()).await?;
-    Ok((data, settings, store, sqlite))
+/// A fresh, empty database for one run: the data folder the server is started with, the
+/// settings, the store on it, a direct pool for seeding, and — on PostgreSQL — the schema
+/// made for the run (dropped by [`Database::remove`]).
+struct Database {
+    data: std::path::PathBuf,
+    settings: Settings,
+    store: Arc<dyn poortwachter::store::Store>,
+    pool: sqlx::AnyPool,
+    schema: Option<(String, String)>,
+}
+
+impl Database {
+    /// In a fresh temporary folder (named with `tag`): SQLite there, or with `postgres` (a
+    /// database URL) a fresh schema in that database.
+    async fn fresh(tag: &str, postgres: Option<&str>) -> anyhow::Result<Database> {
+        sqlx::any::install_default_drivers();
+        let data =
+            std::env::temp_dir().join(format!("poortwachter-bench-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data)?;
+        let mut settings = Settings {
+            data_dir: data.clone(),
+            ..Settings::default()
+        };
+        settings.totp_key = Some(server::TOTP_KEY.into());
+        let mut schema = None;
+        if let Some(base) = postgres {
+            let name = format!("pw_bench_{}_{tag}", std::process::id());
+            let admin = sqlx::AnyPool::connect(base).await?;
+            sqlx::query(&format!("CREATE SCHEMA {name}"))
+                .execute(&admin)
+                .await?;
+            admin.close().await;
+            let separator = if base.contains('?') { '&' } else { '?' };
+            settings.database_url = Some(format!(
+                "{base}{separator}options=-c%20search_path%3D{name}"
+            ));
+            schema = Some((base.to_owned(), name));
+        }
+        let store = poortwachter::startup::open_store(&settings).await?;
+        let pool = sqlx::AnyPool::connect(&settings.database_url()).await?;
+        Ok(Database {
+            data,
+            settings,
+            store,
+            pool,
+            schema,
+        })
+    }
+
+    /// The variables that point a server at this database (beside its data folder).
+    fn server_settings(&self) -> Vec<(&'static str, String)> {
+        match &self.schema {
+            Some(_) => vec![("POORTWACHTER_DATABASE_URL", self.settings.database_url())],
+            None => Vec::new(),
+        }
+    }
+
+    async fn remove(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        let _ = std::fs::remove_dir_all(&self.data);
+        if let Some((base, name)) = self.schema {
+            let admin = sqlx::AnyPool::connect(&base).await?;
+            sqlx::query(&format!("DROP SCHEMA {name} CASCADE"))
+                .execute(&admin)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 async fn measure(
@@ -247,7 +309,13 @@ async fn measure(
     hash_ms: f64,
     pool: poortwachter::hashing::PoolSize,
 ) -> anyhow::Result<Run> {
-    let (data, settings, store, sqlite) = fresh_database(&format!("{users}")).await?;
+    let database = Database::fresh(&format!("{users}"), None).await?;
+    let (data, settings, store, sqlite) = (
+        database.data.clone(),
+        database.settings.clone(),
+        database.store.clone(),
+        database.pool.clone(),
+    );
     let seeding = Instant::now();
     seed::users(&sqlite, &settings, users).await?;
     let now = std::time::SystemTime::now()
@@ -337,7 +405,7 @@ async fn measure(
     drop(server);
     let metrics = metrics_cost(binary, &data, users, concurrency, phase).await?;
     eprintln!("metrics: {metrics:?}");
-    let _ = std::fs::remove_dir_all(&data);
+    database.remove().await?;
     Ok(Run {
         users,
         start_to_first_answer_ms: started_in.as_secs_f64() * 1000.0,
@@ -360,28 +428,56 @@ async fn measure(
     })
 }
 
-/// `--oidc`: a fresh database of `users`, the server, and the provider's throughput phases.
-async fn oidc_only(binary: &std::path::Path, users: u64, phase: Duration) -> anyhow::Result<()> {
-    let (data, settings, store, sqlite) = fresh_database("oidc").await?;
-    seed::users(&sqlite, &settings, users).await?;
+/// `--oidc`: a fresh database of `users` (SQLite, or a schema in the PostgreSQL database
+/// `postgres`), `instances` servers on it, and the provider's throughput phases.
+async fn oidc_only(
+    binary: &std::path::Path,
+    users: u64,
+    phase: Duration,
+    postgres: Option<&str>,
+    instances: usize,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        instances == 1 || postgres.is_some(),
+        "several instances share a PostgreSQL database (--postgres); SQLite is one instance's"
+    );
+    let database = Database::fresh("oidc", postgres).await?;
+    seed::users(&database.pool, &database.settings, users).await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs() as i64;
-    let logged_in: Vec<String> = seed::sessions(&sqlite, 0, 64.min(users), now, "complete")
+    let logged_in: Vec<String> = seed::sessions(&database.pool, 0, 64.min(users), now, "complete")
         .await?
         .into_iter()
         .map(|(_, id)| id)
         .collect();
-    let server = server::Server::start(binary, &data).await?;
-    eprintln!("server pid {}", server.pid());
-    let admin = Admin::new(store, Arc::new(settings), Arc::new(SystemClock));
-    let application = oidc::Application::register(&admin, &server.address, logged_in).await?;
+    let mut servers = Vec::new();
+    for _ in 0..instances {
+        let server =
+            server::Server::start_with(binary, &database.data, &database.server_settings()).await?;
+        eprintln!("server pid {}", server.pid());
+        servers.push(server);
+    }
+    let admin = Admin::new(
+        database.store.clone(),
+        Arc::new(database.settings.clone()),
+        Arc::new(SystemClock),
+    );
+    let application = oidc::Application::register(&admin, &servers[0].address, logged_in)
+        .await?
+        .behind(servers.iter().map(|s| s.address.clone()).collect());
     let figures = oidc::throughput(&application, phase).await?;
-    let (_, rss_peak) = server.memory_mib();
-    oidc::print_targets(&figures, rss_peak);
-    drop(server);
-    let _ = std::fs::remove_dir_all(&data);
-    Ok(())
+    let rss_peak = servers.iter().map(|s| s.memory_mib().1).fold(0.0, f64::max);
+    let store = match postgres {
+        None => "SQLite, one instance".to_owned(),
+        Some(_) => format!(
+            "PostgreSQL, {instances} instance{} (the targets are set for SQLite, the default)",
+            if instances == 1 { "" } else { "s" }
+        ),
+    };
+    oidc::print_targets(&figures, rss_peak, &store);
+    drop(servers);
+    database.remove().await
 }
 
 /// Password logins at saturation with metrics off and on: eight alternating phases (off, on,
@@ -461,7 +557,7 @@ struct MetricsCost {
 async fn journey(
     admin: &Admin,
     address: &str,
-    mailbox: &sqlx::SqlitePool,
+    mailbox: &sqlx::AnyPool,
     n: u64,
 ) -> anyhow::Result<()> {
     let username = format!("journey{n}");
@@ -535,7 +631,7 @@ async fn journey(
 }
 
 /// Waits for the set-up e-mail in the development mailbox and reads the key from its text.
-async fn setup_key(mailbox: &sqlx::SqlitePool, email: &str) -> anyhow::Result<Vec<u8>> {
+async fn setup_key(mailbox: &sqlx::AnyPool, email: &str) -> anyhow::Result<Vec<u8>> {
     let started = Instant::now();
     loop {
         let messages: Vec<Vec<u8>> =

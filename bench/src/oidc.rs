@@ -36,7 +36,10 @@ pub struct Figures {
 /// The registered application (first-party, confidential) and logged-in sessions to use.
 #[derive(Clone)]
 pub struct Application {
-    address: String,
+    /// The servers' addresses: one, or several instances on one database, taken in turn per
+    /// request as a load balancer would.
+    addresses: Arc<Vec<String>>,
+    turn: Arc<AtomicUsize>,
     id: String,
     secret: String,
     /// A client-credentials client of the organization `bench`: its id and secret.
@@ -68,7 +71,8 @@ impl Application {
             })
             .await?;
         Ok(Application {
-            address: address.to_owned(),
+            addresses: Arc::new(vec![address.to_owned()]),
+            turn: Arc::default(),
             id: registered.client.id,
             secret: registered.secret.unwrap_or_default(),
             machine: (machine.client.id, machine.secret.unwrap_or_default()),
@@ -80,13 +84,28 @@ impl Application {
         })
     }
 
+    /// The same application behind several instances (the first is the one it was
+    /// registered at).
+    pub fn behind(mut self, addresses: Vec<String>) -> Application {
+        self.addresses = Arc::new(addresses);
+        self
+    }
+
+    /// The instance for the next request.
+    fn address(&self) -> &str {
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        &self.addresses[turn % self.addresses.len()]
+    }
+
     /// A code from the authorization endpoint, for the logged-in session number `n`.
     pub async fn code(&self, n: usize) -> anyhow::Result<String> {
         let session = &self.sessions[n % self.sessions.len()];
         let url = format!(
             "{}/authorize?client_id={}&redirect_uri={}&response_type=code&scope=openid%20profile&state=s\
              &code_challenge={CHALLENGE}&code_challenge_method=S256",
-            self.address, self.id, "http%3A%2F%2F127.0.0.1%3A9%2Fcallback"
+            self.address(),
+            self.id,
+            "http%3A%2F%2F127.0.0.1%3A9%2Fcallback"
         );
         let response = self
             .http
@@ -117,7 +136,7 @@ impl Application {
     ) -> anyhow::Result<Value> {
         let response = self
             .http
-            .post(format!("{}/oauth2/token", self.address))
+            .post(format!("{}/oauth2/token", self.address()))
             .basic_auth(id, Some(secret))
             .form(form)
             .send()
@@ -155,7 +174,7 @@ impl Application {
     async fn userinfo(&self, access_token: &str) -> anyhow::Result<()> {
         let response = self
             .http
-            .get(format!("{}/oauth2/userinfo", self.address))
+            .get(format!("{}/oauth2/userinfo", self.address()))
             .bearer_auth(access_token)
             .send()
             .await?;
@@ -171,7 +190,7 @@ impl Application {
     async fn jwks(&self) -> anyhow::Result<()> {
         let response = self
             .http
-            .get(format!("{}/oauth2/jwks", self.address))
+            .get(format!("{}/oauth2/jwks", self.address()))
             .send()
             .await?;
         anyhow::ensure!(
@@ -357,7 +376,9 @@ pub async fn exchange_latency(
 }
 
 /// The provider's rows beside the targets of issue 23, with a verdict each.
-pub fn print_targets(f: &Figures, rss_peak_mib: f64) {
+/// The provider's figures beside the targets of issue 23, which are set for the default
+/// store (SQLite, one instance); `store` names the store the figures are of.
+pub fn print_targets(f: &Figures, rss_peak_mib: f64, store: &str) {
     let rows: [(&str, f64, &str, bool); 7] = [
         (
             "refresh with rotation (/s)",
@@ -392,7 +413,7 @@ pub fn print_targets(f: &Figures, rss_peak_mib: f64) {
         ("code exchanges (/s)", f.code_exchanges_per_s, "", true),
         ("JWKS (/s)", f.jwks_per_s, "", true),
     ];
-    println!("| measure | measured | target | verdict |\n|---|---:|---:|---|");
+    println!("{store}\n\n| measure | measured | target | verdict |\n|---|---:|---:|---|");
     for (name, value, target, met) in rows {
         let verdict = match (target.is_empty(), met) {
             (true, _) => "",

@@ -1,5 +1,6 @@
 //! The fast bulk path: users, their authenticator credentials and sessions
-//! written straight into the database, so a million users take seconds, not days of HTTP.
+//! written straight into the database (SQLite or PostgreSQL), so a million users take
+//! seconds, not days of HTTP.
 //! Every user gets the same password hash (computed once with the real parameters): what
 //! scales with the number of users is the lookup, and that is what is measured.
 
@@ -10,7 +11,7 @@ use poortwachter::domain::token::Token;
 use poortwachter::domain::totp::TotpSecret;
 use poortwachter::keyring::Keyring;
 use sha1::{Digest, Sha1};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::AnyPool;
 
 pub const PASSWORD: &str = "Bench-Wachtwoord-2026!";
 
@@ -24,7 +25,7 @@ pub fn secret(i: u64) -> TotpSecret {
     TotpSecret::from_bytes(&digest).expect("20 bytes")
 }
 
-pub async fn users(pool: &SqlitePool, settings: &Settings, count: u64) -> anyhow::Result<()> {
+pub async fn users(pool: &AnyPool, settings: &Settings, count: u64) -> anyhow::Result<()> {
     let params = settings.argon2_params()?;
     let password = poortwachter::domain::password::Password::parse(PASSWORD)?;
     let hash = {
@@ -47,36 +48,44 @@ pub async fn users(pool: &SqlitePool, settings: &Settings, count: u64) -> anyhow
     while start < count {
         let end = (start + BATCH).min(count);
         let mut tx = pool.begin().await?;
-        let mut users: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO users (id, org_id, username, email, display_name, password_hash, state, created_at) ",
+        let sql = values(
+            pool,
+            "INSERT INTO users (id, org_id, username, email, display_name, password_hash, state, created_at)",
+            (end - start) as usize,
+            8,
         );
-        users.push_values(start..end, |mut row, i| {
-            row.push_bind(i as i64 + 1)
-                .push_bind(1i64)
-                .push_bind(username(i))
-                .push_bind(format!("{}@bench.test", username(i)))
-                .push_bind(format!("Gebruiker {i}"))
-                .push_bind(hash.clone())
-                .push_bind("active")
-                .push_bind(0i64);
-        });
-        users.build().execute(&mut *tx).await?;
-        let mut credentials: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO totp_credentials (user_id, key_version, sealed, state, created_at, activated_at) ",
+        let mut users = sqlx::query(&sql);
+        for i in start..end {
+            users = users
+                .bind(i as i64 + 1)
+                .bind(1i64)
+                .bind(username(i))
+                .bind(format!("{}@bench.test", username(i)))
+                .bind(format!("Gebruiker {i}"))
+                .bind(hash.clone())
+                .bind("active")
+                .bind(0i64);
+        }
+        users.execute(&mut *tx).await?;
+        let sql = values(
+            pool,
+            "INSERT INTO totp_credentials (user_id, key_version, sealed, state, created_at, activated_at)",
+            (end - start) as usize,
+            6,
         );
+        let mut credentials = sqlx::query(&sql);
         let mut rng = rand::rngs::OsRng;
-        let sealed: Vec<_> = (start..end)
-            .map(|i| keyring.seal(i as i64 + 1, secret(i).expose_bytes(), &mut rng))
-            .collect();
-        credentials.push_values((start..end).zip(sealed), |mut row, (i, sealed)| {
-            row.push_bind(i as i64 + 1)
-                .push_bind(i32::from(sealed.key_version))
-                .push_bind(sealed.blob)
-                .push_bind("active")
-                .push_bind(0i64)
-                .push_bind(0i64);
-        });
-        credentials.build().execute(&mut *tx).await?;
+        for i in start..end {
+            let sealed = keyring.seal(i as i64 + 1, secret(i).expose_bytes(), &mut rng);
+            credentials = credentials
+                .bind(i as i64 + 1)
+                .bind(i32::from(sealed.key_version))
+                .bind(sealed.blob)
+                .bind("active")
+                .bind(0i64)
+                .bind(0i64);
+        }
+        credentials.execute(&mut *tx).await?;
         tx.commit().await?;
         start = end;
     }
@@ -86,7 +95,7 @@ pub async fn users(pool: &SqlitePool, settings: &Settings, count: u64) -> anyhow
 /// Half-logged-in sessions (password step done) for users `first..first + count`: each
 /// probe of the code check uses one, with the right code, and is logged in by it.
 pub async fn half_sessions(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     first: u64,
     count: u64,
     now: i64,
@@ -96,7 +105,7 @@ pub async fn half_sessions(
 
 /// Sessions of users `first..first + count` at login `stage` (`complete`: logged in).
 pub async fn sessions(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     first: u64,
     count: u64,
     now: i64,
@@ -106,20 +115,53 @@ pub async fn sessions(
     let sessions: Vec<(u64, Token)> = (first..first + count)
         .map(|i| (i, Token::generate(&mut rng)))
         .collect();
-    let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at) ",
+    let sql = values(
+        pool,
+        "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at)",
+        sessions.len(),
+        6,
     );
-    insert.push_values(&sessions, |mut row, (i, token)| {
-        row.push_bind(token.hash().0.to_vec())
-            .push_bind(*i as i64 + 1)
-            .push_bind(stage)
-            .push_bind(now)
-            .push_bind(now)
-            .push_bind(now + 3600);
-    });
-    insert.build().execute(pool).await?;
+    let mut insert = sqlx::query(&sql);
+    for (i, token) in &sessions {
+        insert = insert
+            .bind(token.hash().0.to_vec())
+            .bind(*i as i64 + 1)
+            .bind(stage)
+            .bind(now)
+            .bind(now)
+            .bind(now + 3600);
+    }
+    insert.execute(pool).await?;
     Ok(sessions
         .into_iter()
         .map(|(i, token)| (i, token.expose().to_owned()))
         .collect())
+}
+
+/// `insert` with `rows` rows of `columns` placeholders: `?` for SQLite, `$1 …` for PostgreSQL
+/// (sqlx's `Any` passes placeholders through to the database as written).
+fn values(pool: &AnyPool, insert: &str, rows: usize, columns: usize) -> String {
+    let numbered = pool
+        .connect_options()
+        .database_url
+        .scheme()
+        .starts_with("postgres");
+    let mut sql = format!("{insert} VALUES ");
+    let mut n = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            n += 1;
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if numbered {
+                sql.push_str(&format!("${n}"));
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }

@@ -86,7 +86,7 @@ impl SqliteStore {
             .max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout)
             .test_before_acquire(false)
-            .connect_with(options.read_only(true))
+            .connect_with(options.read_only(true).pragma("cache_size", "-512"))
             .await?;
         Ok(SqliteStore {
             pool: writer,

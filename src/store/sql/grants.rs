@@ -325,9 +325,12 @@ macro_rules! sql_grants {
             /// then lets the writer go. A failing statement leaves the transaction open: that
             /// connection is closed, never handed to the next write (SQLite rolls back at close).
             async fn run_group(mut writer: crate::store::sql::RelaxedWriter<$db>, group: Vec<crate::store::sql::group_commit::Waiting<$row>>) {
-                static QUERIES: [std::sync::OnceLock<String>; crate::store::sql::group_commit::MOST_AT_ONCE] =
-                    [const { std::sync::OnceLock::new() }; crate::store::sql::group_commit::MOST_AT_ONCE];
-                let sql = QUERIES[group.len() - 1].get_or_init(|| crate::store::sql::group_commit::group_query(group.len(), rotation_statements));
+                use crate::store::sql::group_commit::{SIZES, group_query};
+                static QUERIES: [std::sync::OnceLock<String>; SIZES] = [const { std::sync::OnceLock::new() }; SIZES];
+                let size = group.len();
+                // `next_group` makes groups of 1, 2, 4 … MOST_AT_ONCE only.
+                assert!(size.is_power_of_two() && size.ilog2() < SIZES as u32, "a group of {size}");
+                let sql = QUERIES[size.ilog2() as usize].get_or_init(|| group_query(size, rotation_statements));
                 let mut query = sqlx::query(sql.as_str());
                 for waiting in &group {
                     let crate::store::sql::group_commit::Rotation { old, next, client_id, live, audit } = &waiting.rotation;
