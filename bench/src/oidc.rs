@@ -375,9 +375,8 @@ pub async fn exchange_latency(
     Ok(percentiles(samples))
 }
 
-/// The provider's rows beside the targets of issue 23, with a verdict each.
 /// The provider's figures beside the targets of issue 23, which are set for the default
-/// store (SQLite, one instance); `store` names the store the figures are of.
+/// store (SQLite, one instance); `store` names the store the figures are of; a verdict each.
 pub fn print_targets(f: &Figures, rss_peak_mib: f64, store: &str) {
     let rows: [(&str, f64, &str, bool); 7] = [
         (

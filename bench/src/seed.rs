@@ -10,6 +10,7 @@ use poortwachter::config::Settings;
 use poortwachter::domain::token::Token;
 use poortwachter::domain::totp::TotpSecret;
 use poortwachter::keyring::Keyring;
+use poortwachter::store::numbered_placeholders;
 use sha1::{Digest, Sha1};
 use sqlx::AnyPool;
 
@@ -138,30 +139,20 @@ pub async fn sessions(
         .collect())
 }
 
-/// `insert` with `rows` rows of `columns` placeholders: `?` for SQLite, `$1 …` for PostgreSQL
-/// (sqlx's `Any` passes placeholders through to the database as written).
+/// `insert` with `rows` rows of `columns` placeholders, in the placeholders of the pool's
+/// database (sqlx's `Any` passes them through as written): `?` for SQLite, `$1 …` for
+/// PostgreSQL, by the store's own rewrite.
 fn values(pool: &AnyPool, insert: &str, rows: usize, columns: usize) -> String {
-    let numbered = pool
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    let sql = format!("{insert} VALUES {}", vec![row; rows].join(", "));
+    let postgres = pool
         .connect_options()
         .database_url
         .scheme()
         .starts_with("postgres");
-    let mut sql = format!("{insert} VALUES ");
-    let mut n = 0;
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..columns {
-            n += 1;
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            if numbered {
-                sql.push_str(&format!("${n}"));
-            } else {
-                sql.push('?');
-            }
-        }
-        sql.push(')');
+    if postgres {
+        numbered_placeholders(&sql)
+    } else {
+        sql
     }
-    sql
 }

@@ -30,7 +30,7 @@ pub use admin::*;
 pub use devices::*;
 pub use oidc::*;
 pub use passkeys::*;
-pub use postgres::PgStore;
+pub use postgres::{PgStore, numbered_placeholders};
 pub use recovery::*;
 pub use sqlite::SqliteStore;
 pub use types::*;

@@ -97,8 +97,9 @@ impl PgStore {
     const POOLS: &'static [(&'static str, bool)] = &[("main", false)];
 }
 
-/// Rewrites `?` (the next number) and `?N` (that number) to `$N`, outside string literals.
-fn numbered_placeholders(text: &str) -> String {
+/// Rewrites `?` (the next number) and `?N` (that number) to `$N`, outside string literals
+/// (public for the benchmark's seeding, which writes its SQL once for both databases too).
+pub fn numbered_placeholders(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut next = 1;
     let mut in_literal = false;

@@ -94,14 +94,7 @@ impl<R> RotationQueue<R> {
             0 => 0,
             n => 1 << n.ilog2(),
         };
-        let mut group = Vec::with_capacity(size);
-        while group.len() < size {
-            let Some(next) = waiting.1.pop_front() else {
-                break;
-            };
-            group.push(next);
-        }
-        group
+        waiting.1.drain(..size).collect()
     }
 }
 
