@@ -10,6 +10,7 @@ mod load;
 mod oidc;
 mod seed;
 mod server;
+mod targets;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -86,6 +87,8 @@ struct Report {
     argon2: String,
     hash_workers: usize,
     hash_queue: usize,
+    /// The hashing workers' Argon2 memory together (what the peak is allowed beyond 20 MiB).
+    hashing_memory_mib: f64,
     runs: Vec<Run>,
 }
 
@@ -141,9 +144,12 @@ async fn main() -> anyhow::Result<()> {
         ),
         hash_workers: pool.workers,
         hash_queue: pool.queue,
+        hashing_memory_mib: (pool.workers as u64 * u64::from(settings.argon2_memory_kib)) as f64
+            / 1024.0,
         runs,
     };
     print_table(&report);
+    targets::print(&report);
     if let Some(folder) = std::path::Path::new(&options.json).parent() {
         std::fs::create_dir_all(folder)?;
     }

@@ -378,7 +378,21 @@ pub async fn exchange_latency(
 /// The provider's figures beside the targets of issue 23, which are set for the default
 /// store (SQLite, one instance); `store` names the store the figures are of; a verdict each.
 pub fn print_targets(f: &Figures, rss_peak_mib: f64, store: &str) {
-    let rows: [(&str, f64, &str, bool); 7] = [
+    println!("{store}\n\n| measure | measured | target | verdict |\n|---|---:|---:|---|");
+    for (name, value, target, met) in target_rows(f) {
+        let verdict = match (target.is_empty(), met) {
+            (true, _) => "",
+            (false, true) => "met",
+            (false, false) => "not met",
+        };
+        println!("| {name} | {value:.1} | {target} | {verdict} |");
+    }
+    println!("| resident memory peak (MiB) | {rss_peak_mib:.1} | | |");
+}
+
+/// The provider's figures with their targets (empty: none) and whether each is met.
+pub fn target_rows(f: &Figures) -> [(&'static str, f64, &'static str, bool); 7] {
+    [
         (
             "refresh with rotation (/s)",
             f.refresh_per_s,
@@ -411,15 +425,5 @@ pub fn print_targets(f: &Figures, rss_peak_mib: f64, store: &str) {
         ),
         ("code exchanges (/s)", f.code_exchanges_per_s, "", true),
         ("JWKS (/s)", f.jwks_per_s, "", true),
-    ];
-    println!("{store}\n\n| measure | measured | target | verdict |\n|---|---:|---:|---|");
-    for (name, value, target, met) in rows {
-        let verdict = match (target.is_empty(), met) {
-            (true, _) => "",
-            (false, true) => "met",
-            (false, false) => "not met",
-        };
-        println!("| {name} | {value:.1} | {target} | {verdict} |");
-    }
-    println!("| resident memory peak (MiB) | {rss_peak_mib:.1} | | |");
+    ]
 }

@@ -93,6 +93,9 @@ impl PgStore {
     /// Relaxed commits (see `relaxed_writer` in sql/mod.rs): for this transaction only, the
     /// commit does not wait for the WAL flush.
     const RELAX_TRANSACTION: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
+    /// The extended protocol takes one statement per query: a batch runs statement by
+    /// statement.
+    const ONE_QUERY_BATCHES: bool = false;
     /// The pools the metrics report: one, shared by readers and writers.
     const POOLS: &'static [(&'static str, bool)] = &[("main", false)];
 }

@@ -124,6 +124,9 @@ impl SqliteStore {
     /// Relaxed commits run on their own connection (in WAL mode, synchronous=NORMAL skips the
     /// flush at commit), nothing to set per transaction.
     const RELAX_TRANSACTION: Option<&'static str> = None;
+    /// A write of several statements runs as one query: one call to the connection's thread
+    /// (`batch.rs`).
+    const ONE_QUERY_BATCHES: bool = true;
     /// The pools the metrics report: (name, is the readers' pool).
     const POOLS: &'static [(&'static str, bool)] = &[("writer", false), ("readers", true)];
 }
@@ -150,6 +153,18 @@ mod tests {
     use super::*;
     use crate::domain::throttle::ThrottlePolicy;
 
+    /// A store on a new database file in a folder of its own (kept while the folder lives).
+    async fn fresh_store() -> (tempfile::TempDir, String, SqliteStore) {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", folder.path().display());
+        let settings = PoolSettings {
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(5),
+        };
+        let store = SqliteStore::connect(&url, &settings).await.unwrap();
+        (folder, url, store)
+    }
+
     async fn synchronous(store: &SqliteStore) -> i64 {
         sqlx::query_scalar("PRAGMA synchronous")
             .fetch_one(&store.pool)
@@ -162,13 +177,7 @@ mod tests {
     /// transaction fails, and the relaxed one skips the flush.
     #[tokio::test]
     async fn the_writer_is_durable_again_after_a_relaxed_commit_even_a_failed_one() {
-        let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/t.db", folder.path().display());
-        let settings = PoolSettings {
-            max_connections: 2,
-            acquire_timeout: Duration::from_secs(5),
-        };
-        let store = SqliteStore::connect(&url, &settings).await.unwrap();
+        let (_folder, _, store) = fresh_store().await;
         const FULL: i64 = 2;
         const NORMAL: i64 = 1;
         assert_eq!(synchronous(&store).await, FULL);
@@ -200,5 +209,41 @@ mod tests {
                 .is_err()
         );
         assert_eq!(synchronous(&store).await, FULL);
+    }
+
+    /// A login's write runs as one query of several statements, in a transaction sqlx does not
+    /// know of. A request dropped while it waits for the database (here: another process
+    /// holds the write lock) must not hand the connection back to the pool with that
+    /// transaction open: the next write works, and the dropped attempt counted nothing.
+    #[tokio::test]
+    async fn a_write_dropped_while_it_waits_leaves_no_transaction_open() {
+        let (_folder, url, store) = fresh_store().await;
+        let policy = ThrottlePolicy::for_accounts(10, 15);
+        let check = || ThrottleCheck {
+            subject: "account:jan".into(),
+            policy: &policy,
+        };
+
+        // Another process's writer holds the lock.
+        let mut other = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        let dropped = tokio::time::timeout(
+            Duration::from_millis(200),
+            store.reserve_attempt(&[check()], None, 1000),
+        )
+        .await;
+        assert!(dropped.is_err(), "the write should still be waiting");
+        sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+
+        let admission = store.reserve_attempt(&[check()], None, 1000).await.unwrap();
+        let Admission::Admitted { numbers, .. } = admission else {
+            panic!("not admitted");
+        };
+        assert_eq!(numbers, [1], "the dropped attempt was not counted");
     }
 }

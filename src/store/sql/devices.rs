@@ -3,26 +3,6 @@
 
 macro_rules! sql_devices {
     ($store:ty, $db:ty, $row:ty) => {
-        async fn insert_device(
-            tx: &mut Transaction<'_, $db>,
-            device: &NewDevice,
-            now: i64,
-        ) -> StoreResult<()> {
-            sqlx::query(&<$store>::sql(
-                "INSERT INTO remembered_devices (id_hash, user_id, browser, created_at, last_used_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            ))
-            .bind(&device.id_hash.0[..])
-            .bind(device.user)
-            .bind(&device.browser)
-            .bind(now)
-            .bind(now)
-            .bind(device.expires_at)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
-        }
-
         #[async_trait]
         impl DeviceStore for $store {
             async fn device_skips_code(

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod batch;
 pub mod clients;
 pub mod devices;
 pub mod grants;
@@ -100,18 +101,9 @@ macro_rules! sql_common {
             mail: &OutgoingMail,
             now: i64,
         ) -> StoreResult<i64> {
-            Ok(sqlx::query_scalar(&<$store>::sql(
-                "INSERT INTO outbox (sender, recipient, message, created_at, next_attempt_at, discard_after) \
-                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
-            )
-            .bind(&mail.sender)
-            .bind(&mail.recipient)
-            .bind(&mail.message)
-            .bind(now)
-            .bind(now)
-            .bind(mail.discard_after)
-            .fetch_one(&mut **tx)
-            .await?)
+            let sql = format!("{} RETURNING id", crate::store::sql::batch::INSERT_MAIL);
+            let values = crate::store::sql::batch::mail_values(mail, now);
+            Ok(bound(&<$store>::sql(&sql), &values).fetch_one(&mut **tx).await?.try_get(0)?)
         }
 
         async fn insert_audit(tx: &mut Transaction<'_, $db>, record: &AuditRecord) -> StoreResult<()> {
@@ -123,20 +115,62 @@ macro_rules! sql_common {
             conn: &mut <$db as sqlx::Database>::Connection,
             record: &AuditRecord,
         ) -> StoreResult<()> {
-            sqlx::query(&<$store>::sql(
-                "INSERT INTO audit_log (at, event, outcome, org_id, user_id, username, client, detail) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-            )
-            .bind(record.at)
-            .bind(record.event.as_str())
-            .bind(record.outcome.as_str())
-            .bind(record.org_id)
-            .bind(record.user_id)
-            .bind(record.username.as_deref())
-            .bind(record.client.as_deref())
-            .bind(record.detail.as_deref())
-            .execute(&mut *conn)
-            .await?;
+            let values = crate::store::sql::batch::audit_values(record);
+            bound(&<$store>::sql(crate::store::sql::batch::INSERT_AUDIT), &values)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        /// `sql` with `values` bound in order.
+        fn bound<'q>(
+            sql: &'q str,
+            values: impl IntoIterator<Item = &'q crate::store::sql::batch::Value<'q>>,
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            use crate::store::sql::batch::Value;
+            let mut query = sqlx::query(sql);
+            for value in values {
+                query = match *value {
+                    Value::Int(v) => query.bind(v),
+                    Value::MaybeInt(v) => query.bind(v),
+                    Value::Int32(v) => query.bind(v),
+                    Value::Text(v) => query.bind(v),
+                    Value::MaybeText(v) => query.bind(v),
+                    Value::Bytes(v) => query.bind(v),
+                };
+            }
+            query
+        }
+
+        /// Runs `batch` statement by statement inside `tx`.
+        async fn run_in(
+            tx: &mut Transaction<'_, $db>,
+            batch: &crate::store::sql::batch::Batch<'_>,
+        ) -> StoreResult<()> {
+            for statement in &batch.statements {
+                let sql = <$store>::sql(&statement.sql);
+                bound(&sql, &statement.values).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Runs `batch` as a relaxed transaction of its own (see `relaxed_writer`): where the
+        /// store can, as one query between BEGIN and COMMIT (one call to the connection's
+        /// thread), else statement by statement.
+        async fn run_relaxed(store: &$store, batch: &crate::store::sql::batch::Batch<'_>) -> StoreResult<()> {
+            let mut writer = relaxed_writer(store).await?;
+            if <$store>::ONE_QUERY_BATCHES {
+                let sql = batch.joined("BEGIN IMMEDIATE; ", "COMMIT");
+                let mut unfinished = crate::store::sql::batch::Unfinished::new(&mut writer.conn);
+                // `fetch_all`: every statement up to the COMMIT must run.
+                bound(&sql, batch.values()).fetch_all(unfinished.conn()).await?;
+                unfinished.finish();
+            } else {
+                let mut tx = begin_relaxed(&mut writer.conn).await?;
+                run_in(&mut tx, batch).await?;
+                tx.commit().await?;
+            }
+            drop(writer);
             Ok(())
         }
 
@@ -188,33 +222,16 @@ macro_rules! sql_common {
             Ok(tx)
         }
 
-        /// Starts `session`, ending the one it replaces (new sessions are made only by
-        /// [`SecurityStore::settle_attempt`], after a login step).
+        /// Starts `session`, ending the one it replaces (new sessions are made only after a
+        /// login step, with its settlement).
         async fn insert_session(
             tx: &mut Transaction<'_, $db>,
             session: &NewSession,
             replacing: Option<&TokenHash>,
         ) -> StoreResult<()> {
-            if let Some(old) = replacing {
-                sqlx::query(&<$store>::sql("DELETE FROM sessions WHERE id_hash = ?"))
-                    .bind(&old.0[..])
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            sqlx::query(&<$store>::sql(
-                "INSERT INTO sessions (id_hash, user_id, stage, method, created_at, last_seen_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)"),
-            )
-            .bind(&session.id_hash.0[..])
-            .bind(session.user_id)
-            .bind(session.stage.as_str())
-            .bind(session.method.map(LoginMethod::as_db))
-            .bind(session.now)
-            .bind(session.now)
-            .bind(session.expires_at)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
+            let mut batch = crate::store::sql::batch::Batch::default();
+            crate::store::sql::batch::push_session(&mut batch, session, replacing.map(|r| &r.0[..]));
+            run_in(tx, &batch).await
         }
 
         /// What follows a checked attempt (see [`Settlement`]), inside `tx`.
@@ -222,72 +239,7 @@ macro_rules! sql_common {
             tx: &mut Transaction<'_, $db>,
             settlement: &Settlement<'_>,
         ) -> StoreResult<()> {
-        for (subject, number) in &settlement.release {
-            // The attempt was right: it gives its place back. The wait it set is lifted
-            // unless a later attempt has taken the count further meanwhile (and once
-            // no failure is left, whatever wait there was goes too).
-            sqlx::query(&<$store>::sql(
-                "UPDATE throttle SET failures = failures - 1, \
-                   blocked_until = CASE WHEN failures = ?2 OR failures = 1 THEN ?3 \
-                     ELSE blocked_until END \
-                 WHERE subject = ?1 AND failures > 0"),
-            )
-            .bind(subject)
-            .bind(number)
-            .bind(settlement.now)
-            .execute(&mut **tx)
-            .await?;
-        }
-        for subject in &settlement.clear {
-            sqlx::query(&<$store>::sql("DELETE FROM throttle WHERE subject = ?"))
-                .bind(subject)
-                .execute(&mut **tx)
-                .await?;
-        }
-        for record in &settlement.audit {
-            insert_audit(tx, record).await?;
-        }
-        if let Some(mail) = settlement.mail {
-            insert_mail(tx, mail, settlement.now).await?;
-        }
-        if let Some((session, replacing)) = &settlement.session {
-            insert_session(tx, session, replacing.as_ref()).await?;
-        }
-        if let Some(codes) = &settlement.recovery_codes {
-            replace_recovery_codes(tx, codes, settlement.now).await?;
-        }
-        if let Some(device) = &settlement.remember_device {
-            insert_device(tx, device, settlement.now).await?;
-        }
-        if let Some(session) = &settlement.confirm_session {
-            sqlx::query(&<$store>::sql("UPDATE sessions SET confirmed_at = ? WHERE id_hash = ?"))
-                .bind(settlement.now)
-                .bind(&session.0[..])
-                .execute(&mut **tx)
-                .await?;
-        }
-        if let Some(verified) = &settlement.reset_verified {
-            sqlx::query(&<$store>::sql(
-                "UPDATE password_resets SET verified_hash = ? WHERE token_hash = ? \
-                 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?",
-            ))
-            .bind(&verified.browser.0[..])
-            .bind(&verified.token.0[..])
-            .bind(settlement.now)
-            .execute(&mut **tx)
-            .await?;
-        }
-        if let Some(rehash) = &settlement.rehash {
-            sqlx::query(&<$store>::sql(
-                "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
-            ))
-            .bind(&rehash.new)
-            .bind(rehash.user)
-            .bind(&rehash.old)
-            .execute(&mut **tx)
-            .await?;
-        }
-            Ok(())
+            run_in(tx, &crate::store::sql::batch::settlement(settlement)).await
         }
 
         /// Records `audit` with the change in `tx`, commits both, and logs the record.
@@ -298,12 +250,17 @@ macro_rules! sql_common {
             Ok(())
         }
 
-        /// The upsert that counts one attempt against a subject unless it is waiting. The
-        /// failure number restarts at 1 when the subject was quiet long enough; the wait that
-        /// follows a failure is looked up from the policy's schedule in the same statement.
-        fn reserve_sql(policy: &ThrottlePolicy) -> String {
+        /// The upsert that counts one attempt against a subject unless it is waiting, its row
+        /// named `slot`. The failure number restarts at 1 when the subject was quiet long
+        /// enough; the wait that follows a failure is looked up from the policy's schedule in
+        /// the same statement. Its values: the subject, the time, the time again; with a
+        /// `gate` (SQL that may take values of its own, after those), the subject and the time,
+        /// and the attempt is counted only where the gate holds.
+        fn reserve_sql(policy: &ThrottlePolicy, slot: usize, gate: Option<&str>) -> String {
+            // `excluded.updated_at` is the time of this attempt, as the row to insert has it.
             let number = format!(
-                "(CASE WHEN throttle.blocked_until + {} <= ?2 THEN 1 ELSE throttle.failures + 1 END)",
+                "(CASE WHEN throttle.blocked_until + {} <= excluded.updated_at THEN 1 \
+                  ELSE throttle.failures + 1 END)",
                 policy.forget_after_seconds
             );
             // Steps from the last down: the first that the number has reached gives the wait.
@@ -312,17 +269,23 @@ macro_rules! sql_common {
                 wait.push_str(&format!(" WHEN {number} >= {from} THEN {seconds}"));
             }
             wait.push_str(" ELSE 0 END)");
+            let first = policy.wait_after(1);
+            let row = match gate {
+                // INSERT … SELECT … WHERE (the WHERE also keeps SQLite from reading ON CONFLICT
+                // as part of the SELECT).
+                Some(gate) => format!(
+                    "SELECT subject, 1, now + {first}, now FROM (SELECT ? AS subject, ? AS now) WHERE {gate}"
+                ),
+                None => format!("VALUES (?, 1, ? + {first}, ?)"),
+            };
             format!(
-                "INSERT INTO throttle (subject, failures, blocked_until, updated_at) \
-                 VALUES (?1, 1, ?2 + {first}, ?2) \
+                "INSERT INTO throttle (subject, failures, blocked_until, updated_at) {row} \
                  ON CONFLICT (subject) DO UPDATE SET failures = {number}, \
-                   blocked_until = ?2 + {wait}, updated_at = ?2 \
-                 WHERE throttle.blocked_until <= ?2 \
-                 RETURNING failures",
-                first = policy.wait_after(1),
+                   blocked_until = excluded.updated_at + {wait}, updated_at = excluded.updated_at \
+                 WHERE throttle.blocked_until <= excluded.updated_at \
+                 RETURNING failures AS number, {slot} AS slot"
             )
         }
-
 
         fn dev_mail_from_row(row: &$row) -> StoreResult<DevMail> {
             Ok(DevMail {

@@ -3,42 +3,6 @@
 
 macro_rules! sql_recovery {
     ($store:ty, $db:ty, $row:ty) => {
-        /// Replaces the user's herstelcodes by a new set and keeps the set sealed until the
-        /// user confirms having saved it (see [`Settlement::recovery_codes`]).
-        async fn replace_recovery_codes(
-            tx: &mut Transaction<'_, $db>,
-            codes: &NewRecoveryCodes,
-            now: i64,
-        ) -> StoreResult<()> {
-            sqlx::query(&<$store>::sql("DELETE FROM recovery_codes WHERE user_id = ?"))
-                .bind(codes.user)
-                .execute(&mut **tx)
-                .await?;
-            for digest in &codes.digests {
-                sqlx::query(&<$store>::sql(
-                    "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)",
-                ))
-                .bind(codes.user)
-                .bind(&digest.0[..])
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-            }
-            sqlx::query(&<$store>::sql(
-                "INSERT INTO recovery_code_reveals (user_id, key_version, sealed, created_at) \
-                 VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (user_id) DO UPDATE SET key_version = excluded.key_version, \
-                   sealed = excluded.sealed, created_at = excluded.created_at",
-            ))
-            .bind(codes.user)
-            .bind(i32::from(codes.reveal.key_version))
-            .bind(&codes.reveal.blob)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
-        }
-
         #[async_trait]
         impl RecoveryStore for $store {
             async fn set_self_service(&self, org: OrgId, settings: &SelfService) -> StoreResult<()> {

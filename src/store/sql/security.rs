@@ -12,6 +12,11 @@ macro_rules! sql_security {
                 now: i64,
             ) -> StoreResult<Admission> {
                 let mut writer = relaxed_writer(self).await?;
+                if <$store>::ONE_QUERY_BATCHES {
+                    let admission = reserve_at_once(&mut writer.conn, checks, session, now).await;
+                    drop(writer);
+                    return admission;
+                }
                 let outcome = async {
                     let mut tx = begin_relaxed(&mut writer.conn).await?;
                     let admission = reserve_in(&mut tx, checks, session, now).await?;
@@ -24,16 +29,7 @@ macro_rules! sql_security {
             }
 
             async fn settle_attempt(&self, settlement: &Settlement<'_>) -> StoreResult<()> {
-                let mut writer = relaxed_writer(self).await?;
-                let outcome = async {
-                    let mut tx = begin_relaxed(&mut writer.conn).await?;
-                    apply_settlement(&mut tx, settlement).await?;
-                    tx.commit().await?;
-                    StoreResult::Ok(())
-                }
-                .await;
-                drop(writer);
-                outcome?;
+                run_relaxed(self, &crate::store::sql::batch::settlement(settlement)).await?;
                 settlement.audit.iter().for_each(trace_audit);
                 Ok(())
             }
@@ -116,12 +112,14 @@ macro_rules! sql_security {
             now: i64,
         ) -> StoreResult<Admission> {
             let mut numbers = Vec::with_capacity(checks.len());
-            for check in checks {
-                let counted: Option<i64> = sqlx::query_scalar(&<$store>::sql(&reserve_sql(check.policy)))
-                    .bind(&check.subject)
-                    .bind(now)
-                    .fetch_optional(&mut **tx)
-                    .await?;
+            for (slot, check) in checks.iter().enumerate() {
+                let counted: Option<i64> =
+                    sqlx::query_scalar(&<$store>::sql(&reserve_sql(check.policy, slot, None)))
+                        .bind(&check.subject)
+                        .bind(now)
+                        .bind(now)
+                        .fetch_optional(&mut **tx)
+                        .await?;
                 let Some(number) = counted else {
                     // The subjects before this one keep their count: the attempt was made,
                     // against an account or from an address that is waiting.
@@ -152,6 +150,95 @@ macro_rules! sql_security {
             };
             Ok(Admission::Admitted { numbers, session_codes })
         }
+
+        /// [`reserve_in`] as one query of several statements on `conn` (SQLite): the same
+        /// counts, each subject's statement run only if the one before it counted (SQLite's
+        /// `changes()`), the session's count only if all did. Nothing is counted for a session
+        /// that has gone. Every row the query returns names what it is in `slot`.
+        async fn reserve_at_once(
+            conn: &mut sqlx::pool::PoolConnection<$db>,
+            checks: &[ThrottleCheck<'_>],
+            session: Option<&TokenHash>,
+            now: i64,
+        ) -> StoreResult<Admission> {
+            use crate::store::sql::batch::{Batch, Unfinished, Value};
+            let mut batch = Batch::default();
+            let session_id = session.map(|id| Value::Bytes(&id.0[..]));
+            for (slot, check) in checks.iter().enumerate() {
+                let mut values = vec![Value::Text(&check.subject), Value::Int(now)];
+                let gate = match (slot, session_id) {
+                    (0, Some(id)) => {
+                        values.push(id);
+                        "EXISTS (SELECT 1 FROM sessions WHERE id_hash = ?)"
+                    }
+                    (0, None) => "true",
+                    _ => "changes() = 1",
+                };
+                batch.push(reserve_sql(check.policy, slot, Some(gate)), values);
+            }
+            if let Some(id) = session_id {
+                batch.push(
+                    format!(
+                        "UPDATE sessions SET failed_codes = failed_codes + 1 \
+                         WHERE id_hash = ? AND changes() = 1 \
+                         RETURNING failed_codes AS number, {SESSION_CODES} AS slot"
+                    ),
+                    vec![id],
+                );
+                batch.push(
+                    format!(
+                        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id_hash = ?) AS number, \
+                         {SESSION_KNOWN} AS slot"
+                    ),
+                    vec![id],
+                );
+            }
+            for (slot, check) in checks.iter().enumerate() {
+                batch.push(
+                    format!(
+                        "SELECT blocked_until AS number, {} AS slot FROM throttle WHERE subject = ?",
+                        WAITING + slot as i64
+                    ),
+                    vec![Value::Text(&check.subject)],
+                );
+            }
+            let sql = batch.joined("BEGIN IMMEDIATE; ", "COMMIT");
+            let mut unfinished = Unfinished::new(conn);
+            // `fetch_all`: every statement up to the COMMIT must run.
+            let rows = bound(&sql, batch.values()).fetch_all(unfinished.conn()).await?;
+            unfinished.finish();
+            let mut numbers = vec![None; checks.len()];
+            let mut waiting = vec![None; checks.len()];
+            let (mut session_codes, mut session_known) = (None, false);
+            for row in &rows {
+                let (slot, number): (i64, i64) = (row.try_get("slot")?, row.try_get("number")?);
+                match slot {
+                    SESSION_CODES => session_codes = Some(number),
+                    SESSION_KNOWN => session_known = number != 0,
+                    _ if slot >= WAITING => waiting[(slot - WAITING) as usize] = Some(number),
+                    _ => numbers[slot as usize] = Some(number),
+                }
+            }
+            if session.is_some() && !session_known {
+                return Err(StoreError::NotFound("session"));
+            }
+            if let Some(blocked) = numbers.iter().position(Option::is_none) {
+                let until = waiting[blocked].ok_or(StoreError::NotFound("throttle"))?;
+                return Ok(Admission::Blocked { until });
+            }
+            Ok(Admission::Admitted {
+                numbers: numbers.into_iter().flatten().collect(),
+                session_codes: match session {
+                    Some(_) => Some(session_codes.ok_or(StoreError::NotFound("session"))?),
+                    None => None,
+                },
+            })
+        }
+
+        /// The `slot`s of [`reserve_at_once`]'s rows besides the subjects' own (0, 1 …).
+        const SESSION_CODES: i64 = -1;
+        const SESSION_KNOWN: i64 = -2;
+        const WAITING: i64 = 100;
     };
 }
 

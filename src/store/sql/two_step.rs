@@ -124,8 +124,8 @@ macro_rules! sql_two_step {
                 pending: bool,
                 then: &Settlement<'_>,
             ) -> StoreResult<bool> {
+                use crate::store::sql::batch::{self, Unfinished, Value};
                 let now = then.now;
-                let mut tx = self.pool.begin().await?;
                 // The single point of decision against replay: only a newer step updates the row.
                 // The secret must still be the one the code was checked against ("Nieuwe code" in
                 // parallel replaces it), and a pending one must not have expired.
@@ -140,21 +140,42 @@ macro_rules! sql_two_step {
                      WHERE user_id = ? AND key_version = ? AND sealed = ? \
                        AND (last_step IS NULL OR last_step < ?) AND {condition}"
                 );
-                let updated = sqlx::query(&<$store>::sql(&sql))
-                    .bind(step)
-                    .bind(now)
-                    .bind(user)
-                    .bind(i32::from(sealed.key_version))
-                    .bind(&sealed.blob)
-                    .bind(step)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                if updated.rows_affected() == 0 {
-                    return Ok(false);
+                let values = [
+                    Value::Int(step),
+                    Value::Int(now),
+                    Value::Int(user),
+                    Value::Int32(i32::from(sealed.key_version)),
+                    Value::Bytes(&sealed.blob),
+                    Value::Int(step),
+                    Value::Int(now),
+                ];
+                let settlement = batch::settlement(then);
+                if <$store>::ONE_QUERY_BATCHES {
+                    // Two calls to the writer's thread: the step taken (or not), then the
+                    // settlement and the durable commit (or the rollback).
+                    let mut conn = self.pool.acquire().await?;
+                    let mut unfinished = Unfinished::new(&mut conn);
+                    let taken = bound(&format!("BEGIN IMMEDIATE; {sql} RETURNING 1"), &values)
+                        .fetch_all(unfinished.conn())
+                        .await?;
+                    if taken.is_empty() {
+                        sqlx::query("ROLLBACK").execute(unfinished.conn()).await?;
+                        unfinished.finish();
+                        return Ok(false);
+                    }
+                    bound(&settlement.joined("", "COMMIT"), settlement.values())
+                        .fetch_all(unfinished.conn())
+                        .await?;
+                    unfinished.finish();
+                } else {
+                    let mut tx = self.pool.begin().await?;
+                    let updated = bound(&<$store>::sql(&sql), &values).execute(&mut *tx).await?;
+                    if updated.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    run_in(&mut tx, &settlement).await?;
+                    tx.commit().await?;
                 }
-                apply_settlement(&mut tx, then).await?;
-                tx.commit().await?;
                 then.audit.iter().for_each(trace_audit);
                 Ok(true)
             }
