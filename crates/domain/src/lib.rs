@@ -12,6 +12,7 @@ pub mod oidc;
 pub mod onboarding;
 pub mod passkey;
 pub mod password;
+pub mod readiness;
 pub mod recovery;
 pub mod second_factor;
 pub mod step_up;
