@@ -233,13 +233,21 @@ mod tests {
         }
     }
 
-    fn invitation(expires_at: i64) -> Option<InvitationFacts> {
-        Some(InvitationFacts {
-            created_at: NOW - DAY,
-            expires_at,
-            mail_sent_at: Some(NOW - DAY),
-            mail_error: None,
-        })
+    /// Invited yesterday, the invitation usable until `expires_at`, nothing set up.
+    fn invited(expires_at: i64) -> AccessFacts {
+        AccessFacts {
+            state: AccountState::Invited,
+            invitation: Some(InvitationFacts {
+                created_at: NOW - DAY,
+                expires_at,
+                mail_sent_at: Some(NOW - DAY),
+                mail_error: None,
+            }),
+            app: None,
+            recovery_codes_left: 0,
+            last_second_step: None,
+            ..ready()
+        }
     }
 
     #[test]
@@ -282,38 +290,19 @@ mod tests {
             ),
             (
                 "invited, the link still usable",
-                AccessFacts {
-                    state: AccountState::Invited,
-                    invitation: invitation(NOW + DAY),
-                    app: None,
-                    recovery_codes_left: 0,
-                    last_second_step: None,
-                    ..ready()
-                },
+                invited(NOW + DAY),
                 Readiness::AtRisk(vec![NotActivated]),
             ),
             (
                 "invited, the link expired",
-                AccessFacts {
-                    state: AccountState::Invited,
-                    invitation: invitation(NOW - 1),
-                    app: None,
-                    recovery_codes_left: 0,
-                    last_second_step: None,
-                    ..ready()
-                },
+                invited(NOW - 1),
                 Readiness::Blocked(vec![InvitationExpired]),
             ),
             (
                 "invited, the invitation mail bounces",
                 AccessFacts {
-                    state: AccountState::Invited,
-                    invitation: invitation(NOW + DAY),
-                    app: None,
-                    recovery_codes_left: 0,
-                    last_second_step: None,
                     mail_failing: true,
-                    ..ready()
+                    ..invited(NOW + DAY)
                 },
                 Readiness::Blocked(vec![MailFailing, NotActivated]),
             ),
