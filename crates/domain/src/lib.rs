@@ -8,6 +8,7 @@ pub mod bulk_invite;
 pub mod keyring;
 pub mod lang;
 pub mod login_method;
+pub mod look_ahead;
 pub mod oidc;
 pub mod onboarding;
 pub mod passkey;
