@@ -196,7 +196,7 @@ mod tests {
         assert!(matches!(admission, Admission::Admitted { .. }));
         assert_eq!(synchronous(&store).await, FULL);
 
-        // A code counted for a session that does not exist: the relaxed transaction fails.
+        // A code counted for a session that does not exist: refused.
         let check = ThrottleCheck {
             subject: "account:jan".into(),
             policy: &policy,
@@ -245,5 +245,69 @@ mod tests {
             panic!("not admitted");
         };
         assert_eq!(numbers, [1], "the dropped attempt was not counted");
+    }
+
+    /// The reservation as one query keeps the step-by-step rules: a subject that is waiting
+    /// refuses the attempt with its own time, the subjects before it keep their count, and
+    /// a code for a session that has gone is refused without counting anything.
+    #[tokio::test]
+    async fn a_waiting_account_refuses_after_the_address_counted_and_a_gone_session_counts_nothing()
+    {
+        let (_folder, _, store) = fresh_store().await;
+        let addresses = ThrottlePolicy::for_addresses(1000, 15);
+        let accounts = ThrottlePolicy::for_accounts(3, 15);
+        let checks = || {
+            [
+                ThrottleCheck {
+                    subject: "address:10.0.0.1".into(),
+                    policy: &addresses,
+                },
+                ThrottleCheck {
+                    subject: "account:jan".into(),
+                    policy: &accounts,
+                },
+            ]
+        };
+        let now = 1000;
+        // Reserved and never given back: each counts as a failure; after the second the account
+        // waits a second.
+        for expected in 1..=2 {
+            let admission = store.reserve_attempt(&checks(), None, now).await.unwrap();
+            let Admission::Admitted { numbers, .. } = admission else {
+                panic!("attempt {expected} refused");
+            };
+            assert_eq!(numbers, [expected, expected]);
+        }
+        let locked_until: i64 =
+            sqlx::query_scalar("SELECT blocked_until FROM throttle WHERE subject = 'account:jan'")
+                .fetch_one(&store.readers)
+                .await
+                .unwrap();
+        assert!(locked_until > now);
+        let admission = store.reserve_attempt(&checks(), None, now).await.unwrap();
+        assert!(
+            matches!(admission, Admission::Blocked { until } if until == locked_until),
+            "the account's own time"
+        );
+        let counts = || async {
+            sqlx::query_scalar::<_, i64>("SELECT failures FROM throttle ORDER BY subject")
+                .fetch_all(&store.readers)
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            counts().await,
+            [2, 3],
+            "account, address: the address kept its count"
+        );
+
+        let gone = crate::domain::token::TokenHash([9; 32]);
+        let refused = store.reserve_attempt(&checks(), Some(&gone), now).await;
+        assert!(matches!(refused, Err(StoreError::NotFound("session"))));
+        assert_eq!(
+            counts().await,
+            [2, 3],
+            "nothing counted for a session that has gone"
+        );
     }
 }
