@@ -68,9 +68,7 @@ pub async fn journey(
         chosen.status()
     );
     let key = setup_key(mailbox, &email).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    let now = seed::unix_now();
     let secret = poortwachter::domain::totp::TotpSecret::from_bytes(&key)
         .ok_or_else(|| anyhow::anyhow!("key"))?;
     let code = format!("{:06}", secret.code_at_step(now / 30));

@@ -228,9 +228,7 @@ pub async fn probe(
         let (user, session) = sessions
             .get(index)
             .ok_or_else(|| anyhow::anyhow!("out of seeded sessions"))?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs() as i64;
+        let now = seed::unix_now();
         let code = format!("{:06}", seed::secret(*user).code_at_step(now / 30));
         let t = Instant::now();
         let response = plain

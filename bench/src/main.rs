@@ -174,30 +174,18 @@ async fn measure(
     pool: poortwachter::hashing::PoolSize,
 ) -> anyhow::Result<Run> {
     let database = Database::fresh(&format!("{users}"), None).await?;
-    let (data, settings, store, sqlite) = (
-        database.data.clone(),
-        database.settings.clone(),
-        database.store.clone(),
-        database.pool.clone(),
-    );
     let seeding = Instant::now();
-    seed::users(&sqlite, &settings, users).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    seed::users(&database.pool, &database.settings, users).await?;
+    let now = seed::unix_now();
     let probes_needed = (2.0 * phase.as_secs_f64() / 0.02) as u64 + 50;
-    let sessions = seed::half_sessions(&sqlite, 0, probes_needed.min(users), now).await?;
-    let logged_in: Vec<String> = seed::sessions(&sqlite, 0, 64.min(users), now, "complete")
-        .await?
-        .into_iter()
-        .map(|(_, id)| id)
-        .collect();
+    let sessions = seed::half_sessions(&database.pool, 0, probes_needed.min(users), now).await?;
+    let logged_in = seed::logged_in(&database.pool, users, now).await?;
     eprintln!(
         "\n{users} users seeded in {:.1} s",
         seeding.elapsed().as_secs_f64()
     );
 
-    let server = server::Server::start(binary, &data).await?;
+    let server = server::Server::start(binary, &database.data).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (rss_idle, _) = server.memory_mib();
     let address = server.address.clone();
@@ -212,7 +200,7 @@ async fn measure(
     // measured on both sides of the phase it is compared with.
     let concurrency = pool.workers * 3;
     let cores = std::thread::available_parallelism()?.get();
-    let settings_for_rate = settings.clone();
+    let settings_for_rate = database.settings.clone();
     let rate_window = Duration::from_secs(3);
     let before = tokio::task::spawn_blocking({
         let s = settings_for_rate.clone();
@@ -242,8 +230,8 @@ async fn measure(
     eprintln!("past saturation ({offered:.0}/s offered): {past:?}");
 
     let admin = Arc::new(Admin::new(
-        store.clone(),
-        Arc::new(settings.clone()),
+        database.store.clone(),
+        Arc::new(database.settings.clone()),
         Arc::new(SystemClock),
     ));
     // OpenID Connect: the code exchange alone and under a login flood, then throughput.
@@ -257,17 +245,17 @@ async fn measure(
     oidc_figures.exchange_idle = exchange_idle;
     oidc_figures.exchange_under_flood = exchange_under_flood?;
     eprintln!("OpenID Connect: {oidc_figures:?}");
-    let journey_address = address.clone();
+    let (journey_address, mailbox) = (address.clone(), database.pool.clone());
     let (journeys, journeys_per_s) = load::journeys(pool.workers * 2, phase, move |n| {
-        let (admin, address, sqlite) = (admin.clone(), journey_address.clone(), sqlite.clone());
-        async move { journey(&admin, &address, &sqlite, n).await }
+        let (admin, address, mailbox) = (admin.clone(), journey_address.clone(), mailbox.clone());
+        async move { journey(&admin, &address, &mailbox, n).await }
     })
     .await?;
     eprintln!("journeys: {journeys} ({journeys_per_s:.2}/s)");
     let (_, rss_peak) = server.memory_mib();
     let started_in = server.started_in;
     drop(server);
-    let metrics = metrics_cost(binary, &data, users, concurrency, phase).await?;
+    let metrics = metrics_cost(binary, &database.data, users, concurrency, phase).await?;
     eprintln!("metrics: {metrics:?}");
     database.remove().await?;
     Ok(Run {
@@ -307,14 +295,7 @@ async fn oidc_only(
     );
     let database = Database::fresh("oidc", postgres).await?;
     seed::users(&database.pool, &database.settings, users).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
-    let logged_in: Vec<String> = seed::sessions(&database.pool, 0, 64.min(users), now, "complete")
-        .await?
-        .into_iter()
-        .map(|(_, id)| id)
-        .collect();
+    let logged_in = seed::logged_in(&database.pool, users, seed::unix_now()).await?;
     let mut servers = Vec::new();
     for _ in 0..instances {
         let server =

@@ -93,6 +93,23 @@ pub async fn users(pool: &AnyPool, settings: &Settings, count: u64) -> anyhow::R
     Ok(())
 }
 
+/// The time now as the server reads it: seconds since 1970.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64)
+}
+
+/// Logged-in sessions of the first `count` users (at most 64): the cookies an application's
+/// users arrive with.
+pub async fn logged_in(pool: &AnyPool, users: u64, now: i64) -> anyhow::Result<Vec<String>> {
+    Ok(sessions(pool, 0, 64.min(users), now, "complete")
+        .await?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect())
+}
+
 /// Half-logged-in sessions (password step done) for users `first..first + count`: each
 /// probe of the code check uses one, with the right code, and is logged in by it.
 pub async fn half_sessions(

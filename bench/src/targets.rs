@@ -1,7 +1,7 @@
 //! The full run's figures beside the targets of issue 23 (logins, the code check under a
 //! login flood, memory, the provider), with a verdict each.
 
-use crate::{Report, Run};
+use crate::Report;
 
 /// One row: what, on which database, the figure, the target, and whether it is met.
 struct Row {
@@ -17,7 +17,7 @@ fn rows(report: &Report) -> Vec<Row> {
     let largest = report.runs.iter().map(|r| r.users).max().unwrap_or(0);
     let peak_allowed = report.hashing_memory_mib + 20.0;
     for run in &report.runs {
-        let Run { users, .. } = *run;
+        let users = run.users;
         let ratio = 100.0 * run.ratio_to_parallel;
         rows.push(Row {
             measure: "password logins, share of the all-core hashing rate",

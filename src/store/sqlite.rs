@@ -209,6 +209,46 @@ mod tests {
                 .is_err()
         );
         assert_eq!(synchronous(&store).await, FULL);
+
+        // A settlement whose statement fails half-way (a session for a user that does not
+        // exist): the relaxed transaction fails, its connection is closed, and the next relaxed
+        // write runs on a fresh one.
+        let audit = crate::domain::audit::AuditRecord::new(
+            1000,
+            crate::domain::audit::AuditEvent::LoginPassword,
+            crate::domain::audit::Outcome::Success,
+        );
+        let failing = Settlement {
+            audit: vec![audit.clone()],
+            session: Some((
+                NewSession {
+                    id_hash: crate::domain::token::TokenHash([8; 32]),
+                    user_id: 404,
+                    stage: crate::domain::account::LoginStage::SecondFactor,
+                    method: None,
+                    now: 1000,
+                    expires_at: 2000,
+                },
+                None,
+            )),
+            now: 1000,
+            ..Settlement::default()
+        };
+        assert!(store.settle_attempt(&failing).await.is_err());
+        assert_eq!(synchronous(&store).await, FULL);
+        let lines = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log")
+                .fetch_one(&store.readers)
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            lines().await,
+            0,
+            "nothing of the failed settlement was kept"
+        );
+        store.record_audit(&[audit.clone(), audit]).await.unwrap();
+        assert_eq!(lines().await, 2);
     }
 
     /// A login's write runs as one query of several statements, in a transaction sqlx does not

@@ -348,9 +348,11 @@ macro_rules! sql_grants {
                         // The grant.
                         .bind(next).bind(old).bind(client_id.as_str());
                 }
+                let mut unfinished = crate::store::sql::batch::Unfinished::new(&mut writer.conn);
                 // `fetch_all`: every statement up to the COMMIT must run.
-                match query.fetch_all(&mut *writer.conn).await {
+                match query.fetch_all(unfinished.conn()).await {
                     Ok(rows) => {
+                        unfinished.finish();
                         let mut answers: Vec<Option<$row>> = group.iter().map(|_| None).collect();
                         for row in rows {
                             if let Ok(slot) = row.try_get::<i64, _>("slot")
@@ -364,7 +366,7 @@ macro_rules! sql_grants {
                         }
                     }
                     Err(failed) => {
-                        writer.conn.close_on_drop();
+                        drop(unfinished);
                         let failed = std::sync::Arc::new(failed);
                         for waiting in group {
                             let _ = waiting.reply.send(Err(failed.clone()));
