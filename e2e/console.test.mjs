@@ -1,7 +1,8 @@
 // The console for HR administrators (issue 14) in a real browser: a beheerder invites one
 // employee, uploads a Dutch Excel CSV (preview with each row's problems, then a file that
 // is right and its confirmation), follows the onboarding overview, resets a colleague's
-// two-step verification with a reason, previews and saves the password policy, and reads
+// two-step verification with a reason, sees Toegang op orde and resends from it, previews
+// and saves the password policy, and reads
 // the audit log. axe-core on every page, screenshots into e2e/screenshots/.
 
 import assert from 'node:assert/strict';
@@ -123,6 +124,25 @@ describe('the console for HR in a browser', () => {
     await page.getByText('De tweestapsverificatie is teruggezet.', { exact: false }).waitFor();
     await page.getByText('app nog niet ingesteld').first().waitFor();
     await mailbox.waitFor(about('collega@example.nl', /teruggezet/), 'reset notice');
+
+    // Toegang op orde: the application expects collega and bob soon; both at risk, bob's
+    // action is a new invitation, which the overview sends.
+    const soon = new Date(Date.now() + 5 * 86400000).toISOString().slice(0, 10);
+    for (const username of ['collega', 'bob']) {
+      await server.cli('access', 'expect', '--org', 'acme', '--username', username,
+        '--key', 'plan_van_aanpak', '--on', soon, '--label', 'plan van aanpak');
+    }
+    await page.getByRole('link', { name: 'Toegang op orde' }).click();
+    await page.getByRole('heading', { name: 'Toegang op orde' }).waitFor();
+    await page.locator('tr', { hasText: 'collega' }).getByText('app opnieuw instellen').waitFor();
+    await page.locator('tr', { hasText: 'bob' }).getByText('nog niet geactiveerd').waitFor();
+    await capture(page, 'access');
+    const invitationsForBob = () => mailbox.messages.filter(about('bob@example.nl', /Activeer/)).length;
+    const before = invitationsForBob();
+    await page.locator('tr', { hasText: 'bob' }).getByRole('button', { name: /Uitnodiging opnieuw sturen/ }).click();
+    await page.getByText('Er is een nieuwe uitnodiging verstuurd', { exact: false }).waitFor();
+    await page.getByRole('heading', { name: 'Toegang op orde' }).waitFor();
+    await mailbox.waitFor(() => invitationsForBob() > before, 'a new invitation for bob');
 
     // The password policy: a preview as employees read it, then saved.
     await page.getByRole('link', { name: 'Wachtwoordbeleid' }).click();

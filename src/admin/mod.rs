@@ -1,11 +1,15 @@
 //! What an administrator does: create organizations, set their password policy, invite users.
 //! The CLI is a thin shell around this; tests call it directly.
 
+mod access;
 mod actor;
 mod batch;
 mod clients;
 mod overview;
 
+pub use access::{
+    AccessLine, LookAheadPass, NOTHING_EXPECTED_AHEAD, describe, parse_moment, readiness_for,
+};
 pub use actor::Actor;
 pub use batch::{BatchResult, PreparedBatch};
 pub use clients::{ClientRegistration, RegisteredClient, RotatedKey};
@@ -34,6 +38,8 @@ use crate::store::{
 pub enum AdminError {
     #[error("{0}")]
     Input(#[from] InvalidInput),
+    #[error("{0}")]
+    Expectation(#[from] crate::domain::expected_login::ExpectationError),
     #[error("password policy: {0}")]
     Policy(#[from] PolicyError),
     #[error("no organization with slug {0:?}")]

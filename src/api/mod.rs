@@ -1,11 +1,13 @@
 //! The admin API (`/api/v1`): what an employer's systems and Verzuimcoach do over HTTP that
 //! an operator does with the CLI — invite users (one, or up to 1,000 at once), see where
 //! they are, resend, disable, enable, unlock, reset two-step verification, end sessions,
-//! read and change the organization's settings, read its audit log. Machine clients only
+//! read and change the organization's settings, read its audit log, register the logins it
+//! expects of users and read their readiness (Toegang op orde). Machine clients only
 //! (client credentials, see `oidc::machine`), each for its own organizations; the same
 //! `Admin` rules as the CLI; errors as RFC 9457 problems; the OpenAPI 3.1 document is
 //! generated from these handlers (utoipa) and served at `/api/v1/openapi.json`.
 
+mod access;
 mod audit;
 mod caller;
 mod idempotency;
@@ -79,6 +81,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(users::reset_two_step))
         .routes(routes!(users::end_sessions))
         .routes(routes!(audit::list))
+        .routes(routes!(access::put_expected, access::delete_expected))
+        .routes(routes!(access::readiness))
+        .routes(routes!(access::overview))
 }
 
 /// The OpenAPI document of the admin API.

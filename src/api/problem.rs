@@ -230,9 +230,10 @@ impl From<AdminError> for Problem {
     fn from(e: AdminError) -> Problem {
         let detail = e.to_string();
         match e {
-            AdminError::Input(_) | AdminError::Policy(_) | AdminError::Setting(_) => {
-                Problem::new(Kind::InvalidRequest, detail)
-            }
+            AdminError::Input(_)
+            | AdminError::Policy(_)
+            | AdminError::Setting(_)
+            | AdminError::Expectation(_) => Problem::new(Kind::InvalidRequest, detail),
             AdminError::UnknownUser { .. } | AdminError::UnknownOrganization(_) => {
                 Problem::new(Kind::NotFound, detail)
             }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod access;
 mod audit;
 mod backup;
 mod client;
@@ -52,6 +53,9 @@ enum Command {
     User(user::UserCommand),
     /// Read the audit log (security events), oldest first.
     Audit(audit::AuditArgs),
+    /// Toegang op orde: expected logins, readiness, the look-ahead mail.
+    #[command(subcommand)]
+    Access(access::AccessCommand),
     /// Applications that log users in here (OpenID Connect clients).
     #[command(subcommand)]
     Client(client::ClientCommand),
@@ -166,6 +170,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Org(command) => org::run(&admin, command).await,
         Command::User(command) => user::run(&admin, command).await,
         Command::Audit(args) => audit::run(&admin, args).await,
+        Command::Access(command) => access::run(&admin, command).await,
         Command::Client(command) => client::run(&admin, command).await,
         Command::Keys(command) => keys::run(&admin, command).await,
     }

@@ -95,6 +95,11 @@ pub struct Settings {
     pub session_absolute_hours: u32,
     /// Audit lines older than this are removed.
     pub audit_retention_days: u32,
+    /// Toegang op orde: how many days before an expected login a user who is not ready gets
+    /// the look-ahead mail (sent between 08:00 and 20:00 Dutch time, once per expected login).
+    pub look_ahead_days: u32,
+    /// How often the look-ahead mail is looked for.
+    pub look_ahead_poll_seconds: u64,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// At SIGTERM: how long requests in flight may take to finish before the server stops.
@@ -156,6 +161,8 @@ impl Default for Settings {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             audit_retention_days: 365,
+            look_ahead_days: 7,
+            look_ahead_poll_seconds: 600,
             log_format: "text".into(),
             shutdown_grace_seconds: 20,
             access_token_minutes: 5,

@@ -107,6 +107,12 @@ impl Settings {
             // Access tokens cannot be called back once issued (RFC 9068): keep them short.
             return Err(invalid("access_token_minutes", "must be at most 60"));
         }
+        if !(1..=60).contains(&self.look_ahead_days) {
+            return Err(invalid("look_ahead_days", "must be 1 to 60"));
+        }
+        if self.look_ahead_poll_seconds == 0 {
+            return Err(invalid("look_ahead_poll_seconds", "must be at least 1"));
+        }
         if self.outbox_poll_ms == 0 {
             return Err(invalid("outbox_poll_ms", "must be at least 1"));
         }

@@ -5,6 +5,7 @@
 //! when the login is older than ten minutes (`domain::step_up`). Everything it does goes
 //! through the same `Admin` rules as the CLI and the API, acting as the beheerder.
 
+mod access;
 mod audit;
 mod confirm;
 mod invite;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(reset::router())
         .merge(invite::router())
         .merge(onboarding::router())
+        .merge(access::router())
         .merge(policy::router())
         .merge(audit::router())
         .merge(confirm::router())
@@ -53,6 +55,7 @@ pub enum Section {
     Invite,
     Upload,
     Onboarding,
+    Access,
     Policy,
     Audit,
 }

@@ -112,7 +112,7 @@ async fn list(
     Ok(beheerder.page(StatusCode::OK, html))
 }
 
-fn notice(t: &Texts, key: &str) -> Option<String> {
+pub(super) fn notice(t: &Texts, key: &str) -> Option<String> {
     let c = t.console;
     Some(
         match key {
@@ -336,6 +336,7 @@ async fn act(
     // The onboarding overview's resend comes back to the overview.
     let back = match form.terug.as_deref() {
         Some("onboarding") => "/beheer/onboarding",
+        Some("toegang") => super::access::PAGE,
         _ => page.as_str(),
     };
     match done {

@@ -130,9 +130,14 @@ pub fn resume_target(state: &AppState, jar: &CookieJar) -> Option<String> {
     read(state, jar).map(|p| format!("/authorize?{}", p.query))
 }
 
-/// Where a completed login goes on to: the waiting authorization request, else Mijn account.
+/// Where a completed login goes on to: the waiting authorization request, else the test
+/// login of Toegang controleren that asked for it, else Mijn account.
 pub fn after_login(state: &AppState, jar: &CookieJar) -> String {
-    resume_target(state, jar).unwrap_or_else(|| "/".into())
+    resume_target(state, jar)
+        .or_else(|| {
+            super::access_check::waiting(state, jar).then(|| super::access_check::PAGE.into())
+        })
+        .unwrap_or_else(|| "/".into())
 }
 
 /// The waiting request asks for a new login that `session` is not (`prompt=login`,

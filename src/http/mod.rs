@@ -4,6 +4,7 @@
 //! (where a completed login goes on to). It imports no feature module (`web`, `oidc`, `api`,
 //! `console`); they all import it.
 
+pub mod access_check;
 pub mod authorization;
 pub mod bearer;
 pub mod continuation;

@@ -285,7 +285,7 @@ pub fn mailbox(display_name: &str, email: &str) -> Result<Mailbox, ComposeError>
     Ok(Mailbox::new(Some(display_name.to_owned()), email.parse()?))
 }
 
-fn build(
+pub(super) fn build(
     from: &str,
     to: Mailbox,
     subject: &str,

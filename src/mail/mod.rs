@@ -2,6 +2,7 @@
 //! outbox worker that delivers queued mail with retries ([`outbox`]).
 
 pub mod compose;
+pub mod look_ahead;
 pub mod outbox;
 pub mod qr;
 pub mod transport;

@@ -281,6 +281,10 @@ impl App {
             settings.clone(),
             self.state.clock.clone(),
         ));
+        let looking_ahead = tokio::spawn(look_ahead_regularly(
+            self.admin.clone(),
+            Duration::from_secs(settings.look_ahead_poll_seconds),
+        ));
         let router = crate::routes::router(self.state);
         let draining = shutdown.clone();
         let server = axum::serve(
@@ -325,6 +329,7 @@ impl App {
             }
         }
         sweeper.abort();
+        looking_ahead.abort();
         tracing::info!("stopped");
         served
             .context("server task failed")?
@@ -334,6 +339,20 @@ impl App {
 
 /// How long a background worker may take to finish its current step at shutdown.
 const WORKER_STOP: Duration = Duration::from_secs(10);
+
+/// Sends the look-ahead mails of Toegang op orde as they fall due. Each pass is a few reads;
+/// a mail is claimed in the database, so instances running this side by side send it once.
+async fn look_ahead_regularly(admin: Admin, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match admin.look_ahead(admin.clock.now()).await {
+            Ok(pass) if pass.mailed > 0 => tracing::info!(?pass, "look-ahead mail queued"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "look-ahead pass failed; will try again"),
+        }
+    }
+}
 
 /// Removes what has run out (sessions, throttle rows, old audit lines) every few minutes.
 /// Nothing depends on it for correctness (an expired session is refused when presented);

@@ -2,6 +2,7 @@
 //! each database is an implementation of it. Everything that must happen once (using a link,
 //! claiming a mail) is decided by the database in one statement, never by a read-then-write.
 
+mod access;
 mod admin;
 pub mod backup;
 mod devices;
@@ -26,6 +27,7 @@ use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::token::TokenHash;
 use crate::keyring::Sealed;
 
+pub use access::*;
 pub use admin::*;
 pub use devices::*;
 pub use oidc::*;
@@ -153,6 +155,7 @@ pub trait Store:
     + DeviceStore
     + AdminStore
     + PasskeyStore
+    + AccessStore
     + Send
     + Sync
     + 'static
@@ -172,6 +175,7 @@ impl<T> Store for T where
         + DeviceStore
         + AdminStore
         + PasskeyStore
+        + AccessStore
         + Send
         + Sync
         + 'static

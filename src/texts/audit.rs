@@ -50,6 +50,10 @@ pub fn event(lang: Lang, event: AuditEvent) -> &'static str {
         E::PasskeyAdded => ("Passkey toegevoegd", "Passkey added"),
         E::PasskeyRemoved => ("Passkey verwijderd", "Passkey removed"),
         E::LoginPasskey => ("Inloggen: passkey", "Login: passkey"),
+        E::ExpectedLoginRegistered => ("Verwachte login gemeld", "Expected login registered"),
+        E::ExpectedLoginWithdrawn => ("Verwachte login ingetrokken", "Expected login withdrawn"),
+        E::LookAheadMail => ("Mail: controleer je toegang", "Mail: check your access"),
+        E::AccessChecked => ("Toegang gecontroleerd", "Access checked"),
     };
     pick(lang, nl, en)
 }

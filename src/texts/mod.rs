@@ -2,6 +2,7 @@
 //! (OPSLAAN, INLOGGEN, HIER) because those are the words users know.
 //! A `{}` in a text is filled with [`Texts::fill`].
 
+pub mod access;
 pub mod audit;
 mod console;
 pub mod errors;
@@ -11,10 +12,12 @@ mod password;
 mod recovery;
 mod time;
 
+pub use access::AccessTexts;
 pub use console::ConsoleTexts;
 pub use oidc::OidcTexts;
 pub use passkeys::PasskeyTexts;
 pub use recovery::RecoveryTexts;
+pub use time::{dutch_day_start, dutch_hour};
 
 use crate::domain::lang::Lang;
 
@@ -129,6 +132,8 @@ pub struct Texts {
     pub console: &'static ConsoleTexts,
     /// The words of passkeys.
     pub passkeys: &'static PasskeyTexts,
+    /// The words of Toegang op orde.
+    pub access: &'static AccessTexts,
 }
 
 pub static NL: Texts = Texts {
@@ -236,6 +241,7 @@ pub static NL: Texts = Texts {
     recovery: &recovery::NL,
     console: &console::NL,
     passkeys: &passkeys::NL,
+    access: &access::NL,
 };
 
 pub static EN: Texts = Texts {
@@ -343,6 +349,7 @@ pub static EN: Texts = Texts {
     recovery: &recovery::EN,
     console: &console::EN,
     passkeys: &passkeys::EN,
+    access: &access::EN,
 };
 
 impl Texts {

@@ -336,6 +336,11 @@ fn security_words(
             "Login with a passkey refused",
         ),
         (E::PasskeyAdded, _, _) => ("Passkey toegevoegd", "Passkey added"),
+        (E::LookAheadMail, _, _) => (
+            "Mail gestuurd: controleer of je nog kunt inloggen",
+            "Mail sent: check that you can still log in",
+        ),
+        (E::AccessChecked, _, _) => ("Toegang gecontroleerd", "Access checked"),
         (E::PasskeyRemoved, _, _) => ("Passkey verwijderd", "Passkey removed"),
         (E::RecoveryCodeUsed, true, _) => ("Herstelcode gebruikt", "Recovery code used"),
         (E::RecoveryCodeUsed, false, _) => ("Verkeerde herstelcode", "Wrong recovery code"),

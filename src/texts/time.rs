@@ -42,7 +42,43 @@ const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
+/// The hour (0–23) of Dutch local time at `unix`: the look-ahead mail goes out in the
+/// daytime where its readers live.
+pub fn dutch_hour(unix: i64) -> u8 {
+    Timestamp::from_second(unix)
+        .map(|at| DUTCH_TIME.to_datetime(at).hour())
+        .ok()
+        .and_then(|hour| u8::try_from(hour).ok())
+        .unwrap_or(12)
+}
+
+/// The start (00:00 Dutch time) of the day `date` (`2027-01-15`), as Unix seconds: a login
+/// expected "on" a day is expected from its start.
+pub fn dutch_day_start(date: &str) -> Option<i64> {
+    let date: jiff::civil::Date = date.parse().ok()?;
+    let midnight = date.to_datetime(jiff::civil::Time::midnight());
+    let start = DUTCH_TIME
+        .to_ambiguous_timestamp(midnight)
+        .compatible()
+        .ok()?;
+    Some(start.as_second())
+}
+
 impl Texts {
+    /// Unix seconds as a day of Dutch local time ("8 december 2026").
+    pub fn day(&self, unix: i64) -> String {
+        let Ok(at) = Timestamp::from_second(unix) else {
+            return String::new();
+        };
+        let local = DUTCH_TIME.to_datetime(at);
+        let month = usize::try_from(local.month() - 1).unwrap_or(0);
+        let name = match self.lang {
+            Lang::Nl => MONTHS_NL[month],
+            Lang::En => MONTHS_EN[month],
+        };
+        format!("{} {name} {}", local.day(), local.year())
+    }
+
     /// Unix seconds as a day and minute of Dutch local time, in this language's notation.
     pub fn moment(&self, unix: i64) -> String {
         let Ok(at) = Timestamp::from_second(unix) else {
@@ -104,6 +140,19 @@ mod tests {
             nl.moment(unix("2026-10-25T01:00:00Z")),
             "25 oktober 2026 om 02:00"
         );
+    }
+
+    #[test]
+    fn the_day_and_the_hour_are_amsterdams() {
+        let at = unix("2026-12-31T23:30:00Z");
+        assert_eq!(Texts::of(Lang::Nl).day(at), "1 januari 2027");
+        assert_eq!(dutch_hour(at), 0);
+        assert_eq!(dutch_hour(unix("2026-07-01T06:00:00Z")), 8);
+        assert_eq!(
+            dutch_day_start("2027-01-15"),
+            Some(unix("2027-01-14T23:00:00Z"))
+        );
+        assert_eq!(dutch_day_start("15-01-2027"), None);
     }
 
     #[test]

@@ -66,6 +66,12 @@ async fn login_page(
         Some((LoginStage::Complete, s)) if asks_again(s) => {
             username.get_or_insert_with(|| s.user.username.clone());
         }
+        // Toegang controleren: the test login is a new login, from a logged-in browser too.
+        Some((LoginStage::Complete, s))
+            if crate::http::access_check::awaits_login(&state, &jar, s) =>
+        {
+            username.get_or_insert_with(|| s.user.username.clone());
+        }
         Some((LoginStage::Complete, _)) => {
             let next = crate::http::continuation::after_login(&state, &jar);
             return Ok(Redirect::to(&next).into_response());

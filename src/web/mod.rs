@@ -3,6 +3,7 @@
 //! Thin handlers: they parse the form, call the login service (`crate::login`) or the store,
 //! and render. They import the HTTP kit (`crate::http`), never another feature's handlers.
 
+mod access;
 mod account;
 mod assets;
 pub(crate) mod dev_band;
@@ -30,6 +31,7 @@ use crate::http::AppState;
 pub fn router(dev_mailbox: bool) -> Router<AppState> {
     let app = Router::new()
         .merge(login::router())
+        .merge(access::router())
         .merge(account::router())
         .merge(invite::router())
         .merge(password::router())

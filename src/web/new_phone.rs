@@ -23,7 +23,7 @@ use crate::login::new_phone::{self, Replaced};
 use crate::store::{Replacement, Session, SetupOutcome};
 use crate::texts::Texts;
 
-const PAGE: &str = "/account/new-phone";
+pub const PAGE: &str = "/account/new-phone";
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -560,6 +560,19 @@ async fn the_openapi_document_describes_every_route() {
             "/api/v1/organizations/{org}/users/{username}/end-sessions",
         ),
         ("get", "/api/v1/organizations/{org}/audit"),
+        (
+            "put",
+            "/api/v1/organizations/{org}/users/{username}/expected-logins/{key}",
+        ),
+        (
+            "delete",
+            "/api/v1/organizations/{org}/users/{username}/expected-logins/{key}",
+        ),
+        (
+            "get",
+            "/api/v1/organizations/{org}/users/{username}/readiness",
+        ),
+        ("get", "/api/v1/organizations/{org}/readiness"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = Vec::new();

@@ -864,3 +864,90 @@ fn the_start_up_line_of_the_development_mailbox_says_what_it_is() {
         "{mailbox}"
     );
 }
+
+#[test]
+fn an_operator_registers_an_expected_login_and_runs_the_look_ahead_as_if_a_day_later() {
+    let dir = initialised();
+    stdout(&poortwachter(
+        &dir,
+        &["org", "create", "--slug", "acme", "--name", "Acme B.V."],
+    ));
+    stdout(&poortwachter(
+        &dir,
+        &[
+            "user",
+            "invite",
+            "--org",
+            "acme",
+            "--username",
+            "jan",
+            "--email",
+            "jan@example.nl",
+            "--name",
+            "Jan",
+        ],
+    ));
+    let day = |days: i64| {
+        (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * days))
+            .strftime("%Y-%m-%d")
+            .to_string()
+    };
+    let user = ["--org", "acme", "--username", "jan"];
+    let expect = |on: &str| {
+        let mut args = vec!["access", "expect", "--key", "plan_van_aanpak", "--on", on];
+        args.extend(user);
+        stdout(&poortwachter(&dir, &args))
+    };
+    let registered = expect(&day(5));
+    assert!(
+        registered.starts_with("registered: jan is expected to log in at"),
+        "{registered}"
+    );
+    assert!(expect(&day(5)).starts_with("already registered"));
+    let mut show = vec!["access", "show"];
+    show.extend(user);
+    let shown = stdout(&poortwachter(&dir, &show));
+    assert!(shown.contains("jan: at_risk"), "{shown}");
+    assert!(shown.contains("not_activated"), "{shown}");
+    assert!(shown.contains("action: resend_invitation"), "{shown}");
+    let overview = stdout(&poortwachter(
+        &dir,
+        &["access", "overview", "--org", "acme"],
+    ));
+    assert!(
+        overview.contains("1 expected login(s) in the next 14 days"),
+        "{overview}"
+    );
+    // As if it were tomorrow at 10:00 or 11:00 in Amsterdam: the mail is queued once.
+    let tomorrow = format!("{}T09:00:00Z", day(1));
+    let pass = stdout(&poortwachter(
+        &dir,
+        &["access", "look-ahead", "--at", &tomorrow],
+    ));
+    assert!(pass.contains("1 mail(s) queued"), "{pass}");
+    let again = stdout(&poortwachter(
+        &dir,
+        &["access", "look-ahead", "--at", &tomorrow],
+    ));
+    assert!(again.contains("0 mail(s) queued"), "{again}");
+    let past = poortwachter(
+        &dir,
+        &[
+            "access",
+            "expect",
+            "--key",
+            "x",
+            "--on",
+            "2020-01-01",
+            "--org",
+            "acme",
+            "--username",
+            "jan",
+        ],
+    );
+    assert!(!past.status.success());
+    assert!(String::from_utf8_lossy(&past.stderr).contains("in the past"));
+    let mut withdraw = vec!["access", "withdraw", "--key", "plan_van_aanpak"];
+    withdraw.extend(user);
+    assert!(stdout(&poortwachter(&dir, &withdraw)).contains("withdrawn"));
+}

@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 
+mod access;
 mod account;
 mod admin_api;
 mod backup;

@@ -71,10 +71,19 @@ pub enum AuditEvent {
     /// A passkey used to log in (`detail`: `second_step` or `login`, and on a refusal why:
     /// `counter_went_back` for a possibly cloned authenticator, `unknown_credential` …).
     LoginPasskey,
+    /// An application registered or changed a login it expects of the user (`detail`: the
+    /// key and the date).
+    ExpectedLoginRegistered,
+    ExpectedLoginWithdrawn,
+    /// The look-ahead mail "Controleer of je nog kunt inloggen" went out (`detail`: the key
+    /// and the readiness).
+    LookAheadMail,
+    /// The user ran the test login of Toegang controleren (`detail`: the readiness found).
+    AccessChecked,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 38] = [
+    pub const ALL: [AuditEvent; 42] = [
         AuditEvent::InvitationSent,
         AuditEvent::InvitationDelivered,
         AuditEvent::InvitationUsed,
@@ -113,6 +122,10 @@ impl AuditEvent {
         AuditEvent::PasskeyAdded,
         AuditEvent::PasskeyRemoved,
         AuditEvent::LoginPasskey,
+        AuditEvent::ExpectedLoginRegistered,
+        AuditEvent::ExpectedLoginWithdrawn,
+        AuditEvent::LookAheadMail,
+        AuditEvent::AccessChecked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -155,6 +168,10 @@ impl AuditEvent {
             AuditEvent::PasskeyAdded => "passkey_added",
             AuditEvent::PasskeyRemoved => "passkey_removed",
             AuditEvent::LoginPasskey => "login_passkey",
+            AuditEvent::ExpectedLoginRegistered => "expected_login_registered",
+            AuditEvent::ExpectedLoginWithdrawn => "expected_login_withdrawn",
+            AuditEvent::LookAheadMail => "look_ahead_mail",
+            AuditEvent::AccessChecked => "access_checked",
         }
     }
 

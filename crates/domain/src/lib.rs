@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod blocklist;
 pub mod bulk_invite;
+pub mod expected_login;
 pub mod keyring;
 pub mod lang;
 pub mod login_method;

@@ -9,6 +9,7 @@
 //! One file per part of the store (one trait each); this one holds what they share: row
 //! mapping, the outbox and audit inserts, and the throttle statement.
 
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod batch;
@@ -316,6 +317,7 @@ macro_rules! sql_store {
         super::sql::devices::sql_devices!($store, $db, $row);
         super::sql::admin::sql_admin!($store, $db, $row);
         super::sql::passkeys::sql_passkeys!($store, $db, $row);
+        super::sql::access::sql_access!($store, $db, $row);
     };
 }
 
