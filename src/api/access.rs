@@ -111,6 +111,19 @@ pub struct OverviewQuery {
     days: Option<u32>,
 }
 
+/// The organization's language: the reasons' texts are in it.
+async fn org_lang(
+    caller: &Caller,
+    admin: &crate::admin::Admin,
+    slug: &str,
+) -> Result<Lang, Problem> {
+    Ok(admin
+        .organization(slug)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .lang)
+}
+
 fn reasons(lang: Lang, readiness: &Readiness) -> Vec<ReasonView> {
     readiness
         .reasons()
@@ -165,11 +178,7 @@ pub async fn put_expected(
         .user_readiness(&slug, &username)
         .await
         .map_err(|e| caller.fail(e))?;
-    let lang = admin
-        .organization(&slug)
-        .await
-        .map_err(|e| caller.fail(e))?
-        .lang;
+    let lang = org_lang(&caller, &admin, &slug).await?;
     let (status, result) = match registration {
         Registration::Created => (StatusCode::CREATED, "created"),
         Registration::Changed => (StatusCode::OK, "changed"),
@@ -240,11 +249,7 @@ pub async fn readiness(
         .user_readiness(&slug, &username)
         .await
         .map_err(|e| caller.fail(e))?;
-    let lang = admin
-        .organization(&slug)
-        .await
-        .map_err(|e| caller.fail(e))?
-        .lang;
+    let lang = org_lang(&caller, &admin, &slug).await?;
     Ok(axum::Json(ReadinessView {
         username: user.username,
         readiness: readiness.as_str().into(),
@@ -281,11 +286,7 @@ pub async fn overview(
         return Err(caller.problem(Kind::InvalidRequest, "days: 1 to 366"));
     }
     let admin = caller.admin(&state);
-    let lang = admin
-        .organization(&slug)
-        .await
-        .map_err(|e| caller.fail(e))?
-        .lang;
+    let lang = org_lang(&caller, &admin, &slug).await?;
     let lines = admin
         .access_overview(&slug, days)
         .await

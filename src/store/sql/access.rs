@@ -51,15 +51,7 @@ macro_rules! sql_access {
 
         fn access_from_row(row: &$row) -> StoreResult<UserAccess> {
             let user = user_from_row(row)?;
-            let invitation = match row.try_get::<Option<i64>, _>("invitation_created_at")? {
-                Some(created_at) => Some(InvitationFacts {
-                    created_at,
-                    expires_at: row.try_get("invitation_expires_at")?,
-                    mail_sent_at: row.try_get("mail_sent_at")?,
-                    mail_error: row.try_get("mail_error")?,
-                }),
-                None => None,
-            };
+            let invitation = invitation_from_row(row)?;
             let app = row
                 .try_get::<Option<String>, _>("two_step")?
                 .map(|state| state == "active");

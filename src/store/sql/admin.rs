@@ -3,9 +3,9 @@
 
 macro_rules! sql_admin {
     ($store:ty, $db:ty, $row:ty) => {
-        fn overview_from_row(row: &$row) -> StoreResult<UserOverview> {
-            let two_step: Option<String> = row.try_get("two_step")?;
-            let invitation = match row.try_get::<Option<i64>, _>("invitation_created_at")? {
+        /// The open invitation of a row that joined it (`invitation_created_at`, …).
+        fn invitation_from_row(row: &$row) -> StoreResult<Option<InvitationFacts>> {
+            Ok(match row.try_get::<Option<i64>, _>("invitation_created_at")? {
                 Some(created_at) => Some(InvitationFacts {
                     created_at,
                     expires_at: row.try_get("invitation_expires_at")?,
@@ -13,7 +13,12 @@ macro_rules! sql_admin {
                     mail_error: row.try_get("mail_error")?,
                 }),
                 None => None,
-            };
+            })
+        }
+
+        fn overview_from_row(row: &$row) -> StoreResult<UserOverview> {
+            let two_step: Option<String> = row.try_get("two_step")?;
+            let invitation = invitation_from_row(row)?;
             Ok(UserOverview {
                 user: user_from_row(row)?,
                 created_at: row.try_get("created_at")?,
