@@ -14,7 +14,7 @@ use crate::store::{ExpectedAccess, ExpectedLogin, Registration, User, UserAccess
 const DAY: i64 = 24 * 3600;
 
 /// When nothing is expected of a user, their readiness is judged for a login tomorrow.
-pub const NOTHING_EXPECTED_AHEAD: i64 = DAY;
+const NOTHING_EXPECTED_AHEAD: i64 = DAY;
 
 /// One line of HR's overview: an expected login and how its user stands.
 #[derive(Debug, Clone)]

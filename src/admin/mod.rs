@@ -7,9 +7,7 @@ mod batch;
 mod clients;
 mod overview;
 
-pub use access::{
-    AccessLine, LookAheadPass, NOTHING_EXPECTED_AHEAD, describe, parse_moment, readiness_for,
-};
+pub use access::{AccessLine, LookAheadPass, describe, parse_moment, readiness_for};
 pub use actor::Actor;
 pub use batch::{BatchResult, PreparedBatch};
 pub use clients::{ClientRegistration, RegisteredClient, RotatedKey};

@@ -5,6 +5,7 @@
 use clap::Subcommand;
 
 use super::timestamp;
+use super::user::UserRef;
 use crate::admin::{Admin, parse_moment};
 use crate::store::Registration;
 use crate::texts::access::for_hr;
@@ -14,10 +15,8 @@ pub enum AccessCommand {
     /// Register a login the application expects of the user (or change the one with this
     /// key). Idempotent: the same key and date again change nothing.
     Expect {
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        username: String,
+        #[command(flatten)]
+        user: UserRef,
         /// The application's own name for it (plan_van_aanpak-2027).
         #[arg(long)]
         key: String,
@@ -30,19 +29,15 @@ pub enum AccessCommand {
     },
     /// Withdraw an expected login.
     Withdraw {
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        username: String,
+        #[command(flatten)]
+        user: UserRef,
         #[arg(long)]
         key: String,
     },
     /// A user's readiness and expected logins.
     Show {
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        username: String,
+        #[command(flatten)]
+        user: UserRef,
     },
     /// The users with an expected login in the next days, blocked first.
     Overview {
@@ -64,8 +59,7 @@ pub async fn run(admin: &Admin, command: AccessCommand) -> anyhow::Result<()> {
     let lang = crate::domain::lang::Lang::En;
     match command {
         AccessCommand::Expect {
-            org,
-            username,
+            user: UserRef { org, username },
             key,
             on,
             label,
@@ -86,14 +80,19 @@ pub async fn run(admin: &Admin, command: AccessCommand) -> anyhow::Result<()> {
                 expected.key
             );
         }
-        AccessCommand::Withdraw { org, username, key } => {
+        AccessCommand::Withdraw {
+            user: UserRef { org, username },
+            key,
+        } => {
             if admin.withdraw_expected_login(&org, &username, &key).await? {
                 println!("withdrawn: {key} of {username}");
             } else {
                 anyhow::bail!("{username} has no expected login {key:?}");
             }
         }
-        AccessCommand::Show { org, username } => {
+        AccessCommand::Show {
+            user: UserRef { org, username },
+        } => {
             let (user, readiness, expected) = admin.user_readiness(&org, &username).await?;
             println!("{}: {}", user.username, readiness.as_str());
             for reason in readiness.reasons() {

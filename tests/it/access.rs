@@ -3,7 +3,9 @@
 //! a ready user nothing, the test login runs a new login and shows what to fix, and HR's
 //! overview puts the blocked first with the action that fixes them.
 
-use crate::common::{Clock, TestApp, app_code, browser, csrf_of, location, spawn_app};
+use crate::common::{
+    Clock, TestApp, app_code, browser, csrf_of, location, spawn_app, spawn_app_with,
+};
 use poortwachter::admin::LookAheadPass;
 use poortwachter::store::AuditFilter;
 use reqwest::{Method, StatusCode};
@@ -59,8 +61,7 @@ store_tests! {
         app.active_user("acme", "anna", GOOD).await;
         app.full_login_with(&browser(), "anna", GOOD).await;
         let machine = app.machine(&["acme"]).await;
-        // Ten days ahead (00:00 in Amsterdam on 11 March).
-        let due = unix("2027-03-10T23:00:00Z");
+        // Ten days ahead: 00:00 in Amsterdam on 11 March.
         let piet = put(&app, &machine.token, &expected_path("piet", "plan_van_aanpak"),
             json!({"due_at": "2027-03-11", "label": "plan van aanpak"})).await;
         assert_eq!(piet.status, StatusCode::CREATED, "{:?}", piet.body);
@@ -78,7 +79,6 @@ store_tests! {
         assert_eq!((again.status, again.body["result"].as_str()), (StatusCode::OK, Some("unchanged")));
 
         assert_eq!(piet.body["expected_login"]["due_at"], "2027-03-10T23:00:00Z");
-        let _ = due;
         // Ten days ahead: outside the window of seven.
         let pass = app.admin.look_ahead(app.clock.now()).await.unwrap();
         assert_eq!(pass, LookAheadPass::default());
@@ -133,6 +133,21 @@ store_tests! {
         }
         // Unchanged registrations write nothing: piet created + moved, anna created.
         assert_eq!(events.iter().filter(|e| *e == "expected_login_registered").count(), 3);
+    }
+
+    async fn the_running_server_sends_the_look_ahead_mail_by_itself() {
+        let app = spawn_app_with(|s| s.look_ahead_poll_seconds = 1).await;
+        app.clock.set(morning());
+        app.active_user("acme", "piet", GOOD).await;
+        app.admin
+            .expect_login("acme", "piet", "plan", app.clock.now() + 3 * DAY, None)
+            .await
+            .unwrap();
+        // No pass is called here: the server's own worker finds it within a second or two.
+        let mail = app.mail_to("piet", 2).await;
+        assert_eq!(mail.subject, "Controleer of je nog kunt inloggen");
+        let events = audit_events(&app).await;
+        assert_eq!(events.iter().filter(|e| *e == "look_ahead_mail").count(), 1);
     }
 
     async fn no_look_ahead_mail_goes_out_at_night_and_bad_registrations_are_refused() {
