@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod evidence;
 /// The rules, in their own crate so that "no I/O" is a fact the compiler checks.
 pub use poortwachter_domain as domain;
 pub mod hashing;
@@ -31,5 +32,6 @@ pub mod telemetry;
 pub mod texts;
 pub mod tls;
 pub mod web;
+pub mod webhooks;
 
 pub use startup::App;

@@ -6,11 +6,13 @@ mod actor;
 mod batch;
 mod clients;
 mod overview;
+mod webhooks;
 
 pub use access::{AccessLine, LookAheadPass, describe, parse_moment, readiness_for};
 pub use actor::Actor;
 pub use batch::{BatchResult, PreparedBatch};
 pub use clients::{ClientRegistration, RegisteredClient, RotatedKey};
+pub use webhooks::{CreatedWebhook, DEFAULT_ROTATION_OVERLAP_HOURS, MAX_REPLAY_DAYS};
 
 use std::sync::Arc;
 
@@ -58,6 +60,10 @@ pub enum AdminError {
     Client(String),
     #[error("{0}")]
     Setting(String),
+    #[error("no webhook subscription {0:?}")]
+    UnknownWebhook(String),
+    #[error("{0}")]
+    Webhook(String),
     #[error(transparent)]
     Compose(#[from] ComposeError),
     #[error(transparent)]

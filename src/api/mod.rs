@@ -16,6 +16,7 @@ pub mod model;
 mod organization;
 pub mod problem;
 mod users;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -84,6 +85,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(access::put_expected, access::delete_expected))
         .routes(routes!(access::readiness))
         .routes(routes!(access::overview))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::replay))
+        .routes(routes!(webhooks::export))
 }
 
 /// The OpenAPI document of the admin API.

@@ -233,10 +233,11 @@ impl From<AdminError> for Problem {
             AdminError::Input(_)
             | AdminError::Policy(_)
             | AdminError::Setting(_)
+            | AdminError::Webhook(_)
             | AdminError::Expectation(_) => Problem::new(Kind::InvalidRequest, detail),
-            AdminError::UnknownUser { .. } | AdminError::UnknownOrganization(_) => {
-                Problem::new(Kind::NotFound, detail)
-            }
+            AdminError::UnknownUser { .. }
+            | AdminError::UnknownOrganization(_)
+            | AdminError::UnknownWebhook(_) => Problem::new(Kind::NotFound, detail),
             AdminError::UsernameTaken(_) | AdminError::AlreadyActive(_) => {
                 Problem::new(Kind::Conflict, detail)
             }

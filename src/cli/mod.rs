@@ -11,6 +11,7 @@ mod client;
 mod keys;
 mod org;
 mod user;
+mod webhook;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -51,8 +52,12 @@ enum Command {
     /// Users: invite, list, reset two-step verification, unlock, disable, sessions.
     #[command(subcommand)]
     User(user::UserCommand),
-    /// Read the audit log (security events), oldest first.
+    /// Read the audit log (security events), oldest first; `audit verify` checks its hash
+    /// chain, `audit export` writes a time range out (jsonl or csv).
     Audit(audit::AuditArgs),
+    /// Webhooks: subscriptions to events (Standard Webhooks, signed).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Toegang op orde: expected logins, readiness, the look-ahead mail.
     #[command(subcommand)]
     Access(access::AccessCommand),
@@ -173,6 +178,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Access(command) => access::run(&admin, command).await,
         Command::Client(command) => client::run(&admin, command).await,
         Command::Keys(command) => keys::run(&admin, command).await,
+        Command::Webhook(command) => webhook::run(&admin, command).await,
     }
 }
 

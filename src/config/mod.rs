@@ -15,6 +15,9 @@ use crate::domain::throttle::ThrottlePolicy;
 mod validate;
 use crate::keyring::Keyring;
 
+/// NEN 7513 keeps the logging of access to health records for at least five years.
+pub const MIN_AUDIT_RETENTION_DAYS: u32 = 1830;
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "poortwachter.toml";
 
@@ -93,8 +96,17 @@ pub struct Settings {
     pub session_idle_minutes: u32,
     /// … and this long after login, however active.
     pub session_absolute_hours: u32,
-    /// Audit lines older than this are removed.
+    /// Audit lines older than this are removed (at least 1830 days, five years: NEN 7513),
+    /// with a signed checkpoint where the chain is cut, so that it still verifies.
     pub audit_retention_days: u32,
+    /// How soon new audit lines are linked into the hash chain (and their webhooks queued).
+    pub audit_seal_ms: u64,
+    /// How often the chain's head is signed as a checkpoint (when it has grown).
+    pub audit_checkpoint_minutes: u32,
+    /// How long a webhook receiver gets to answer (connecting included).
+    pub webhook_timeout_seconds: u64,
+    /// How often the webhook outbox is looked at for deliveries that are due.
+    pub webhook_poll_ms: u64,
     /// Toegang op orde: how many days before an expected login a user who is not ready gets
     /// the look-ahead mail (sent between 08:00 and 20:00 Dutch time, once per expected login).
     pub look_ahead_days: u32,
@@ -160,7 +172,11 @@ impl Default for Settings {
             address_lockout_minutes: 15,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
-            audit_retention_days: 365,
+            audit_retention_days: MIN_AUDIT_RETENTION_DAYS,
+            audit_seal_ms: 1000,
+            audit_checkpoint_minutes: 60,
+            webhook_timeout_seconds: 10,
+            webhook_poll_ms: 1000,
             look_ahead_days: 7,
             look_ahead_poll_seconds: 600,
             log_format: "text".into(),

@@ -32,6 +32,9 @@ fn wrong_values_name_the_setting() {
         ("log_format = \"xml\"", "log_format"),
         ("bind = \"nowhere\"", "bind"),
         ("invitation_ttl_hours = \"soon\"", "invitation_ttl_hours"),
+        ("audit_retention_days = 365", "at least 1830"),
+        ("webhook_timeout_seconds = 0", "webhook_timeout_seconds"),
+        ("audit_seal_ms = 0", "audit_seal_ms"),
     ];
     for (toml, setting) in cases {
         let message = load(toml, &[]).unwrap_err().to_string();

@@ -92,7 +92,7 @@ impl Settings {
             ("address_lockout_minutes", self.address_lockout_minutes),
             ("session_idle_minutes", self.session_idle_minutes),
             ("session_absolute_hours", self.session_absolute_hours),
-            ("audit_retention_days", self.audit_retention_days),
+            ("audit_checkpoint_minutes", self.audit_checkpoint_minutes),
             ("access_token_minutes", self.access_token_minutes),
         ] {
             if value == 0 {
@@ -112,6 +112,23 @@ impl Settings {
         }
         if self.look_ahead_poll_seconds == 0 {
             return Err(invalid("look_ahead_poll_seconds", "must be at least 1"));
+        }
+        if self.audit_retention_days < super::MIN_AUDIT_RETENTION_DAYS {
+            return Err(invalid(
+                "audit_retention_days",
+                "must be at least 1830 (five years: NEN 7513 keeps the log of access to health data that long)",
+            ));
+        }
+        for (setting, value) in [
+            ("audit_seal_ms", self.audit_seal_ms),
+            ("webhook_poll_ms", self.webhook_poll_ms),
+        ] {
+            if value == 0 {
+                return Err(invalid(setting, "must be at least 1"));
+            }
+        }
+        if !(1..=60).contains(&self.webhook_timeout_seconds) {
+            return Err(invalid("webhook_timeout_seconds", "must be 1 to 60"));
         }
         if self.outbox_poll_ms == 0 {
             return Err(invalid("outbox_poll_ms", "must be at least 1"));

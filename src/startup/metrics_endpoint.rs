@@ -151,6 +151,22 @@ async fn metrics(State(scrape): State<Scrape>) -> Response {
             database_unavailable();
         }
     }
+    match scrape.store.subscriptions(None).await {
+        Ok(subscriptions) => {
+            for s in subscriptions {
+                let id = s.public_id.clone();
+                gauge!(WEBHOOK_DEPTH, "subscription" => id.clone()).set(s.pending as f64);
+                let age = s.oldest_pending_at.map_or(0, |at| (now - at).max(0));
+                gauge!(WEBHOOK_OLDEST_AGE, "subscription" => id.clone()).set(age as f64);
+                gauge!(WEBHOOK_FAILING, "subscription" => id)
+                    .set(f64::from(u8::from(s.failing_since.is_some())));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read the webhook outbox"),
+    }
+    if let Ok(chain) = scrape.store.chain_state().await {
+        gauge!(AUDIT_UNSEALED).set(chain.unsealed as f64);
+    }
     for pool in scrape.store.pools() {
         gauge!(DB_CONNECTIONS, "pool" => pool.name, "state" => "in_use").set(pool.in_use);
         gauge!(DB_CONNECTIONS, "pool" => pool.name, "state" => "idle").set(pool.idle);

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use crate::admin::Admin;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
+use crate::evidence::Evidence;
 use crate::hashing::PasswordHasher;
 use crate::http::AppState;
 use crate::mail::outbox::OutboxWorker;
@@ -23,6 +24,7 @@ use crate::services::Services;
 use crate::shutdown;
 use crate::signing_keys::Keys;
 use crate::store::Store;
+use crate::webhooks::WebhookSender;
 use metrics_endpoint::Exporter;
 
 /// Opens the configured database (creating the data folder for the SQLite default) and runs
@@ -113,6 +115,8 @@ pub struct App {
     state: AppState,
     worker: OutboxWorker,
     logouts: LogoutSender,
+    evidence: Evidence,
+    webhooks: WebhookSender,
     admin: Admin,
 }
 
@@ -193,6 +197,18 @@ impl App {
             wake: logout_wake.clone(),
             poll: Duration::from_millis(settings.outbox_poll_ms),
         };
+        let evidence = Evidence {
+            store: store.clone(),
+            keys: keys.clone(),
+            clock: clock.clone(),
+        };
+        let webhooks = WebhookSender {
+            store: store.clone(),
+            settings: settings.clone(),
+            clock: clock.clone(),
+            keyring: keyring.clone(),
+            wake: Arc::new(Notify::new()),
+        };
         let services = Services {
             store,
             settings,
@@ -209,6 +225,8 @@ impl App {
             state,
             worker,
             logouts,
+            evidence,
+            webhooks,
             admin,
         })
     }
@@ -231,6 +249,11 @@ impl App {
     /// The signing keys this instance uses (tests reload them after a rotation).
     pub fn keys(&self) -> Arc<Keys> {
         self.state.keys.clone()
+    }
+
+    /// The audit chain of this instance (tests seal and verify through it).
+    pub fn evidence(&self) -> Evidence {
+        self.evidence.clone()
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
@@ -272,6 +295,8 @@ impl App {
         let (trigger, shutdown) = shutdown::channel();
         let worker = tokio::spawn(self.worker.run(shutdown.clone()));
         let logouts = tokio::spawn(self.logouts.run(shutdown.clone()));
+        let sealer = tokio::spawn(self.evidence.run(settings.clone(), shutdown.clone()));
+        let webhooks = tokio::spawn(self.webhooks.run(shutdown.clone()));
         if let Some(exporter) = self.exporter {
             tracing::info!(addr = %exporter.local_addr(), "metrics at /metrics");
             tokio::spawn(exporter.serve(shutdown.clone()));
@@ -321,7 +346,12 @@ impl App {
         };
         // The workers end their current step; one stuck on a dead mail server is cut off
         // (its mail keeps its lease and is sent when that runs out).
-        for (name, task) in [("outbox", worker), ("back-channel logout", logouts)] {
+        for (name, task) in [
+            ("outbox", worker),
+            ("back-channel logout", logouts),
+            ("audit sealer", sealer),
+            ("webhooks", webhooks),
+        ] {
             let abort = task.abort_handle();
             if tokio::time::timeout(WORKER_STOP, task).await.is_err() {
                 tracing::warn!(worker = name, "did not stop in time; stopped");
@@ -354,7 +384,7 @@ async fn look_ahead_regularly(admin: Admin, every: Duration) {
     }
 }
 
-/// Removes what has run out (sessions, throttle rows, old audit lines) every few minutes.
+/// Removes what has run out (sessions, throttle rows) every few minutes.
 /// Nothing depends on it for correctness (an expired session is refused when presented);
 /// it keeps the tables from growing.
 async fn sweep_regularly(store: Arc<dyn Store>, settings: Arc<Settings>, clock: SharedClock) {
@@ -362,11 +392,7 @@ async fn sweep_regularly(store: Arc<dyn Store>, settings: Arc<Settings>, clock: 
     loop {
         tick.tick().await;
         let now = clock.now();
-        let keep_audit_since = now - i64::from(settings.audit_retention_days) * 86400;
-        match store
-            .sweep(now, settings.session_idle_seconds(), keep_audit_since)
-            .await
-        {
+        match store.sweep(now, settings.session_idle_seconds()).await {
             Ok(swept) if swept != Default::default() => tracing::info!(?swept, "swept"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "clean-up failed; will try again"),

@@ -6,6 +6,7 @@ mod access;
 mod admin;
 pub mod backup;
 mod devices;
+mod evidence;
 mod oidc;
 mod passkeys;
 mod postgres;
@@ -30,6 +31,7 @@ use crate::keyring::Sealed;
 pub use access::*;
 pub use admin::*;
 pub use devices::*;
+pub use evidence::*;
 pub use oidc::*;
 pub use passkeys::*;
 pub use postgres::{PgStore, numbered_placeholders};
@@ -156,6 +158,8 @@ pub trait Store:
     + AdminStore
     + PasskeyStore
     + AccessStore
+    + EvidenceStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -176,6 +180,8 @@ impl<T> Store for T where
         + AdminStore
         + PasskeyStore
         + AccessStore
+        + EvidenceStore
+        + WebhookStore
         + Send
         + Sync
         + 'static
@@ -243,9 +249,9 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn sessions_of_user(&self, user: UserId) -> StoreResult<Vec<SessionSummary>>;
     /// Ends every session of the user (log out everywhere); the number ended.
     async fn end_sessions_of_user(&self, user: UserId, audit: &AuditRecord) -> StoreResult<u64>;
-    /// Removes expired sessions, forgotten throttle rows and audit lines older than
-    /// `audit_since`.
-    async fn sweep(&self, now: i64, idle_seconds: i64, audit_since: i64) -> StoreResult<Swept>;
+    /// Removes expired sessions and forgotten throttle rows (old audit lines are pruned by
+    /// the evidence worker, which keeps the chain verifiable: `src/evidence`).
+    async fn sweep(&self, now: i64, idle_seconds: i64) -> StoreResult<Swept>;
 }
 
 /// The authenticator-app credential: set-up, use once, reset.

@@ -12,6 +12,7 @@ use sqlx::{Postgres, Row, Transaction};
 use super::sql::sql_store;
 use super::*;
 use crate::domain::account::AccountState;
+use crate::domain::audit_chain::{Anchor, ChainHash};
 use crate::domain::login_method::LoginMethod;
 use crate::domain::onboarding::InvitationFacts;
 use crate::domain::passkey::{PasskeyPolicy, Purpose};

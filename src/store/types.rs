@@ -307,7 +307,6 @@ pub struct UserSummary {
 pub struct Swept {
     pub sessions: u64,
     pub throttle_rows: u64,
-    pub audit_rows: u64,
 }
 
 /// Database-wide numbers for the metrics endpoint.

@@ -46,6 +46,11 @@ pub const DB_CONNECTIONS: &str = "poortwachter_db_connections";
 pub const DB_CONNECTIONS_MAX: &str = "poortwachter_db_connections_max";
 pub const DB_UNAVAILABLE: &str = "poortwachter_db_unavailable_total";
 pub const SESSIONS_LIVE: &str = "poortwachter_sessions_live";
+pub const WEBHOOK_DEPTH: &str = "poortwachter_webhook_outbox_depth";
+pub const WEBHOOK_OLDEST_AGE: &str = "poortwachter_webhook_outbox_oldest_age_seconds";
+pub const WEBHOOK_FAILING: &str = "poortwachter_webhook_subscription_failing";
+pub const WEBHOOK_ATTEMPTS: &str = "poortwachter_webhook_attempts_total";
+pub const AUDIT_UNSEALED: &str = "poortwachter_audit_unsealed";
 
 pub const METRICS: &[Metric] = &[
     Metric {
@@ -102,6 +107,31 @@ pub const METRICS: &[Metric] = &[
         name: OUTBOX_OLDEST_AGE,
         kind: Kind::Gauge,
         help: "Age of the oldest mail still waiting in the outbox; 0 when it is empty.",
+    },
+    Metric {
+        name: WEBHOOK_DEPTH,
+        kind: Kind::Gauge,
+        help: "Webhook deliveries not yet made (waiting or being retried), by subscription.",
+    },
+    Metric {
+        name: WEBHOOK_OLDEST_AGE,
+        kind: Kind::Gauge,
+        help: "Age of the oldest webhook delivery still open, by subscription; 0 when none is.",
+    },
+    Metric {
+        name: WEBHOOK_FAILING,
+        kind: Kind::Gauge,
+        help: "1 for a subscription that had a delivery given up after a day of retries (until one succeeds).",
+    },
+    Metric {
+        name: WEBHOOK_ATTEMPTS,
+        kind: Kind::Counter,
+        help: "Webhook delivery attempts, by subscription and outcome (delivered or failed).",
+    },
+    Metric {
+        name: AUDIT_UNSEALED,
+        kind: Kind::Gauge,
+        help: "Audit lines written but not yet linked into the hash chain (normally 0).",
     },
     Metric {
         name: MAIL_DELIVERED,
@@ -175,6 +205,13 @@ pub fn mail_delivered() {
 
 pub fn mail_failed() {
     counter!(MAIL_FAILURES).increment(1);
+}
+
+/// A webhook delivery attempt to `subscription` (its public id).
+pub fn webhook_attempt(subscription: &str, delivered: bool) {
+    let outcome = if delivered { "delivered" } else { "failed" };
+    counter!(WEBHOOK_ATTEMPTS, "subscription" => subscription.to_owned(), "outcome" => outcome)
+        .increment(1);
 }
 
 pub fn database_unavailable() {

@@ -54,6 +54,14 @@ pub fn event(lang: Lang, event: AuditEvent) -> &'static str {
         E::ExpectedLoginWithdrawn => ("Verwachte login ingetrokken", "Expected login withdrawn"),
         E::LookAheadMail => ("Mail: controleer je toegang", "Mail: check your access"),
         E::AccessChecked => ("Toegang gecontroleerd", "Access checked"),
+        E::WebhookAdded => ("Webhook toegevoegd", "Webhook added"),
+        E::WebhookRemoved => ("Webhook verwijderd", "Webhook removed"),
+        E::WebhookSecretRotated => ("Webhookgeheim vervangen", "Webhook secret rotated"),
+        E::WebhookReplayed => (
+            "Webhookgebeurtenissen opnieuw verstuurd",
+            "Webhook events replayed",
+        ),
+        E::AuditPruned => ("Oude auditregels opgeruimd", "Old audit lines pruned"),
     };
     pick(lang, nl, en)
 }

@@ -573,6 +573,15 @@ async fn the_openapi_document_describes_every_route() {
             "/api/v1/organizations/{org}/users/{username}/readiness",
         ),
         ("get", "/api/v1/organizations/{org}/readiness"),
+        ("get", "/api/v1/organizations/{org}/audit/export"),
+        ("post", "/api/v1/organizations/{org}/webhooks"),
+        ("get", "/api/v1/organizations/{org}/webhooks"),
+        ("delete", "/api/v1/organizations/{org}/webhooks/{id}"),
+        (
+            "post",
+            "/api/v1/organizations/{org}/webhooks/{id}/rotate-secret",
+        ),
+        ("post", "/api/v1/organizations/{org}/webhooks/{id}/replay"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = Vec::new();

@@ -278,3 +278,56 @@ async fn sixty_four_parallel_wrong_codes_across_two_instances_are_mostly_not_che
         .count();
     assert_eq!(logged, refused, "the audit command reads the same events");
 }
+
+/// Two instances seal one audit chain while a third process (the CLI) writes to it, and
+/// deliver each webhook once between them; one killed with SIGKILL in the middle of its
+/// deliveries loses none (the other takes them over when their lease ends).
+#[tokio::test]
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "POORTWACHTER_TEST_POSTGRES_URL is not set"
+)]
+async fn two_instances_make_one_chain_and_deliver_each_webhook_once_even_when_one_is_killed() {
+    use crate::common::webhook::{Answer, Receiver, signed_with};
+
+    let mut cluster = Cluster::start().await;
+    let receiver = Receiver::start().await;
+    // Slow enough that instance A is killed with deliveries still to make.
+    receiver.answer(Answer::Slow(Duration::from_millis(150)));
+    let out = cluster.cli(&[
+        "webhook",
+        "add",
+        "--org",
+        "acme",
+        "--url",
+        &receiver.url,
+        "--events",
+        "user.invited",
+    ]);
+    let secret = out
+        .lines()
+        .find_map(|l| l.strip_prefix("secret: "))
+        .unwrap()
+        .to_owned();
+    for n in 0..12 {
+        cluster.invite(&format!("user{n}"));
+    }
+    receiver.accepted(2).await;
+    // SIGKILL: no shutdown, leases held.
+    cluster.a.child.kill().unwrap();
+    cluster.a.child.wait().unwrap();
+
+    let accepted = receiver.accepted_within(12, 60).await;
+    let mut ids: Vec<&str> = accepted.iter().map(|r| r.id.as_str()).collect();
+    let all = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 12, "every event, each at least once");
+    // At most the one A was sending when it died comes twice (its webhook-id tells).
+    assert!(all - ids.len() <= 1, "{all} deliveries for 12 events");
+    assert!(accepted.iter().all(|r| signed_with(&secret, r)));
+
+    // One chain, no forks, though two sealers and the CLI wrote at once.
+    let verified = cluster.cli(&["audit", "verify"]);
+    assert!(verified.contains("the audit chain is intact"), "{verified}");
+}

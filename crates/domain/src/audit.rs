@@ -80,10 +80,20 @@ pub enum AuditEvent {
     LookAheadMail,
     /// The user ran the test login of Toegang controleren (`detail`: the readiness found).
     AccessChecked,
+    /// A webhook subscription made (`detail`: its id and URL), removed, or given a new
+    /// signing secret.
+    WebhookAdded,
+    WebhookRemoved,
+    WebhookSecretRotated,
+    /// A subscription's events of a time range queued again (`detail`: the range).
+    WebhookReplayed,
+    /// Audit lines past their retention removed up to a signed checkpoint (`detail`: how many
+    /// and where the chain now starts).
+    AuditPruned,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 42] = [
+    pub const ALL: [AuditEvent; 47] = [
         AuditEvent::InvitationSent,
         AuditEvent::InvitationDelivered,
         AuditEvent::InvitationUsed,
@@ -126,6 +136,11 @@ impl AuditEvent {
         AuditEvent::ExpectedLoginWithdrawn,
         AuditEvent::LookAheadMail,
         AuditEvent::AccessChecked,
+        AuditEvent::WebhookAdded,
+        AuditEvent::WebhookRemoved,
+        AuditEvent::WebhookSecretRotated,
+        AuditEvent::WebhookReplayed,
+        AuditEvent::AuditPruned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -172,6 +187,11 @@ impl AuditEvent {
             AuditEvent::ExpectedLoginWithdrawn => "expected_login_withdrawn",
             AuditEvent::LookAheadMail => "look_ahead_mail",
             AuditEvent::AccessChecked => "access_checked",
+            AuditEvent::WebhookAdded => "webhook_added",
+            AuditEvent::WebhookRemoved => "webhook_removed",
+            AuditEvent::WebhookSecretRotated => "webhook_secret_rotated",
+            AuditEvent::WebhookReplayed => "webhook_replayed",
+            AuditEvent::AuditPruned => "audit_pruned",
         }
     }
 

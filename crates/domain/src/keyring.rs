@@ -136,6 +136,25 @@ impl Keyring {
         self.open_with(CONTINUATION_DATA, sealed)
     }
 
+    /// Seals a webhook subscription's signing secret; the subscription's id is the
+    /// associated data, so a secret copied to another subscription does not open.
+    pub fn seal_webhook_secret(
+        &self,
+        subscription: &str,
+        plaintext: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Sealed {
+        self.seal_with(&webhook_secret_data(subscription), plaintext, rng)
+    }
+
+    pub fn open_webhook_secret(
+        &self,
+        subscription: &str,
+        sealed: &Sealed,
+    ) -> Option<SecretBox<[u8]>> {
+        self.open_with(&webhook_secret_data(subscription), sealed)
+    }
+
     fn seal_with(
         &self,
         aad: &[u8],
@@ -197,6 +216,10 @@ fn recovery_codes_data(user_id: i64) -> Vec<u8> {
     let mut aad = b"poortwachter/recovery-codes/v1/".to_vec();
     aad.extend_from_slice(&user_id.to_be_bytes());
     aad
+}
+
+fn webhook_secret_data(subscription: &str) -> Vec<u8> {
+    format!("poortwachter/webhook-secret/v1/{subscription}").into_bytes()
 }
 
 fn signing_key_data(kid: &str) -> Vec<u8> {

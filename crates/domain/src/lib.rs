@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod audit_chain;
 pub mod blocklist;
 pub mod bulk_invite;
 pub mod expected_login;
@@ -21,3 +22,4 @@ pub mod step_up;
 pub mod throttle;
 pub mod token;
 pub mod totp;
+pub mod webhook;

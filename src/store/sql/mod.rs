@@ -15,6 +15,7 @@ pub mod admin;
 pub mod batch;
 pub mod clients;
 pub mod devices;
+pub mod evidence;
 pub mod grants;
 pub mod group_commit;
 pub mod mail;
@@ -318,6 +319,7 @@ macro_rules! sql_store {
         super::sql::admin::sql_admin!($store, $db, $row);
         super::sql::passkeys::sql_passkeys!($store, $db, $row);
         super::sql::access::sql_access!($store, $db, $row);
+        super::sql::evidence::sql_evidence!($store, $db, $row);
     };
 }
 

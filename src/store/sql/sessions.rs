@@ -118,7 +118,6 @@ macro_rules! sql_sessions {
                 &self,
                 now: i64,
                 idle_seconds: i64,
-                audit_since: i64,
             ) -> StoreResult<Swept> {
                 let sessions = sqlx::query(&<$store>::sql(
                     "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?",
@@ -176,14 +175,9 @@ macro_rules! sql_sessions {
                     .bind(now)
                     .execute(&self.pool)
                     .await?;
-                let audit_rows = sqlx::query(&<$store>::sql("DELETE FROM audit_log WHERE at < ?"))
-                    .bind(audit_since)
-                    .execute(&self.pool)
-                    .await?;
                 Ok(Swept {
                     sessions: sessions.rows_affected(),
                     throttle_rows: throttle_rows.rows_affected(),
-                    audit_rows: audit_rows.rows_affected(),
                 })
             }
         }

@@ -76,6 +76,11 @@ impl Cluster {
             ("POORTWACHTER_ARGON2_ITERATIONS", "1"),
             ("POORTWACHTER_LOCKOUT_FAILURES", lockout_failures),
             ("POORTWACHTER_ADDRESS_LOCKOUT_FAILURES", "100000"),
+            // Webhooks to a receiver on loopback (the tests'), sealed and sent quickly.
+            ("POORTWACHTER_DEV_MODE", "true"),
+            ("POORTWACHTER_AUDIT_SEAL_MS", "100"),
+            ("POORTWACHTER_WEBHOOK_POLL_MS", "100"),
+            ("POORTWACHTER_WEBHOOK_TIMEOUT_SECONDS", "2"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -9,6 +9,7 @@ pub mod passkey;
 pub mod proxy;
 pub mod recovery;
 pub mod smtp;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -55,6 +56,8 @@ pub struct TestApp {
     pub admin: Admin,
     pub store: Arc<dyn Store>,
     pub signing_keys: Arc<poortwachter::signing_keys::Keys>,
+    /// The audit chain (seal, checkpoint, verify, prune).
+    pub evidence: poortwachter::evidence::Evidence,
     pub clock: Arc<ManualClock>,
     pub smtp: SmtpSink,
     pub client: Client,
@@ -306,6 +309,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let admin = app.admin();
     let store = app.store();
     let keys = app.keys();
+    let evidence = app.evidence();
     tokio::spawn(app.run());
     TestApp {
         address,
@@ -313,6 +317,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         admin,
         store,
         signing_keys: keys,
+        evidence,
         clock,
         smtp,
         client: browser(),
