@@ -144,8 +144,9 @@ impl Admin {
         Ok(secret.expose())
     }
 
-    /// Queues the subscription's events of `from <= at < to` again (each with its own
-    /// `webhook-id`, so a receiver that already has it can tell); the number queued.
+    /// Queues the subscription's events of `from <= at < to` again (each with the
+    /// `webhook-id` it had before, so a receiver that already has it can tell); the number
+    /// queued.
     pub async fn replay_webhooks(
         &self,
         public_id: &str,

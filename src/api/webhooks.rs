@@ -253,7 +253,8 @@ fn moment(caller: &Caller, name: &str, text: &str) -> Result<i64, Problem> {
         .map_err(|_| caller.problem(Kind::InvalidRequest, format!("{name}: an RFC 3339 time")))
 }
 
-/// Sends the events of a time range (at most 31 days) again, with their own `webhook-id`.
+/// Sends the events of a time range (at most 31 days) again, each with the `webhook-id` it
+/// had before (a receiver that has it can tell).
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{org}/webhooks/{id}/replay",
