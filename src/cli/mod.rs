@@ -187,15 +187,9 @@ fn now() -> i64 {
     SystemClock.now()
 }
 
-/// Unix seconds as RFC 3339 in UTC.
+/// Unix seconds as RFC 3339 in UTC (as the audit export writes them).
 fn timestamp(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
+    crate::evidence::rfc3339(unix)
 }
 
 /// "12 min", "3 h": a wait for people.

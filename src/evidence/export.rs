@@ -72,7 +72,8 @@ fn application(row: &ExportRow) -> Option<&str> {
     .flatten()
 }
 
-fn rfc3339(unix: i64) -> String {
+/// Unix seconds as RFC 3339 in UTC (the number itself where it is out of range).
+pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {
