@@ -51,9 +51,20 @@ export async function capture(page, name) {
   await page.setViewportSize(DESKTOP);
   // The phone width must not need sideways scrolling.
   await page.setViewportSize(PHONE);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const { overflow, culprits } = await page.evaluate(() => {
+    const width = window.innerWidth;
+    // Name the outermost elements that stick out, so a failure says where to look.
+    const wide = [...document.body.querySelectorAll('*')].filter(
+      (el) => el.getBoundingClientRect().right > width + 0.5 && !el.closest('.table-scroll > *'),
+    );
+    const outermost = wide.filter((el) => !wide.includes(el.parentElement)).slice(0, 3);
+    return {
+      overflow: document.documentElement.scrollWidth - width,
+      culprits: outermost.map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + el.className : ''}`),
+    };
+  });
   await page.setViewportSize(DESKTOP);
-  assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px at 375px`);
+  assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px at 375px (${culprits.join(', ')})`);
 }
 
 /** Shows an e-mail's HTML part as a mail program would, inline images included. */
