@@ -160,6 +160,28 @@ describe('the console for HR in a browser', () => {
     await page.getByRole('button', { name: 'ZOEKEN' }).click();
     await page.getByText('beheerder hr: telefoon kwijt, gebeld op maandag').waitFor();
     await capture(page, 'audit');
+
+    // Webhooks: one added for two events, its secret shown once, then its own page.
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByText('Er zijn nog geen webhooks.').waitFor();
+    await page.getByRole('link', { name: 'Webhook toevoegen' }).click();
+    await page.getByLabel('Adres (URL)').fill('https://hr.acme.example/poortwachter');
+    await page.getByLabel('Omschrijving').fill('HR-systeem');
+    await page.getByLabel('Alleen de gebeurtenissen die ik hieronder aanvink').check();
+    await page.getByLabel(/account geactiveerd/).check();
+    await page.getByLabel(/geblokkeerd na pogingen/).check();
+    await capture(page, 'webhook-new');
+    await page.getByRole('button', { name: 'TOEVOEGEN' }).click();
+    await page.getByRole('heading', { name: 'Bewaar het geheim' }).waitFor();
+    assert.match(await page.locator('.secret code').innerText(), /^whsec_[A-Za-z0-9+/=]{40,}$/);
+    await capture(page, 'webhook-secret');
+    await page.getByRole('link', { name: 'Naar de webhook' }).click();
+    await page.getByText('account geactiveerd, geblokkeerd na pogingen').waitFor();
+    assert.equal(await page.locator('.secret').count(), 0, 'the secret is shown only once');
+    await capture(page, 'webhook');
+    await page.getByRole('link', { name: 'Terug naar de webhooks' }).click();
+    await page.getByRole('link', { name: 'https://hr.acme.example/poortwachter' }).waitFor();
+    await capture(page, 'webhooks');
     await page.context().close();
   });
 });

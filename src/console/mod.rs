@@ -14,6 +14,8 @@ mod policy;
 mod reset;
 mod upload;
 mod users;
+mod webhook_form;
+mod webhooks;
 
 use askama::Template;
 use axum::Router;
@@ -44,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(access::router())
         .merge(policy::router())
         .merge(audit::router())
+        .merge(webhooks::router())
         .merge(confirm::router())
         .merge(upload::router().layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
 }
@@ -58,6 +61,7 @@ pub enum Section {
     Access,
     Policy,
     Audit,
+    Webhooks,
 }
 
 /// A request of a beheerder: their session, their organization's administrator handle,

@@ -11,13 +11,15 @@ mod passkeys;
 mod password;
 mod recovery;
 mod time;
+pub mod webhooks;
 
 pub use access::AccessTexts;
 pub use console::ConsoleTexts;
 pub use oidc::OidcTexts;
 pub use passkeys::PasskeyTexts;
 pub use recovery::RecoveryTexts;
-pub use time::{dutch_day_start, dutch_hour};
+pub use time::{dutch_date, dutch_day_start, dutch_hour};
+pub use webhooks::WebhookTexts;
 
 use crate::domain::lang::Lang;
 
@@ -134,6 +136,8 @@ pub struct Texts {
     pub passkeys: &'static PasskeyTexts,
     /// The words of Toegang op orde.
     pub access: &'static AccessTexts,
+    /// The words of the console's webhook pages.
+    pub webhooks: &'static WebhookTexts,
 }
 
 pub static NL: Texts = Texts {
@@ -242,6 +246,7 @@ pub static NL: Texts = Texts {
     console: &console::NL,
     passkeys: &passkeys::NL,
     access: &access::NL,
+    webhooks: &webhooks::NL,
 };
 
 pub static EN: Texts = Texts {
@@ -350,6 +355,7 @@ pub static EN: Texts = Texts {
     console: &console::EN,
     passkeys: &passkeys::EN,
     access: &access::EN,
+    webhooks: &webhooks::EN,
 };
 
 impl Texts {

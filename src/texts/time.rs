@@ -52,6 +52,13 @@ pub fn dutch_hour(unix: i64) -> u8 {
         .unwrap_or(12)
 }
 
+/// The Dutch calendar day at `unix` (`2027-01-15`): what a date field starts at.
+pub fn dutch_date(unix: i64) -> String {
+    Timestamp::from_second(unix)
+        .map(|at| DUTCH_TIME.to_datetime(at).date().to_string())
+        .unwrap_or_default()
+}
+
 /// The start (00:00 Dutch time) of the day `date` (`2027-01-15`), as Unix seconds: a login
 /// expected "on" a day is expected from its start.
 pub fn dutch_day_start(date: &str) -> Option<i64> {

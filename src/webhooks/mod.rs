@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::domain::webhook::{Secret, retry_after, signature_header};
+use crate::domain::webhook::{Secret, retry_after, signature_header, status_answer};
 use crate::keyring::Keyring;
 use crate::store::{ClaimedDelivery, Delivery, Store, Subscription};
 
@@ -128,11 +128,11 @@ impl WebhookSender {
         };
         let (text, outcome) = match answer {
             Ok(status) if (200..300).contains(&status) => {
-                (format!("HTTP {status}"), Delivery::Delivered)
+                (status_answer(status), Delivery::Delivered)
             }
             failed => {
                 let text = match failed {
-                    Ok(status) => format!("HTTP {status}"),
+                    Ok(status) => status_answer(status),
                     Err(why) => why,
                 };
                 let outcome = match retry_after(delivery.attempts) {
@@ -195,7 +195,9 @@ pub async fn send(
         match response.chunk().await {
             Ok(Some(chunk)) => read += chunk.len(),
             Ok(None) => break,
-            Err(e) if e.is_timeout() => return Err(format!("HTTP {status}, answer timed out")),
+            Err(e) if e.is_timeout() => {
+                return Err(format!("{}, answer timed out", status_answer(status)));
+            }
             Err(_) => break,
         }
     }

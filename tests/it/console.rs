@@ -27,18 +27,13 @@ async fn console() -> (TestApp, Client) {
     (app, baas)
 }
 
-async fn text(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
-    let response = app.get_with(client, path).await;
-    (response.status(), response.text().await.unwrap())
-}
-
 /// Posts a console action button of `page`.
 async fn press(app: &TestApp, client: &Client, page: &str, action: &str) -> reqwest::Response {
     app.submit_with(client, page, action, &[]).await
 }
 
 async fn upload(app: &TestApp, client: &Client, csv: &[u8]) -> (StatusCode, String) {
-    let (_, page) = text(app, client, "/beheer/upload").await;
+    let (_, page) = app.page_with(client, "/beheer/upload").await;
     let form = Form::new().text("csrf", csrf_of(&page)).part(
         "csv",
         Part::bytes(csv.to_vec())
@@ -74,11 +69,11 @@ store_tests! {
         app.full_login_with(&piet, "piet", GOOD).await;
         for page in ["/beheer", "/beheer/uitnodigen", "/beheer/upload", "/beheer/onboarding", "/beheer/beleid",
             "/beheer/audit", "/beheer/medewerkers/baas", "/beheer/medewerkers/baas/reset-2fa", "/beheer/bevestigen"] {
-            let (status, html) = text(&app, &piet, page).await;
+            let (status, html) = app.page_with(&piet, page).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
             assert!(html.contains("Geen toegang"), "{page}");
         }
-        let (_, home) = text(&app, &piet, "/").await;
+        let (_, home) = app.page_with(&piet, "/").await;
         for action in ["uitschakelen", "uitloggen", "beheerder", "uitnodiging"] {
             let response = app
                 .post_with(&piet, &format!("/beheer/medewerkers/baas/{action}"), &csrf_of(&home), &[])
@@ -88,17 +83,17 @@ store_tests! {
         assert!(!home.contains("/beheer\""), "no console link without the role");
 
         // The beheerder sees acme's users, never globex's.
-        let (_, home) = text(&app, &baas, "/").await;
+        let (_, home) = app.page_with(&baas, "/").await;
         assert!(home.contains("href=\"/beheer\""), "Mijn account links to the console");
-        let (status, html) = text(&app, &baas, "/beheer").await;
+        let (status, html) = app.page_with(&baas, "/beheer").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("piet") && !html.contains("gina"));
-        let (_, html) = text(&app, &baas, "/beheer?q=gina").await;
+        let (_, html) = app.page_with(&baas, "/beheer?q=gina").await;
         assert!(!html.contains("gina@example.nl"));
-        let (_, html) = text(&app, &baas, "/beheer/uitnodigen").await;
-        let (status, _) = text(&app, &baas, "/beheer/medewerkers/gina").await;
+        let (_, html) = app.page_with(&baas, "/beheer/uitnodigen").await;
+        let (status, _) = app.page_with(&baas, "/beheer/medewerkers/gina").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = text(&app, &baas, "/beheer/medewerkers/gina/reset-2fa").await;
+        let (status, _) = app.page_with(&baas, "/beheer/medewerkers/gina/reset-2fa").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         for action in ["uitnodiging", "ontgrendelen", "inschakelen", "uitschakelen", "uitloggen", "beheerder", "beheerder-intrekken"] {
             let response = app
@@ -106,9 +101,9 @@ store_tests! {
                 .await;
             assert_eq!(response.status(), StatusCode::NOT_FOUND, "{action}");
         }
-        let (_, audit) = text(&app, &baas, "/beheer/audit?username=gina").await;
+        let (_, audit) = app.page_with(&baas, "/beheer/audit?username=gina").await;
         assert!(!audit.contains("<td>gina</td>"));
-        let (_, audit) = text(&app, &baas, "/beheer/audit").await;
+        let (_, audit) = app.page_with(&baas, "/beheer/audit").await;
         assert!(audit.contains("<td>piet</td>") && !audit.contains("<td>gina</td>"));
         // Inviting globex's username is refused with the reason.
         let response = app
@@ -172,7 +167,7 @@ store_tests! {
         let mail = app.mail_to("bob", 1).await;
         assert!(mail.text.contains("Vries, Bob de"));
         assert_eq!(app.usernames("acme").await, ["anna", "baas", "bob", "piet"]);
-        let (_, audit) = text(&app, &baas, "/beheer/audit?event=invitation_sent&username=bob").await;
+        let (_, audit) = app.page_with(&baas, "/beheer/audit?event=invitation_sent&username=bob").await;
         assert!(audit.contains("beheerder baas"), "the audit line names who invited");
 
         // A tampered carried file is checked again: nothing half-done.
@@ -197,7 +192,7 @@ store_tests! {
         app.invite("acme", "kwijt").await;
         let mut html = String::new();
         for _ in 0..300 {
-            html = text(&app, &baas, "/beheer/onboarding").await.1;
+            html = app.page_with(&baas, "/beheer/onboarding").await.1;
             if html.contains("komt niet aan") {
                 break;
             }
@@ -218,7 +213,7 @@ store_tests! {
         app.clock.advance(8 * 24 * 3600);
         let baas2 = browser();
         app.full_login_with(&baas2, "baas", GOOD).await;
-        let (_, html) = text(&app, &baas2, "/beheer/onboarding").await;
+        let (_, html) = app.page_with(&baas2, "/beheer/onboarding").await;
         assert!(html.contains("link verlopen"));
         assert!(html.contains("vastgelopen"));
         let resent = app
@@ -234,7 +229,7 @@ store_tests! {
         app.full_login("piet", GOOD).await;
         let page = "/beheer/medewerkers/piet/reset-2fa";
         // Within ten minutes of the login: the form at once; a reason is required.
-        let (status, html) = text(&app, &baas, page).await;
+        let (status, html) = app.page_with(&baas, page).await;
         assert_eq!(status, StatusCode::OK);
         let missing = app.post_with(&baas, page, &csrf_of(&html), &[("reason", "  ")]).await;
         assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -245,7 +240,7 @@ store_tests! {
         let response = app.get_with(&baas, page).await;
         let confirm = location(&response);
         assert!(confirm.starts_with("/beheer/bevestigen?terug="), "{confirm}");
-        let (_, confirm_page) = text(&app, &baas, &confirm).await;
+        let (_, confirm_page) = app.page_with(&baas, &confirm).await;
         let wrong = app
             .post_with(&baas, "/beheer/bevestigen", &csrf_of(&confirm_page), &[("code", "000000"), ("terug", page)])
             .await;
@@ -256,7 +251,7 @@ store_tests! {
             .post_with(&baas, "/beheer/bevestigen", &csrf_of(&confirm_page), &[("code", &code), ("terug", page)])
             .await;
         assert_eq!(location(&confirmed), page);
-        let (_, account) = text(&app, &baas, "/").await;
+        let (_, account) = app.page_with(&baas, "/").await;
         assert!(account.contains("Bevestigd met je app voor een beheeractie"), "in the user's own events");
         // The same code again is refused (no replay); an outside address is never the way back.
         let replayed = app
@@ -265,15 +260,15 @@ store_tests! {
         assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
         assert!(!replayed.text().await.unwrap().contains("evil.test"));
 
-        let (status, html) = text(&app, &baas, page).await;
+        let (status, html) = app.page_with(&baas, page).await;
         assert_eq!(status, StatusCode::OK);
         let done = app
             .post_with(&baas, page, &csrf_of(&html), &[("reason", "telefoon kwijt, gebeld op maandag")])
             .await;
         assert_eq!(location(&done), "/beheer/medewerkers/piet?notice=reset");
-        let (_, audit) = text(&app, &baas, "/beheer/audit?event=two_step_reset").await;
+        let (_, audit) = app.page_with(&baas, "/beheer/audit?event=two_step_reset").await;
         assert!(audit.contains("beheerder baas: telefoon kwijt, gebeld op maandag"), "{audit}");
-        let (_, user) = text(&app, &baas, "/beheer/medewerkers/piet").await;
+        let (_, user) = app.page_with(&baas, "/beheer/medewerkers/piet").await;
         assert!(user.contains("app nog niet ingesteld"));
 
         // Other destructive actions within the confirmed ten minutes go straight on.
@@ -293,7 +288,7 @@ store_tests! {
         let piet = browser();
         app.full_login_with(&piet, "piet", GOOD).await;
         assert_eq!(app.get_with(&piet, "/beheer").await.status(), StatusCode::OK);
-        let (_, account) = text(&app, &piet, "/").await;
+        let (_, account) = app.page_with(&piet, "/").await;
         assert!(account.contains("Je bent beheerder van je organisatie geworden"));
         let own = press(&app, &baas, "/beheer/medewerkers/baas", "/beheer/medewerkers/baas/beheerder-intrekken").await;
         assert_eq!(own.status(), StatusCode::CONFLICT);
@@ -303,7 +298,7 @@ store_tests! {
         let revoked = press(&app, &baas, "/beheer/medewerkers/piet", "/beheer/medewerkers/piet/beheerder-intrekken").await;
         assert_eq!(location(&revoked), "/beheer/medewerkers/piet?notice=revoked");
         assert_eq!(app.get_with(&piet, "/beheer").await.status(), StatusCode::FORBIDDEN);
-        let (_, audit) = text(&app, &baas, "/beheer/audit?event=role_granted").await;
+        let (_, audit) = app.page_with(&baas, "/beheer/audit?event=role_granted").await;
         assert!(audit.contains("beheerder baas: beheerder"));
     }
 
@@ -313,7 +308,7 @@ store_tests! {
         let rp = app.rp(&app.discover().await, &id, secret.as_deref());
         let login = crate::common::oidc::start_login(&rp, &[]);
         app.log_in_at_application(&browser(), &login, "piet", GOOD).await;
-        let (_, audit) = text(&app, &baas, "/beheer/audit").await;
+        let (_, audit) = app.page_with(&baas, "/beheer/audit").await;
         let table = &audit[audit.find("<table").expect("lines")..];
         for words in ["Inloggen: code van de app", "Ingelogd bij app", "gelukt", "Verzuimcoach"] {
             assert!(table.contains(words), "{words}: {table}");
@@ -323,14 +318,14 @@ store_tests! {
         }
         // The filter offers the words, and filters by the code.
         assert!(audit.contains("<option value=\"login_code\">Inloggen: code van de app</option>"));
-        let (_, filtered) = text(&app, &baas, "/beheer/audit?event=code_issued").await;
+        let (_, filtered) = app.page_with(&baas, "/beheer/audit?event=code_issued").await;
         let lines = &filtered[filtered.find("<table").expect("lines")..];
         assert!(lines.contains("Ingelogd bij app") && !lines.contains("Inloggen: wachtwoord"), "{lines}");
     }
 
     async fn the_policy_form_previews_without_saving_and_saves_whole() {
         let (app, baas) = console().await;
-        let (_, html) = text(&app, &baas, "/beheer/beleid").await;
+        let (_, html) = app.page_with(&baas, "/beheer/beleid").await;
         assert!(html.contains("minimaal 12 tekens lang zijn"));
         let fields = |min: &'static str, days: &'static str| {
             vec![("min_length", min), ("max_length", "64"), ("lowercase", "on"), ("digit", "on"), ("reset", "on"), ("remember_days", days)]
@@ -354,7 +349,7 @@ store_tests! {
         assert_eq!(org.self_service.remember_device_days, 7);
         // Employees read the new requirements when they set a password.
         let link = app.invite("acme", "nieuw").await.link;
-        let (_, activate) = text(&app, &app.client, &link[crate::common::PUBLIC_URL.len()..]).await;
+        let (_, activate) = app.page_with(&app.client, &link[crate::common::PUBLIC_URL.len()..]).await;
         assert!(activate.contains("minimaal 16 tekens lang zijn"));
     }
 }

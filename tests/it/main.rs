@@ -12,6 +12,7 @@ mod admin_api;
 mod backup;
 mod cli;
 mod console;
+mod console_webhooks;
 mod database_outage;
 mod evidence;
 mod hardening;

@@ -8,24 +8,19 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::common::webhook::{Answer, Received, Receiver, signed_with};
+use crate::common::webhook::{
+    Answer, Received, Receiver, quick_dev_webhooks, signed_with, subscription_when,
+};
 use crate::common::{Clock, TestApp, spawn_app, spawn_app_with};
 use poortwachter::domain::lang::Lang;
 use poortwachter::domain::password::PasswordPolicy;
-use poortwachter::store::Subscription;
 use serde_json::json;
 
 const GOOD: &str = "Fiets-Sleutel-2024!";
 
 /// A development server (a receiver on loopback is allowed) that seals and sends quickly.
 async fn dev_app() -> TestApp {
-    let app = spawn_app_with(|s| {
-        s.dev_mode = true;
-        s.audit_seal_ms = 50;
-        s.webhook_poll_ms = 50;
-        s.webhook_timeout_seconds = 1;
-    })
-    .await;
+    let app = spawn_app_with(quick_dev_webhooks).await;
     app.create_org("acme", Lang::Nl, PasswordPolicy::default())
         .await;
     app
@@ -45,22 +40,6 @@ fn types(received: &[Received]) -> Vec<String> {
         .iter()
         .map(|r| r.json["type"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// The subscription once `done` holds for it (up to 20 seconds).
-async fn subscription_when(
-    app: &TestApp,
-    id: &str,
-    done: impl Fn(&Subscription) -> bool,
-) -> Subscription {
-    for _ in 0..400 {
-        let subscription = app.admin.webhook(id).await.unwrap();
-        if done(&subscription) {
-            return subscription;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{id}: {:?}", app.admin.webhook(id).await.unwrap());
 }
 
 store_tests! {

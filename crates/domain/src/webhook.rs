@@ -253,6 +253,20 @@ pub fn signature_header(secrets: &[Secret], id: &str, timestamp: i64, body: &[u8
         .join(" ")
 }
 
+/// What is kept of a receiver's answer with a status: `HTTP 204`. Anything else kept (a
+/// timeout, a refused connection, a status with an answer cut off) is a failed attempt.
+pub fn status_answer(status: u16) -> String {
+    format!("HTTP {status}")
+}
+
+/// Whether a kept answer accepted the delivery (a 2xx status, answered in full).
+pub fn accepted(answer: &str) -> bool {
+    answer
+        .strip_prefix("HTTP ")
+        .and_then(|status| status.parse::<u16>().ok())
+        .is_some_and(|status| (200..300).contains(&status))
+}
+
 /// How long to wait after the `attempts`-th failed attempt; `None`: give up. The schedule is
 /// the specification's example, and reaches past 24 hours (about 27.6 hours in all).
 pub fn retry_after(attempts: i64) -> Option<i64> {
@@ -336,6 +350,16 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_whole_2xx_answer_counts_as_accepted() {
+        assert!(super::accepted(&super::status_answer(204)));
+        assert!(super::accepted("HTTP 200"));
+        assert!(!super::accepted("HTTP 500"));
+        assert!(!super::accepted("HTTP 302"));
+        assert!(!super::accepted("HTTP 200, answer timed out"));
+        assert!(!super::accepted("timed out"));
+    }
+
     use super::*;
 
     #[test]

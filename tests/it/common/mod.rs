@@ -464,6 +464,12 @@ impl TestApp {
         client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// The status and text of the page at `path`, opened with `client`.
+    pub async fn page_with(&self, client: &Client, path: &str) -> (StatusCode, String) {
+        let response = self.get_with(client, path).await;
+        (response.status(), response.text().await.unwrap())
+    }
+
     /// Opens `page`, then posts `fields` to `action` with the page's CSRF token, as a browser
     /// submitting the form would.
     pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {

@@ -145,3 +145,28 @@ pub fn signed_with(secret: &str, received: &Received) -> bool {
     let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
     received.signature.split(' ').any(|s| s == expected)
 }
+
+/// A development server's settings (a receiver on loopback is allowed) that seal and send
+/// quickly.
+pub fn quick_dev_webhooks(settings: &mut poortwachter::config::Settings) {
+    settings.dev_mode = true;
+    settings.audit_seal_ms = 50;
+    settings.webhook_poll_ms = 50;
+    settings.webhook_timeout_seconds = 1;
+}
+
+/// The subscription once `done` holds for it (up to 20 seconds).
+pub async fn subscription_when(
+    app: &super::TestApp,
+    id: &str,
+    done: impl Fn(&poortwachter::store::Subscription) -> bool,
+) -> poortwachter::store::Subscription {
+    for _ in 0..400 {
+        let subscription = app.admin.webhook(id).await.unwrap();
+        if done(&subscription) {
+            return subscription;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{id}: {:?}", app.admin.webhook(id).await.unwrap());
+}
