@@ -11,6 +11,14 @@ pub trait Clock: Send + Sync + 'static {
 
 pub type SharedClock = Arc<dyn Clock>;
 
+/// A Unix time as RFC 3339 in UTC (`2026-12-07T22:42:04Z`), as JSON, exports and webhook
+/// bodies write it; a time outside the calendar's range stays its number.
+pub fn rfc3339(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|at| at.to_string())
+        .unwrap_or_else(|_| unix.to_string())
+}
+
 pub struct SystemClock;
 
 impl Clock for SystemClock {

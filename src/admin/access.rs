@@ -4,6 +4,7 @@
 //! `domain::look_ahead` and `domain::expected_login`; this reads and writes around them.
 
 use super::{Admin, AdminError};
+use crate::clock::rfc3339;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::expected_login::{self, HrAction};
 use crate::domain::look_ahead::{self, LookAhead, LookAheadPolicy};
@@ -266,10 +267,4 @@ fn severity(readiness: &Readiness) -> u8 {
         Readiness::AtRisk(_) => 1,
         Readiness::Ready => 2,
     }
-}
-
-fn rfc3339(unix: i64) -> String {
-    jiff::Timestamp::from_second(unix)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
 }

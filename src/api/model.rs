@@ -2,8 +2,6 @@
 //! unknown fields, so a misspelt field is an error rather than silently ignored.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use super::problem::{Kind, Problem};
@@ -12,13 +10,7 @@ use crate::domain::bulk_invite::{RowCheck, RowProblem};
 use crate::domain::onboarding::{self, UserStatus};
 use crate::store::{AuditEntry, Organization, UserOverview};
 
-/// A Unix time as RFC 3339 in UTC, as JSON APIs are read.
-pub fn rfc3339(at: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
+pub use crate::clock::rfc3339;
 
 /// Parses a JSON body into `T`, as a problem naming what is wrong when it cannot: 400 for
 /// a body that is no JSON, 422 for JSON whose fields do not fit.

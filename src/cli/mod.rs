@@ -189,7 +189,7 @@ fn now() -> i64 {
 
 /// Unix seconds as RFC 3339 in UTC (as the audit export writes them).
 fn timestamp(unix: i64) -> String {
-    crate::evidence::rfc3339(unix)
+    crate::clock::rfc3339(unix)
 }
 
 /// "12 min", "3 h": a wait for people.

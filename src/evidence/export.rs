@@ -4,6 +4,7 @@
 //! address, and the record's place and hash in the chain (so an exported copy can be
 //! checked against the database later).
 
+use crate::clock::rfc3339;
 use std::io::Write;
 
 use crate::domain::audit::AuditEvent;
@@ -70,17 +71,6 @@ fn application(row: &ExportRow) -> Option<&str> {
     )
     .then(|| row.row.detail.as_deref()?.split_whitespace().next())
     .flatten()
-}
-
-/// Unix seconds as RFC 3339 in UTC (the number itself where it is out of range).
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
 }
 
 /// The CSV header (written once, before the first page).

@@ -9,7 +9,7 @@
 
 mod export;
 
-pub use export::{ExportFormat, rfc3339, write_export, write_header};
+pub use export::{ExportFormat, write_export, write_header};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -74,13 +74,7 @@ pub fn webhook_event(
             }
         }
     }
-    let timestamp = time::OffsetDateTime::from_unix_timestamp(row.at)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default();
+    let timestamp = crate::clock::rfc3339(row.at);
     let body = serde_json::json!({ "type": kind.as_str(), "timestamp": timestamp, "data": data });
     let ordering = match (row.user_id, row.org_id) {
         (Some(user), _) => format!("user:{user}"),
