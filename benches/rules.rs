@@ -61,5 +61,45 @@ fn tokens(c: &mut Criterion) {
     });
 }
 
-criterion_group!(rules, signing, totp, policy, tokens);
+/// What the evidence adds to every audit line: one link when it is sealed, one check when
+/// `audit verify` walks it, and a signature per webhook delivery.
+fn evidence(c: &mut Criterion) {
+    use poortwachter::domain::audit_chain::{Anchor, ChainHash, Chained, Walk, link};
+    use poortwachter::domain::webhook::Secret;
+    let record = Chained {
+        at: 1_796_683_324,
+        event: "login_code",
+        outcome: "success",
+        org_id: Some(7),
+        user_id: Some(4711),
+        username: Some("jan.de.vries"),
+        client: Some("203.0.113.9"),
+        detail: Some("verzuimcoach"),
+    };
+    c.bench_function("audit: link one record", |b| {
+        b.iter(|| link(black_box(&ChainHash::GENESIS), 1, black_box(&record)))
+    });
+    let mut hashes = Vec::with_capacity(10_000);
+    let mut previous = ChainHash::GENESIS;
+    for seq in 1..=10_000 {
+        previous = link(&previous, seq, &record);
+        hashes.push(previous);
+    }
+    c.bench_function("audit: verify a walk of 10,000 records", |b| {
+        b.iter(|| {
+            let mut walk = Walk::from(Anchor::GENESIS);
+            for (seq, hash) in (1..).zip(&hashes) {
+                walk.next(seq, seq, hash, &record).unwrap();
+            }
+            walk.checked()
+        })
+    });
+    let secret = Secret::generate(&mut rand::rngs::OsRng);
+    let body = br#"{"type":"user.activated","timestamp":"2026-12-07T22:42:04Z","data":{"event_id":"evt_4711","organization":"acme","username":"jan.de.vries"}}"#;
+    c.bench_function("webhook: sign one delivery", |b| {
+        b.iter(|| secret.sign(black_box("msg_4711"), 1_796_683_324, black_box(body)))
+    });
+}
+
+criterion_group!(rules, signing, totp, policy, tokens, evidence);
 criterion_main!(rules);
