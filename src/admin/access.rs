@@ -200,8 +200,14 @@ impl Admin {
         let lang = row.access.lang;
         // The test login only helps someone who can log in at all.
         let can_log_in = user.state == crate::domain::account::AccountState::Active;
-        let mail = crate::mail::look_ahead::look_ahead(
+        let look = self.store.look(user.org_id).await?;
+        let from = crate::mail::compose::sender(
             &self.settings.mail_from,
+            &self.settings.service_name,
+            look.sender_name.as_deref(),
+        );
+        let mail = crate::mail::look_ahead::look_ahead(
+            &from,
             &LookAheadMail {
                 lang,
                 service_name: &self.settings.service_name,

@@ -44,13 +44,14 @@ impl Admin {
         &self,
         org: &Organization,
         user: &NewUser,
+        from: &str,
         now: i64,
     ) -> Result<(InvitationWithMail, String), AdminError> {
         let token = Token::generate(&mut OsRng);
         let link = self.settings.link(&format!("/invite/{}", token.expose()));
         let ttl_hours = self.settings.invitation_ttl_hours;
         let mail = compose::invitation(
-            &self.settings.mail_from,
+            from,
             &user.email,
             &compose::Invitation {
                 lang: org.lang,
@@ -113,8 +114,9 @@ impl Admin {
         let now = self.clock.now();
         let mut items = Vec::with_capacity(checks.len());
         let mut links = Vec::with_capacity(checks.len());
+        let from = compose::sender_of(&self.settings, &org);
         for user in checks.iter().filter_map(|c| c.user.as_ref()) {
-            let (item, link) = self.prepare_invitation(&org, user, now)?;
+            let (item, link) = self.prepare_invitation(&org, user, &from, now)?;
             items.push(item);
             links.push(link);
         }

@@ -5,6 +5,7 @@ mod access;
 mod actor;
 mod batch;
 mod clients;
+mod looks;
 mod overview;
 mod webhooks;
 
@@ -12,6 +13,7 @@ pub use access::{AccessLine, LookAheadPass, describe, parse_moment, readiness_fo
 pub use actor::Actor;
 pub use batch::{BatchResult, PreparedBatch};
 pub use clients::{ClientRegistration, RegisteredClient, RotatedKey};
+pub use looks::LookRequest;
 pub use webhooks::{CreatedWebhook, DEFAULT_ROTATION_OVERLAP_HOURS, MAX_REPLAY_DAYS};
 
 use std::sync::Arc;
@@ -64,6 +66,8 @@ pub enum AdminError {
     UnknownWebhook(String),
     #[error("{0}")]
     Webhook(String),
+    #[error(transparent)]
+    Look(#[from] crate::domain::look::LookError),
     #[error(transparent)]
     Compose(#[from] ComposeError),
     #[error(transparent)]
@@ -293,8 +297,9 @@ impl Admin {
             display_name: DisplayName::parse(display_name)?,
         };
         let now = self.clock.now();
+        let from = crate::mail::compose::sender_of(&self.settings, &org);
         let (InvitationWithMail { invitation, mail }, link) =
-            self.prepare_invitation(&org, &new_user, now)?;
+            self.prepare_invitation(&org, &new_user, &from, now)?;
         let expires_at = invitation.expires_at;
         let user = match self.store.invite_user(&invitation, &mail).await {
             Err(StoreError::Conflict(_)) => {
@@ -365,7 +370,7 @@ impl Admin {
                 .collect();
             audit.detail = Some(format!("{}: {}", self.actor.describe(), reason.trim()).into());
         }
-        let notice = compose::notice_to_user(&self.settings, &user, org.lang, |t| {
+        let notice = compose::notice_to_user(&self.settings, &user, &org, |t| {
             (t.reset_subject, t.reset_body)
         })?;
         let removed = self.store.reset_totp(user.id, &notice, &audit).await?;

@@ -12,6 +12,7 @@ mod audit;
 mod caller;
 mod idempotency;
 mod invitations;
+mod look;
 pub mod model;
 mod organization;
 pub mod problem;
@@ -72,6 +73,7 @@ impl Modify for BearerScheme {
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(organization::show, organization::change))
+        .routes(routes!(look::show, look::change))
         .routes(routes!(users::list, invitations::invite))
         .routes(routes!(invitations::bulk_invite))
         .routes(routes!(users::show))

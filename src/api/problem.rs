@@ -234,6 +234,7 @@ impl From<AdminError> for Problem {
             | AdminError::Policy(_)
             | AdminError::Setting(_)
             | AdminError::Webhook(_)
+            | AdminError::Look(_)
             | AdminError::Expectation(_) => Problem::new(Kind::InvalidRequest, detail),
             AdminError::UnknownUser { .. }
             | AdminError::UnknownOrganization(_)

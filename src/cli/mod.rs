@@ -9,6 +9,7 @@ mod audit;
 mod backup;
 mod client;
 mod keys;
+mod look;
 mod org;
 mod user;
 mod webhook;

@@ -26,6 +26,9 @@ pub enum OrgCommand {
     /// Show or change an organization's password policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Show or change an organization's look: accent colour, logo, mail sender name.
+    #[command(subcommand)]
+    Look(super::look::LookCommand),
 }
 
 #[derive(Subcommand)]
@@ -140,6 +143,7 @@ pub async fn run(admin: &Admin, command: OrgCommand) -> anyhow::Result<()> {
             println!("created organization {} ({})", org.slug, org.name);
             print_policy(&org);
         }
+        OrgCommand::Look(command) => super::look::run(admin, command).await?,
         OrgCommand::Policy(PolicyCommand::Show { org }) => {
             print_policy(&admin.organization(&org).await?);
         }

@@ -9,6 +9,7 @@ mod access;
 mod audit;
 mod confirm;
 mod invite;
+mod look;
 mod onboarding;
 mod policy;
 mod reset;
@@ -28,7 +29,7 @@ use axum_extra::extract::CookieJar;
 use crate::admin::{Actor, Admin};
 use crate::domain::step_up;
 use crate::http::csrf::token_for_page;
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome, chrome_of_org};
 use crate::http::session::CurrentSession;
 use crate::http::{AppState, PageChrome, WebError};
 use crate::store::{Role, Session};
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(policy::router())
         .merge(audit::router())
         .merge(webhooks::router())
+        .merge(look::router())
         .merge(confirm::router())
         .merge(upload::router().layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
 }
@@ -62,6 +64,7 @@ pub enum Section {
     Policy,
     Audit,
     Webhooks,
+    Look,
 }
 
 /// A request of a beheerder: their session, their organization's administrator handle,
@@ -96,7 +99,7 @@ impl Beheerder {
     }
 
     pub fn chrome(&self, state: &AppState, path: &str) -> PageChrome {
-        chrome(state, self.t, path)
+        chrome_of_org(state, self.t, path, &self.session.org)
     }
 
     /// A page with the CSRF cookie it may have set.

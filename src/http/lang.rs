@@ -56,6 +56,20 @@ pub fn chrome(state: &AppState, t: &Texts, path: &str) -> PageChrome {
             t.other_lang(),
             url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
         ),
+        look: None,
+    }
+}
+
+/// The chrome of a page of a known user of an organization: with its look, if it has one.
+pub fn chrome_of_org(
+    state: &AppState,
+    t: &Texts,
+    path: &str,
+    org: &crate::store::Organization,
+) -> PageChrome {
+    PageChrome {
+        look: super::PageLook::of(&org.name, &org.look),
+        ..chrome(state, t, path)
     }
 }
 

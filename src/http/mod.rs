@@ -143,6 +143,41 @@ pub fn with_form_action(response: impl IntoResponse, origin: Option<&str>) -> Re
 pub struct PageChrome {
     pub service_name: String,
     pub switch_href: String,
+    /// The organization's own look, on the pages of a known user of it (never before the
+    /// user is known: the login page keeps the neutral look).
+    pub look: Option<PageLook>,
+}
+
+/// An organization's look inside the fixed frame: its name and logo beside the service's
+/// name, and its accent colour through a stylesheet of ours (no inline style: the CSP).
+pub struct PageLook {
+    pub org_name: String,
+    pub logo_src: Option<String>,
+    pub accent_css: Option<String>,
+}
+
+impl PageLook {
+    /// The look of `org_name` from what is stored; `None` when it has none.
+    pub fn of(org_name: &str, look: &crate::store::OrgLook) -> Option<PageLook> {
+        if look.accent.is_none() && look.logo_hash.is_none() {
+            return None;
+        }
+        Some(PageLook {
+            org_name: org_name.to_owned(),
+            logo_src: look.logo_hash.as_ref().map(|hash| logo_path(hash)),
+            accent_css: look.accent.as_ref().map(|accent| accent_path(accent)),
+        })
+    }
+}
+
+/// Where a logo is served: under its content hash, so it may be cached for good.
+pub fn logo_path(hash: &str) -> String {
+    format!("/look/{hash}.png")
+}
+
+/// The stylesheet that sets `accent` (`#rrggbb`).
+pub fn accent_path(accent: &str) -> String {
+    format!("/look/accent-{}.css", accent.trim_start_matches('#'))
 }
 
 #[cfg(test)]

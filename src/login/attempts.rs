@@ -114,8 +114,15 @@ impl Attempt {
             lock.client = audit.client.clone();
             settlement.audit.push(lock);
             let t = Texts::of(lang);
-            notice = compose::notice(
+            // Read only when a lock starts (rare): the organization's sender name.
+            let look = state.store.look(user.org_id).await?;
+            let from = compose::sender(
                 &state.settings.mail_from,
+                &state.settings.service_name,
+                look.sender_name.as_deref(),
+            );
+            notice = compose::notice(
+                &from,
                 compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
                 lang,
                 &state.settings.service_name,

@@ -54,10 +54,9 @@ pub async fn confirm(
     let sealed = &replacement.sealed;
     let refusal = match totp_check::check(services, t, user.id, sealed, None, typed, now)? {
         Ok(step) => {
-            let notice =
-                compose::notice_to_user(&services.settings, user, session.org.lang, |t| {
-                    (t.recovery.replaced_subject, t.recovery.replaced_body)
-                })?;
+            let notice = compose::notice_to_user(&services.settings, user, &session.org, |t| {
+                (t.recovery.replaced_subject, t.recovery.replaced_body)
+            })?;
             let mut then = attempt.succeeded(false, now);
             then.mail = Some(&notice);
             then.audit.push(AuditRecord {

@@ -159,7 +159,7 @@ pub async fn set_password(
     };
     let hash = services.hasher.hash(password).await?;
     let now = services.clock.now();
-    let notice = compose::notice_to_user(&services.settings, user, reset.org.lang, |t| {
+    let notice = compose::notice_to_user(&services.settings, user, &reset.org, |t| {
         (
             t.recovery.reset_notice_subject,
             t.recovery.reset_notice_body,

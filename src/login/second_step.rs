@@ -119,7 +119,7 @@ pub async fn with_app(
         Some(compose::notice_to_user(
             &services.settings,
             user,
-            session.org.lang,
+            &session.org,
             |t| (t.enabled_subject, t.enabled_body),
         )?)
     } else {
@@ -313,7 +313,7 @@ fn few_left_warning(
     let t = Texts::of(session.org.lang);
     let body = t.fill(&t.fill(t.recovery.few_body, &user.username), left.max(0));
     let mail = compose::notice(
-        &services.settings.mail_from,
+        &compose::sender_of(&services.settings, &session.org),
         compose::mailbox(&user.display_name, &user.email)?,
         session.org.lang,
         &services.settings.service_name,

@@ -241,13 +241,14 @@ pub fn notice(
 pub fn notice_to_user(
     settings: &Settings,
     user: &User,
-    lang: Lang,
+    org: &crate::store::Organization,
     words: impl Fn(&'static Texts) -> (&'static str, &'static str),
 ) -> Result<OutgoingMail, ComposeError> {
+    let lang = org.lang;
     let t = Texts::of(lang);
     let (subject, body) = words(t);
     notice(
-        &settings.mail_from,
+        &sender_of(settings, org),
         mailbox(&user.display_name, &user.email)?,
         lang,
         &settings.service_name,
@@ -260,10 +261,11 @@ pub fn notice_to_user(
 pub fn passkey_notice(
     settings: &Settings,
     user: &User,
-    lang: Lang,
+    org: &crate::store::Organization,
     added: bool,
     name: &str,
 ) -> Result<OutgoingMail, ComposeError> {
+    let lang = org.lang;
     let t = Texts::of(lang);
     let (subject, body) = if added {
         (t.passkeys.added_subject, t.passkeys.added_body)
@@ -271,12 +273,35 @@ pub fn passkey_notice(
         (t.passkeys.removed_subject, t.passkeys.removed_body)
     };
     notice(
-        &settings.mail_from,
+        &sender_of(settings, org),
         mailbox(&user.display_name, &user.email)?,
         lang,
         &settings.service_name,
         subject,
         &t.fill(&t.fill(body, &user.username), name),
+    )
+}
+
+/// The From of an organization's mails: its sender name "via" the service's name when it
+/// set one ("Acme B.V. via Poortwachter <noreply@…>"), else the configured `mail_from`.
+/// The address stays the service's own: only the name is the organization's.
+pub fn sender(mail_from: &str, service_name: &str, sender_name: Option<&str>) -> String {
+    let Some(name) = sender_name.and_then(|n| crate::domain::look::SenderName::parse(n).ok())
+    else {
+        return mail_from.to_owned();
+    };
+    match mail_from.parse::<Mailbox>() {
+        Ok(from) => Mailbox::new(Some(name.display(service_name)), from.email).to_string(),
+        Err(_) => mail_from.to_owned(),
+    }
+}
+
+/// The From of `org`'s mails.
+pub fn sender_of(settings: &Settings, org: &crate::store::Organization) -> String {
+    sender(
+        &settings.mail_from,
+        &settings.service_name,
+        org.look.sender_name.as_deref(),
     )
 }
 
@@ -303,4 +328,24 @@ pub(super) fn build(
         message: message.formatted(),
         discard_after: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_organizations_sender_name_goes_via_the_service() {
+        let from = "Poortwachter <noreply@poortwachter.example>";
+        assert_eq!(sender(from, "Poortwachter", None), from);
+        let named = sender(from, "Poortwachter", Some("Acme Zorg B.V."));
+        let parsed: Mailbox = named.parse().unwrap();
+        assert_eq!(
+            parsed.name.as_deref(),
+            Some("Acme Zorg B.V. via Poortwachter")
+        );
+        assert_eq!(parsed.email.to_string(), "noreply@poortwachter.example");
+        // A name that would not pass the rules (it is never stored so) changes nothing.
+        assert_eq!(sender(from, "Poortwachter", Some("x@evil.example")), from);
+    }
 }

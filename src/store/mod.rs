@@ -7,6 +7,7 @@ mod admin;
 pub mod backup;
 mod devices;
 mod evidence;
+mod looks;
 mod oidc;
 mod passkeys;
 mod postgres;
@@ -32,6 +33,7 @@ pub use access::*;
 pub use admin::*;
 pub use devices::*;
 pub use evidence::*;
+pub use looks::*;
 pub use oidc::*;
 pub use passkeys::*;
 pub use postgres::{PgStore, numbered_placeholders};
@@ -160,6 +162,7 @@ pub trait Store:
     + AccessStore
     + EvidenceStore
     + WebhookStore
+    + LookStore
     + Send
     + Sync
     + 'static
@@ -182,6 +185,7 @@ impl<T> Store for T where
         + AccessStore
         + EvidenceStore
         + WebhookStore
+        + LookStore
         + Send
         + Sync
         + 'static

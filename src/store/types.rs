@@ -22,6 +22,8 @@ pub struct Organization {
     pub policy: PasswordPolicy,
     pub self_service: SelfService,
     pub passkeys: PasskeyPolicy,
+    /// Its own look (accent, logo, sender name), empty for Poortwachter's own.
+    pub look: super::OrgLook,
 }
 
 /// What an organization lets its users do for themselves (`org policy set`).

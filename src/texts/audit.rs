@@ -62,6 +62,7 @@ pub fn event(lang: Lang, event: AuditEvent) -> &'static str {
             "Webhook events replayed",
         ),
         E::AuditPruned => ("Oude auditregels opgeruimd", "Old audit lines pruned"),
+        E::LookChanged => ("Huisstijl gewijzigd", "Look changed"),
     };
     pick(lang, nl, en)
 }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 mod console;
 pub mod errors;
+pub mod look;
 mod oidc;
 mod passkeys;
 mod password;
@@ -15,6 +16,7 @@ pub mod webhooks;
 
 pub use access::AccessTexts;
 pub use console::ConsoleTexts;
+pub use look::LookTexts;
 pub use oidc::OidcTexts;
 pub use passkeys::PasskeyTexts;
 pub use recovery::RecoveryTexts;
@@ -138,6 +140,8 @@ pub struct Texts {
     pub access: &'static AccessTexts,
     /// The words of the console's webhook pages.
     pub webhooks: &'static WebhookTexts,
+    /// The words of the console's Huisstijl page.
+    pub look: &'static LookTexts,
 }
 
 pub static NL: Texts = Texts {
@@ -247,6 +251,7 @@ pub static NL: Texts = Texts {
     passkeys: &passkeys::NL,
     access: &access::NL,
     webhooks: &webhooks::NL,
+    look: &look::NL,
 };
 
 pub static EN: Texts = Texts {
@@ -356,6 +361,7 @@ pub static EN: Texts = Texts {
     passkeys: &passkeys::EN,
     access: &access::EN,
     webhooks: &webhooks::EN,
+    look: &look::EN,
 };
 
 impl Texts {

@@ -16,7 +16,7 @@ use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::expected_login::{UserFix, user_fix};
 use crate::domain::readiness::Readiness;
 use crate::http::access_check::{self, PAGE};
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome, chrome_of_org};
 use crate::http::session::CurrentSession;
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::store::Session;
@@ -93,7 +93,7 @@ async fn check_page(
     };
     let page = AccessPage {
         t,
-        page: chrome(&state, t, PAGE),
+        page: chrome_of_org(&state, t, PAGE, &session.org),
         result: Some(result),
     };
     Ok((jar, Html(page.render()?)).into_response())

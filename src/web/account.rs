@@ -18,7 +18,7 @@ use crate::domain::passkey::Requirement;
 use crate::domain::recovery::FEW_CODES_LEFT;
 use crate::domain::token::TokenHash;
 use crate::http::csrf::{ProtectedForm, token_for_page};
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome_of_org};
 use crate::http::session::LoggedIn;
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::store::{AuditFilter, Session, UserId};
@@ -135,7 +135,7 @@ async fn account_page(
     let events = event_lines(&state, t, user).await?;
     let page = AccountPage {
         t,
-        page: chrome(&state, t, "/"),
+        page: chrome_of_org(&state, t, "/", &session.org),
         csrf,
         notice,
         display_name: &session.user.display_name,

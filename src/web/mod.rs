@@ -15,6 +15,7 @@ pub mod fuzzing;
 
 mod invite;
 mod login;
+mod look;
 mod new_phone;
 mod passkeys;
 mod password;
@@ -41,6 +42,7 @@ pub fn router(dev_mailbox: bool) -> Router<AppState> {
         .merge(forgot::router())
         .merge(reset::router())
         .merge(new_phone::router())
+        .merge(look::router())
         .merge(assets::router());
     if dev_mailbox {
         app.merge(devmail::router())

@@ -16,7 +16,7 @@ use super::second_factor::CodeForm;
 use super::setup_mail::{NEW_PHONE, new_code_wait, start_setup};
 use crate::domain::account::EmailAddress;
 use crate::http::csrf::{CsrfOnly, ProtectedForm, token_for_page};
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome_of_org};
 use crate::http::session::LoggedIn;
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::login::new_phone::{self, Replaced};
@@ -59,7 +59,7 @@ fn render(
 ) -> Result<String, WebError> {
     let page = NewPhonePage {
         t,
-        page: chrome(state, t, PAGE),
+        page: chrome_of_org(state, t, PAGE, &session.org),
         csrf,
         waiting,
         masked_email: EmailAddress::parse(&session.user.email)

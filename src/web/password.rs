@@ -16,7 +16,7 @@ use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::password::{Requirement, personal_words};
 use crate::http::csrf::{ProtectedForm, token_for_page};
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome_of_org};
 use crate::http::session::{self, LoggedIn};
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::mail::compose;
@@ -66,7 +66,7 @@ fn render(
 ) -> Result<String, WebError> {
     let page = ChangePage {
         t,
-        page: chrome(state, t, "/password"),
+        page: chrome_of_org(state, t, "/password", &session.org),
         csrf,
         username: &session.user.username,
         requirements: session.org.policy.requirements(),
@@ -141,7 +141,7 @@ async fn change(
     let now = state.clock.now();
 
     let hash = state.hasher.hash(new).await?;
-    let notice = compose::notice_to_user(&state.settings, user, session.org.lang, |t| {
+    let notice = compose::notice_to_user(&state.settings, user, &session.org, |t| {
         (t.changed_subject, t.changed_body)
     })?;
     let record = AuditRecord {

@@ -18,7 +18,7 @@ use super::second_factor::{CodeForm, step_answer};
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::recovery::{self, FEW_CODES_LEFT, RecoveryCode};
 use crate::http::csrf::{ProtectedForm, token_for_page};
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome, chrome_of_org};
 use crate::http::session::{HalfLoggedIn, LoggedIn};
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::login::second_step::{self, CodeAttempt};
@@ -126,7 +126,7 @@ async fn render(
         .is_some_and(|c| c.active);
     let page = CodesPage {
         t,
-        page: chrome(state, t, PAGE),
+        page: chrome_of_org(state, t, PAGE, &session.org),
         csrf,
         codes: unsaved_codes(state, user).await?,
         left: state.store.recovery_codes_left(user).await?,

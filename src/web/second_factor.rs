@@ -20,7 +20,7 @@ use super::setup_mail::{new_code_wait, start_setup};
 use crate::domain::account::EmailAddress;
 use crate::domain::passkey::Requirement;
 use crate::http::csrf::{CsrfOnly, ProtectedForm, token_for_page};
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome_of_org};
 use crate::http::session::{self, HalfLoggedIn};
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::login::second_step::{self, AfterStep, CodeAttempt, StepOutcome};
@@ -95,7 +95,7 @@ async fn choose_page(
     }
     let page = ChoosePage {
         t,
-        page: chrome(&state, t, "/2fa"),
+        page: chrome_of_org(&state, t, "/2fa", &session.org),
         csrf,
         methods,
         notice: (!steps.app).then_some(t.passkeys.only_passkey),
@@ -193,7 +193,7 @@ fn render_code_page(
         .unwrap_or_default();
     let page = CodePage {
         t,
-        page: chrome(state, t, "/2fa/app"),
+        page: chrome_of_org(state, t, "/2fa/app", &session.org),
         csrf,
         setup: !credential.active,
         remember_days: if credential.active {

@@ -27,8 +27,9 @@ pub async fn start_setup(
     let issuer = &state.settings.service_name;
     let uri = secret.otpauth_uri(issuer, &user.username);
     let grouped = secret.base32_grouped();
+    let from = compose::sender_of(&state.settings, &session.org);
     let mut mail = compose::totp_setup(
-        &state.settings.mail_from,
+        &from,
         compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,
         &compose::TotpSetup {
             lang: session.org.lang,

@@ -582,6 +582,8 @@ async fn the_openapi_document_describes_every_route() {
             "/api/v1/organizations/{org}/webhooks/{id}/rotate-secret",
         ),
         ("post", "/api/v1/organizations/{org}/webhooks/{id}/replay"),
+        ("get", "/api/v1/organizations/{org}/look"),
+        ("patch", "/api/v1/organizations/{org}/look"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = Vec::new();

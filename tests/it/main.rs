@@ -21,6 +21,7 @@ mod instances;
 mod invitation_links;
 mod journey;
 mod login;
+mod looks;
 mod mail_delivery;
 mod metrics;
 mod oidc;

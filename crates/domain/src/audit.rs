@@ -90,10 +90,12 @@ pub enum AuditEvent {
     /// Audit lines past their retention removed up to a signed checkpoint (`detail`: how many
     /// and where the chain now starts).
     AuditPruned,
+    /// An organization's look changed (`detail`: which parts, by whom).
+    LookChanged,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 47] = [
+    pub const ALL: [AuditEvent; 48] = [
         AuditEvent::InvitationSent,
         AuditEvent::InvitationDelivered,
         AuditEvent::InvitationUsed,
@@ -141,6 +143,7 @@ impl AuditEvent {
         AuditEvent::WebhookSecretRotated,
         AuditEvent::WebhookReplayed,
         AuditEvent::AuditPruned,
+        AuditEvent::LookChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -192,6 +195,7 @@ impl AuditEvent {
             AuditEvent::WebhookSecretRotated => "webhook_secret_rotated",
             AuditEvent::WebhookReplayed => "webhook_replayed",
             AuditEvent::AuditPruned => "audit_pruned",
+            AuditEvent::LookChanged => "look_changed",
         }
     }
 

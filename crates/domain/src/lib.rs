@@ -10,6 +10,7 @@ pub mod expected_login;
 pub mod keyring;
 pub mod lang;
 pub mod login_method;
+pub mod look;
 pub mod look_ahead;
 pub mod oidc;
 pub mod onboarding;

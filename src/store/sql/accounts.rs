@@ -106,6 +106,7 @@ macro_rules! sql_accounts {
                         policy: org.policy,
                         self_service: SelfService::default(),
                         passkeys: PasskeyPolicy::default(),
+                        look: OrgLook::default(),
                     }),
                     Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("organization")),
                     Err(e) => Err(e.into()),

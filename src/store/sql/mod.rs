@@ -18,6 +18,7 @@ pub mod devices;
 pub mod evidence;
 pub mod grants;
 pub mod group_commit;
+pub mod looks;
 pub mod mail;
 pub mod monitor;
 pub mod passkeys;
@@ -37,7 +38,10 @@ macro_rules! sql_common {
     ($store:ty, $db:ty, $row:ty) => {
         const ORG_COLUMNS: &str = "o.id AS org_id, o.slug, o.name AS org_name, o.language, o.min_length, \
             o.max_length, o.require_lowercase, o.require_uppercase, o.require_digit, o.require_symbol, \
-            o.self_service_reset, o.remember_device_days, o.passkey_login, o.passkey_required_from";
+            o.self_service_reset, o.remember_device_days, o.passkey_login, o.passkey_required_from, \
+            (SELECT l.accent FROM org_looks l WHERE l.org_id = o.id) AS look_accent, \
+            (SELECT l.sender_name FROM org_looks l WHERE l.org_id = o.id) AS look_sender_name, \
+            (SELECT l.logo_hash FROM org_looks l WHERE l.org_id = o.id) AS look_logo_hash";
         const USER_COLUMNS: &str =
             "u.id AS user_id, u.org_id AS user_org_id, u.username, u.email, u.display_name, u.state, \
              u.disabled_at";
@@ -72,6 +76,11 @@ macro_rules! sql_common {
                 passkeys: PasskeyPolicy {
                     login: row.try_get("passkey_login")?,
                     required_from: row.try_get("passkey_required_from")?,
+                },
+                look: crate::store::OrgLook {
+                    accent: row.try_get("look_accent")?,
+                    sender_name: row.try_get("look_sender_name")?,
+                    logo_hash: row.try_get("look_logo_hash")?,
                 },
             })
         }
@@ -320,6 +329,7 @@ macro_rules! sql_store {
         super::sql::passkeys::sql_passkeys!($store, $db, $row);
         super::sql::access::sql_access!($store, $db, $row);
         super::sql::evidence::sql_evidence!($store, $db, $row);
+        super::sql::looks::sql_looks!($store, $db, $row);
     };
 }
 

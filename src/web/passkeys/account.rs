@@ -16,7 +16,7 @@ use crate::domain::account::LoginStage;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::passkey::{NameError, PasskeyName, Purpose, RemovalRefused, may_remove};
 use crate::http::csrf::{ProtectedForm, token_for_page};
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome_of_org};
 use crate::http::session::{self, CurrentSession, LoggedIn};
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::login::confirm::NotConfirmed;
@@ -108,7 +108,7 @@ async fn render(
     };
     let page = PasskeysPage {
         t,
-        page: chrome(state, t, PAGE),
+        page: chrome_of_org(state, t, PAGE, &session.org),
         csrf,
         required: session.stage == LoginStage::PasskeyRequired,
         notice,
@@ -237,8 +237,7 @@ async fn register(
             return Ok(Err((StatusCode::BAD_REQUEST, t.passkeys.add_failed)));
         }
     };
-    let notice =
-        compose::passkey_notice(&state.settings, user, session.org.lang, true, name.as_str())?;
+    let notice = compose::passkey_notice(&state.settings, user, &session.org, true, name.as_str())?;
     let passkey = NewPasskey {
         user: user.id,
         credential_id: &new.credential_id,
@@ -374,13 +373,8 @@ async fn remove(
         };
         return shown_again(status, message).await;
     }
-    let notice = compose::passkey_notice(
-        &state.settings,
-        user,
-        session.org.lang,
-        false,
-        &passkey.name,
-    )?;
+    let notice =
+        compose::passkey_notice(&state.settings, user, &session.org, false, &passkey.name)?;
     let record = AuditRecord::new(
         state.clock.now(),
         AuditEvent::PasskeyRemoved,

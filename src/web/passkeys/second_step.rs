@@ -14,7 +14,7 @@ use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::login_method::LoginMethod;
 use crate::domain::passkey::Purpose;
 use crate::http::csrf::{CsrfOnly, ProtectedForm, token_for_page};
-use crate::http::lang::{Preferred, chrome};
+use crate::http::lang::{Preferred, chrome_of_org};
 use crate::http::session::HalfLoggedIn;
 use crate::http::{AppState, ClientAddress, PageChrome, WebError};
 use crate::passkeys::CeremonyError;
@@ -74,7 +74,7 @@ async fn render(
     };
     let page = StepPage {
         t,
-        page: chrome(state, t, PAGE),
+        page: chrome_of_org(state, t, PAGE, &session.org),
         csrf,
         title: t.passkeys.step_title,
         intro: t.passkeys.step_intro,
