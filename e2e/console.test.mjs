@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startMailbox, startServer } from './lib/harness.mjs';
 import { DESKTOP, capture } from './lib/pages.mjs';
+import { logoPng } from './lib/png.mjs';
 import { about, readyUser } from './lib/users.mjs';
 
 let mailbox;
@@ -182,6 +183,32 @@ describe('the console for HR in a browser', () => {
     await page.getByRole('link', { name: 'Terug naar de webhooks' }).click();
     await page.getByRole('link', { name: 'https://hr.acme.example/poortwachter' }).waitFor();
     await capture(page, 'webhooks');
+
+    // Huisstijl: a colour too light for white text is refused in words; a dark one, the
+    // sender name and a logo are saved, and the console and Mijn account wear them.
+    await page.getByRole('link', { name: 'Huisstijl' }).click();
+    await page.getByLabel('Kleur (knoppen en links)').fill('#ffcc00');
+    await page.getByRole('button', { name: 'OPSLAAN' }).click();
+    await page.getByText('Witte tekst op #ffcc00 is slecht te lezen', { exact: false }).waitFor();
+    await capture(page, 'look-refused');
+    await page.getByLabel('Kleur (knoppen en links)').fill('#7a1f5c');
+    await page.getByLabel('Afzender van de e-mails').fill('Acme Zorg');
+    await page.getByLabel('Logo', { exact: true }).setInputFiles({
+      name: 'acme.png', mimeType: 'image/png', buffer: logoPng(240, 64, [122, 31, 92]),
+    });
+    await page.getByRole('button', { name: 'OPSLAAN' }).click();
+    await page.getByText('De huisstijl is opgeslagen.').waitFor();
+    await page.getByText('De e-mails komen van: Acme Zorg via Poortwachter', { exact: false }).waitFor();
+    const button = await page.getByRole('button', { name: 'OPSLAAN' })
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.equal(button, 'rgb(122, 31, 92)', 'the accent colours the buttons');
+    const logo = page.locator('header.site img.logo');
+    assert.ok(await logo.evaluate((img) => img.complete && img.naturalWidth === 240), 'the logo shows');
+    await capture(page, 'look');
+    await page.getByRole('link', { name: 'Mijn account' }).click();
+    await page.locator('header.site img.logo').waitFor();
+    await page.locator('header.site .brand', { hasText: 'Poortwachter' }).waitFor();
+    await capture(page, 'account-look');
     await page.context().close();
   });
 });
