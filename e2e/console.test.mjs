@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startMailbox, startServer } from './lib/harness.mjs';
-import { DESKTOP, capture } from './lib/pages.mjs';
+import { DESKTOP, capture, showMail } from './lib/pages.mjs';
 import { logoPng } from './lib/png.mjs';
 import { about, readyUser } from './lib/users.mjs';
 
@@ -210,5 +210,18 @@ describe('the console for HR in a browser', () => {
     await page.locator('header.site .brand', { hasText: 'Poortwachter' }).waitFor();
     await capture(page, 'account-look');
     await page.context().close();
+
+    // A mail of the organization now: its sender name, its logo and its colour.
+    await server.cli('user', 'invite', '--org', 'acme', '--username', 'nieuw', '--email',
+      'nieuw@example.nl', '--name', 'Nieuwe Collega');
+    const invitation = await mailbox.waitFor(about('nieuw@example.nl', /Activeer/), 'a branded invitation');
+    assert.match(invitation.from.text, /Acme Zorg via Poortwachter/);
+    const mailPage = await newPage();
+    await showMail(mailPage, invitation);
+    const mailLogo = mailPage.locator('img[alt="Acme Zorg B.V."]');
+    await mailLogo.waitFor();
+    assert.ok(await mailLogo.evaluate((img) => img.complete && img.naturalWidth === 240), 'the linked logo loads');
+    await capture(mailPage, 'mail-look');
+    await mailPage.context().close();
   });
 });

@@ -77,7 +77,7 @@ pub async fn issue(
         // Recorded like any request (the rate limit counts it), with a link that was never
         // sent and never worked: it expires as it is made.
         let mail = compose::notice(
-            &compose::sender_of(settings, org),
+            &crate::mail::sender::Sender::of(settings, org),
             to,
             org.lang,
             &settings.service_name,
@@ -89,7 +89,7 @@ pub async fn issue(
     } else {
         let link = settings.link(&format!("/password/reset/{}", token.expose()));
         let mail = compose::password_reset(
-            &compose::sender_of(settings, org),
+            &crate::mail::sender::Sender::of(settings, org),
             to,
             &compose::PasswordReset {
                 lang: org.lang,

@@ -200,12 +200,8 @@ impl Admin {
         let lang = row.access.lang;
         // The test login only helps someone who can log in at all.
         let can_log_in = user.state == crate::domain::account::AccountState::Active;
-        let look = self.store.look(user.org_id).await?;
-        let from = crate::mail::compose::sender(
-            &self.settings.mail_from,
-            &self.settings.service_name,
-            look.sender_name.as_deref(),
-        );
+        let (org_name, look) = self.store.named_look(user.org_id).await?;
+        let from = crate::mail::sender::Sender::new(&self.settings, &org_name, &look);
         let mail = crate::mail::look_ahead::look_ahead(
             &from,
             &LookAheadMail {

@@ -44,7 +44,7 @@ impl Admin {
         &self,
         org: &Organization,
         user: &NewUser,
-        from: &str,
+        from: &crate::mail::sender::Sender,
         now: i64,
     ) -> Result<(InvitationWithMail, String), AdminError> {
         let token = Token::generate(&mut OsRng);
@@ -114,7 +114,7 @@ impl Admin {
         let now = self.clock.now();
         let mut items = Vec::with_capacity(checks.len());
         let mut links = Vec::with_capacity(checks.len());
-        let from = compose::sender_of(&self.settings, &org);
+        let from = crate::mail::sender::Sender::of(&self.settings, &org);
         for user in checks.iter().filter_map(|c| c.user.as_ref()) {
             let (item, link) = self.prepare_invitation(&org, user, &from, now)?;
             items.push(item);

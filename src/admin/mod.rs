@@ -297,7 +297,7 @@ impl Admin {
             display_name: DisplayName::parse(display_name)?,
         };
         let now = self.clock.now();
-        let from = crate::mail::compose::sender_of(&self.settings, &org);
+        let from = crate::mail::sender::Sender::of(&self.settings, &org);
         let (InvitationWithMail { invitation, mail }, link) =
             self.prepare_invitation(&org, &new_user, &from, now)?;
         let expires_at = invitation.expires_at;

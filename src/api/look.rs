@@ -36,7 +36,7 @@ impl LookView {
             accent: look.accent.clone(),
             accent_contrast: look.accent.as_deref().and_then(contrast_with_white),
             sender_name: look.sender_name.clone(),
-            mail_from: crate::mail::compose::sender(
+            mail_from: crate::mail::sender::from_header(
                 &state.settings.mail_from,
                 &state.settings.service_name,
                 look.sender_name.as_deref(),

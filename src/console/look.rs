@@ -78,7 +78,7 @@ fn render(
         accent,
         sender_name,
         logo_src: org.look.logo_hash.as_deref().map(logo_path),
-        mail_from: crate::mail::compose::sender_of(&state.settings, org),
+        mail_from: crate::mail::sender::Sender::of(&state.settings, org).from,
         service_name: state.settings.service_name.clone(),
     };
     let html = page.render()?;

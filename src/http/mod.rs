@@ -170,10 +170,7 @@ impl PageLook {
     }
 }
 
-/// Where a logo is served: under its content hash, so it may be cached for good.
-pub fn logo_path(hash: &str) -> String {
-    format!("/look/{hash}.png")
-}
+pub use crate::store::logo_path;
 
 /// The stylesheet that sets `accent` (`#rrggbb`).
 pub fn accent_path(accent: &str) -> String {

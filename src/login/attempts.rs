@@ -114,13 +114,9 @@ impl Attempt {
             lock.client = audit.client.clone();
             settlement.audit.push(lock);
             let t = Texts::of(lang);
-            // Read only when a lock starts (rare): the organization's sender name.
-            let look = state.store.look(user.org_id).await?;
-            let from = compose::sender(
-                &state.settings.mail_from,
-                &state.settings.service_name,
-                look.sender_name.as_deref(),
-            );
+            // Read only when a lock starts (rare): the organization's sender and look.
+            let (org_name, look) = state.store.named_look(user.org_id).await?;
+            let from = crate::mail::sender::Sender::new(&state.settings, &org_name, &look);
             notice = compose::notice(
                 &from,
                 compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,

@@ -313,7 +313,7 @@ fn few_left_warning(
     let t = Texts::of(session.org.lang);
     let body = t.fill(&t.fill(t.recovery.few_body, &user.username), left.max(0));
     let mail = compose::notice(
-        &compose::sender_of(&services.settings, &session.org),
+        &crate::mail::sender::Sender::of(&services.settings, &session.org),
         compose::mailbox(&user.display_name, &user.email)?,
         session.org.lang,
         &services.settings.service_name,

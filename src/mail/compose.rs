@@ -6,6 +6,7 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
+use super::sender::Sender;
 use crate::config::Settings;
 use crate::domain::account::{DisplayName, EmailAddress};
 use crate::domain::lang::Lang;
@@ -45,24 +46,25 @@ struct InvitationText<'a> {
 #[template(path = "mail/invitation.html")]
 struct InvitationHtml<'a> {
     t: &'static Texts,
+    s: &'a Sender,
     m: &'a Invitation<'a>,
 }
 
 pub fn invitation(
-    from: &str,
+    sender: &Sender,
     to: &EmailAddress,
     m: &Invitation<'_>,
 ) -> Result<OutgoingMail, ComposeError> {
     let t = Texts::of(m.lang);
     let subject = t.fill(t.invitation_subject, m.org_name);
     let text = InvitationText { t, m }.render()?;
-    let html = InvitationHtml { t, m }.render()?;
+    let html = InvitationHtml { t, s: sender, m }.render()?;
     let recipient = Mailbox::new(
         Some(m.display_name.as_str().to_owned()),
         to.address().clone(),
     );
     build(
-        from,
+        &sender.from,
         recipient,
         &subject,
         MultiPart::alternative_plain_html(text, html),
@@ -91,6 +93,7 @@ struct PasswordResetText<'a> {
 #[template(path = "mail/password_reset.html")]
 struct PasswordResetHtml<'a> {
     t: &'static Texts,
+    s: &'a Sender,
     m: &'a PasswordReset<'a>,
 }
 
@@ -107,16 +110,16 @@ impl PasswordReset<'_> {
 
 /// The reset link ("Wachtwoord vergeten?"), in the invitation's shape: HIER and the address.
 pub fn password_reset(
-    from: &str,
+    sender: &Sender,
     to: Mailbox,
     m: &PasswordReset<'_>,
 ) -> Result<OutgoingMail, ComposeError> {
     let t = Texts::of(m.lang);
     let subject = t.fill(t.recovery.reset_mail_subject, m.service_name);
     let text = PasswordResetText { t, m }.render()?;
-    let html = PasswordResetHtml { t, m }.render()?;
+    let html = PasswordResetHtml { t, s: sender, m }.render()?;
     build(
-        from,
+        &sender.from,
         to,
         &subject,
         MultiPart::alternative_plain_html(text, html),
@@ -146,6 +149,7 @@ struct TotpSetupText<'a> {
 #[template(path = "mail/totp_setup.html")]
 struct TotpSetupHtml<'a> {
     t: &'static Texts,
+    s: &'a Sender,
     m: &'a TotpSetup<'a>,
 }
 
@@ -153,7 +157,7 @@ struct TotpSetupHtml<'a> {
 /// code as an inline image (multipart/related, Content-ID), so it shows in mail programs that
 /// block remote images and the text still works when all images are blocked.
 pub fn totp_setup(
-    from: &str,
+    sender: &Sender,
     to: Mailbox,
     m: &TotpSetup<'_>,
 ) -> Result<OutgoingMail, ComposeError> {
@@ -162,7 +166,12 @@ pub fn totp_setup(
     let qr_size = qr_pixel_size(&png).unwrap_or(m.qr_size);
     let m = TotpSetup { qr_size, ..*m };
     let text = TotpSetupText { t, m: &m }.render()?;
-    let html = TotpSetupHtml { t, m: &m }.render()?;
+    let html = TotpSetupHtml {
+        t,
+        s: sender,
+        m: &m,
+    }
+    .render()?;
     let image = Attachment::new_inline(m.qr_cid.to_owned()).body(
         png,
         ContentType::parse("image/png").expect("valid MIME type"),
@@ -174,7 +183,7 @@ pub fn totp_setup(
                 .singlepart(SinglePart::html(html))
                 .singlepart(image),
         );
-    build(from, to, t.setup_subject, body)
+    build(&sender.from, to, t.setup_subject, body)
 }
 
 /// Width of a PNG from its IHDR chunk (bytes 16..20).
@@ -196,6 +205,7 @@ struct NoticeText<'a> {
 #[template(path = "mail/notice.html")]
 struct NoticeHtml<'a> {
     t: &'static Texts,
+    s: &'a Sender,
     subject: &'a str,
     display_name: &'a str,
     body: &'a str,
@@ -204,7 +214,7 @@ struct NoticeHtml<'a> {
 
 /// A short security notice (two-step verification turned on or reset). Never holds a secret.
 pub fn notice(
-    from: &str,
+    sender: &Sender,
     to: Mailbox,
     lang: Lang,
     service_name: &str,
@@ -222,6 +232,7 @@ pub fn notice(
     .render()?;
     let html = NoticeHtml {
         t,
+        s: sender,
         subject,
         display_name: &display_name,
         body,
@@ -229,7 +240,7 @@ pub fn notice(
     }
     .render()?;
     build(
-        from,
+        &sender.from,
         to,
         subject,
         MultiPart::alternative_plain_html(text, html),
@@ -248,7 +259,7 @@ pub fn notice_to_user(
     let t = Texts::of(lang);
     let (subject, body) = words(t);
     notice(
-        &sender_of(settings, org),
+        &Sender::of(settings, org),
         mailbox(&user.display_name, &user.email)?,
         lang,
         &settings.service_name,
@@ -273,35 +284,12 @@ pub fn passkey_notice(
         (t.passkeys.removed_subject, t.passkeys.removed_body)
     };
     notice(
-        &sender_of(settings, org),
+        &Sender::of(settings, org),
         mailbox(&user.display_name, &user.email)?,
         lang,
         &settings.service_name,
         subject,
         &t.fill(&t.fill(body, &user.username), name),
-    )
-}
-
-/// The From of an organization's mails: its sender name "via" the service's name when it
-/// set one ("Acme B.V. via Poortwachter <noreply@…>"), else the configured `mail_from`.
-/// The address stays the service's own: only the name is the organization's.
-pub fn sender(mail_from: &str, service_name: &str, sender_name: Option<&str>) -> String {
-    let Some(name) = sender_name.and_then(|n| crate::domain::look::SenderName::parse(n).ok())
-    else {
-        return mail_from.to_owned();
-    };
-    match mail_from.parse::<Mailbox>() {
-        Ok(from) => Mailbox::new(Some(name.display(service_name)), from.email).to_string(),
-        Err(_) => mail_from.to_owned(),
-    }
-}
-
-/// The From of `org`'s mails.
-pub fn sender_of(settings: &Settings, org: &crate::store::Organization) -> String {
-    sender(
-        &settings.mail_from,
-        &settings.service_name,
-        org.look.sender_name.as_deref(),
     )
 }
 
@@ -328,24 +316,4 @@ pub(super) fn build(
         message: message.formatted(),
         discard_after: None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_organizations_sender_name_goes_via_the_service() {
-        let from = "Poortwachter <noreply@poortwachter.example>";
-        assert_eq!(sender(from, "Poortwachter", None), from);
-        let named = sender(from, "Poortwachter", Some("Acme Zorg B.V."));
-        let parsed: Mailbox = named.parse().unwrap();
-        assert_eq!(
-            parsed.name.as_deref(),
-            Some("Acme Zorg B.V. via Poortwachter")
-        );
-        assert_eq!(parsed.email.to_string(), "noreply@poortwachter.example");
-        // A name that would not pass the rules (it is never stored so) changes nothing.
-        assert_eq!(sender(from, "Poortwachter", Some("x@evil.example")), from);
-    }
 }

@@ -7,6 +7,7 @@ use askama::Template;
 use lettre::message::MultiPart;
 
 use super::compose::{ComposeError, build, mailbox};
+use super::sender::Sender;
 use crate::domain::lang::Lang;
 use crate::domain::readiness::Readiness;
 use crate::store::{OutgoingMail, User};
@@ -51,15 +52,16 @@ struct LookAheadText<'a> {
 #[template(path = "mail/look_ahead.html")]
 struct LookAheadHtml<'a> {
     t: &'static Texts,
+    s: &'a Sender,
     m: &'a LookAhead<'a>,
 }
 
-pub fn look_ahead(from: &str, m: &LookAhead<'_>) -> Result<OutgoingMail, ComposeError> {
+pub fn look_ahead(sender: &Sender, m: &LookAhead<'_>) -> Result<OutgoingMail, ComposeError> {
     let t = Texts::of(m.lang);
     let text = LookAheadText { t, m }.render()?;
-    let html = LookAheadHtml { t, m }.render()?;
+    let html = LookAheadHtml { t, s: sender, m }.render()?;
     build(
-        from,
+        &sender.from,
         mailbox(&m.user.display_name, &m.user.email)?,
         t.access.mail_subject,
         MultiPart::alternative_plain_html(text, html),

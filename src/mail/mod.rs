@@ -5,4 +5,5 @@ pub mod compose;
 pub mod look_ahead;
 pub mod outbox;
 pub mod qr;
+pub mod sender;
 pub mod transport;

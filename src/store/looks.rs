@@ -31,6 +31,11 @@ pub struct LookChange {
     pub logo: Option<Option<(Vec<u8>, String)>>,
 }
 
+/// Where a logo is served: under its content hash, so it may be cached for good.
+pub fn logo_path(hash: &str) -> String {
+    format!("/look/{hash}.png")
+}
+
 #[async_trait]
 pub trait LookStore: Send + Sync + 'static {
     /// The organization's look (empty when it has none).
@@ -43,6 +48,9 @@ pub trait LookStore: Send + Sync + 'static {
         now: i64,
         audit: &AuditRecord,
     ) -> StoreResult<OrgLook>;
+    /// The organization's name with its look, for a mail composed where only the user's
+    /// organization id is at hand.
+    async fn named_look(&self, org: OrgId) -> StoreResult<(String, OrgLook)>;
     /// The logo stored under `hash`, if any.
     async fn logo(&self, hash: &str) -> StoreResult<Option<Vec<u8>>>;
 }

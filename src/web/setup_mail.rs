@@ -27,7 +27,7 @@ pub async fn start_setup(
     let issuer = &state.settings.service_name;
     let uri = secret.otpauth_uri(issuer, &user.username);
     let grouped = secret.base32_grouped();
-    let from = compose::sender_of(&state.settings, &session.org);
+    let from = crate::mail::sender::Sender::of(&state.settings, &session.org);
     let mut mail = compose::totp_setup(
         &from,
         compose::mailbox(&user.display_name, &user.email).map_err(anyhow::Error::from)?,

@@ -247,6 +247,12 @@ store_tests! {
         app.active_user("acme", "jan", GOOD).await;
         let invitation = app.mail_to("jan", 1).await;
         assert_eq!(from_name(&invitation.raw), "Acme Zorg B.V. via Poortwachter <noreply@localhost>");
+        // The mail shows the logo (linked at its hashed address, the same for everyone) and
+        // the accent on its link.
+        let logo = format!("<img src=\"{}/look/{hash}.png\" alt=\"Organisatie acme\"", crate::common::PUBLIC_URL);
+        assert!(invitation.html.contains(&logo), "{}", invitation.html);
+        assert!(invitation.html.contains("color: #7a1f5c"));
+        assert!(!invitation.html.contains("#0b5cad"));
 
         // After login: the logo (named for the organization) and the accent, beside Poortwachter.
         let jan = browser();
@@ -262,6 +268,7 @@ store_tests! {
         app.active_user("globex", "gina", GOOD).await;
         let invitation = app.mail_to("gina", 1).await;
         assert!(!from_name(&invitation.raw).contains("Acme"));
+        assert!(!invitation.html.contains("/look/") && invitation.html.contains("color: #0b5cad"));
         let gina = browser();
         app.full_login_with(&gina, "gina", GOOD).await;
         let account = app.get_with(&gina, "/").await.text().await.unwrap();

@@ -84,6 +84,22 @@ macro_rules! sql_looks {
                 Ok(look)
             }
 
+            async fn named_look(&self, org: OrgId) -> StoreResult<(String, OrgLook)> {
+                let row = sqlx::query(&<$store>::sql(
+                    "SELECT o.name, l.accent, l.sender_name, l.logo_hash FROM organizations o \
+                     LEFT JOIN org_looks l ON l.org_id = o.id WHERE o.id = ?",
+                ))
+                .bind(org)
+                .fetch_one(&self.readers)
+                .await?;
+                let look = OrgLook {
+                    accent: row.try_get("accent")?,
+                    sender_name: row.try_get("sender_name")?,
+                    logo_hash: row.try_get("logo_hash")?,
+                };
+                Ok((row.try_get("name")?, look))
+            }
+
             async fn logo(&self, hash: &str) -> StoreResult<Option<Vec<u8>>> {
                 Ok(sqlx::query_scalar(&<$store>::sql(
                     "SELECT logo FROM org_looks WHERE logo_hash = ?",
