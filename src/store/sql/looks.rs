@@ -2,6 +2,14 @@
 
 macro_rules! sql_looks {
     ($store:ty, $db:ty, $row:ty) => {
+        fn look_from_row(row: &$row) -> StoreResult<OrgLook> {
+            Ok(OrgLook {
+                accent: row.try_get("accent")?,
+                sender_name: row.try_get("sender_name")?,
+                logo_hash: row.try_get("logo_hash")?,
+            })
+        }
+
         #[async_trait]
         impl LookStore for $store {
             async fn look(&self, org: OrgId) -> StoreResult<OrgLook> {
@@ -11,14 +19,10 @@ macro_rules! sql_looks {
                 .bind(org)
                 .fetch_optional(&self.readers)
                 .await?;
-                Ok(match row {
-                    Some(row) => OrgLook {
-                        accent: row.try_get("accent")?,
-                        sender_name: row.try_get("sender_name")?,
-                        logo_hash: row.try_get("logo_hash")?,
-                    },
-                    None => OrgLook::default(),
-                })
+                row.as_ref()
+                    .map(look_from_row)
+                    .transpose()
+                    .map(Option::unwrap_or_default)
             }
 
             async fn change_look(
@@ -75,11 +79,7 @@ macro_rules! sql_looks {
                 .bind(org)
                 .fetch_one(&mut *tx)
                 .await?;
-                let look = OrgLook {
-                    accent: row.try_get("accent")?,
-                    sender_name: row.try_get("sender_name")?,
-                    logo_hash: row.try_get("logo_hash")?,
-                };
+                let look = look_from_row(&row)?;
                 commit_with_audit(tx, audit).await?;
                 Ok(look)
             }
@@ -92,12 +92,7 @@ macro_rules! sql_looks {
                 .bind(org)
                 .fetch_one(&self.readers)
                 .await?;
-                let look = OrgLook {
-                    accent: row.try_get("accent")?,
-                    sender_name: row.try_get("sender_name")?,
-                    logo_hash: row.try_get("logo_hash")?,
-                };
-                Ok((row.try_get("name")?, look))
+                Ok((row.try_get("name")?, look_from_row(&row)?))
             }
 
             async fn logo(&self, hash: &str) -> StoreResult<Option<Vec<u8>>> {
