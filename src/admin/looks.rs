@@ -2,6 +2,7 @@
 //! rules of `domain::look`, each change audited with who made it and which parts changed.
 
 use super::{Admin, AdminError};
+use crate::domain::account::DisplayName;
 use crate::domain::audit::{AuditEvent, AuditRecord, Outcome};
 use crate::domain::look::{Accent, Logo, SenderName};
 use crate::store::{LookChange, OrgLook};
@@ -10,6 +11,8 @@ use crate::store::{LookChange, OrgLook};
 /// logo) takes it away, back to Poortwachter's own.
 #[derive(Debug, Clone, Default)]
 pub struct LookRequest {
+    /// The organization's name as users read it (required: it cannot be taken away).
+    pub display_name: Option<String>,
     pub accent: Option<String>,
     pub sender_name: Option<String>,
     pub logo: Option<Option<Vec<u8>>>,
@@ -42,7 +45,14 @@ impl Admin {
             Some(None) => Some(None),
             None => None,
         };
+        let name = match request.display_name.as_deref() {
+            Some(text) => Some(DisplayName::parse(text)?.as_str().to_owned()),
+            None => None,
+        };
         let mut parts = Vec::new();
+        if let Some(name) = &name {
+            parts.push(format!("name {name}"));
+        }
         if let Some(accent) = &accent {
             parts.push(format!("accent {}", accent.as_deref().unwrap_or("-")));
         }
@@ -60,6 +70,7 @@ impl Admin {
                 .detail(format!("{}: {}", self.actor.describe(), parts.join(", ")));
         audit.org_id = Some(org.id);
         let change = LookChange {
+            name,
             accent,
             sender_name,
             logo,

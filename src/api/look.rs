@@ -14,10 +14,12 @@ use super::problem::{Kind, Problem, ProblemBody};
 use crate::admin::LookRequest;
 use crate::domain::look::contrast_with_white;
 use crate::http::{AppState, logo_path};
-use crate::store::OrgLook;
+use crate::store::Organization;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LookView {
+    /// The organization's name as users read it (beside the logo, and its alt text).
+    pub display_name: String,
     /// `#rrggbb`, or null for Poortwachter's own.
     pub accent: Option<String>,
     /// The WCAG contrast ratio of white text on the accent (at least 4.5).
@@ -31,8 +33,10 @@ pub struct LookView {
 }
 
 impl LookView {
-    fn of(state: &AppState, look: &OrgLook) -> LookView {
+    fn of(state: &AppState, org: &Organization) -> LookView {
+        let look = &org.look;
         LookView {
+            display_name: org.name.clone(),
             accent: look.accent.clone(),
             accent_contrast: look.accent.as_deref().and_then(contrast_with_white),
             sender_name: look.sender_name.clone(),
@@ -53,6 +57,8 @@ impl LookView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookChange {
+    /// The organization's name as users read it; it cannot be emptied.
+    pub display_name: Option<String>,
     /// `#rrggbb`; refused (422) when white text on it is below 4.5:1.
     pub accent: Option<String>,
     /// 1–60 characters, without `<`, `>`, `"`, `@` or a line break.
@@ -79,12 +85,12 @@ pub async fn show(
     Path(org): Path<String>,
 ) -> Result<axum::Json<LookView>, Problem> {
     let slug = caller.may_manage(&org)?;
-    let look = caller
+    let org = caller
         .admin(&state)
-        .look(&slug)
+        .organization(&slug)
         .await
         .map_err(|e| caller.fail(e))?;
-    Ok(axum::Json(LookView::of(&state, &look)))
+    Ok(axum::Json(LookView::of(&state, &org)))
 }
 
 /// Changes parts of the look; every part is checked before anything changes.
@@ -118,14 +124,19 @@ pub async fn change(
         })?)),
     };
     let request = LookRequest {
+        display_name: change.display_name,
         accent: change.accent,
         sender_name: change.sender_name,
         logo,
     };
-    let look = caller
-        .admin(&state)
+    let admin = caller.admin(&state);
+    admin
         .set_look(&slug, request)
         .await
         .map_err(|e| caller.fail(e))?;
-    Ok(axum::Json(LookView::of(&state, &look)))
+    let org = admin
+        .organization(&slug)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(axum::Json(LookView::of(&state, &org)))
 }

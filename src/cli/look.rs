@@ -6,7 +6,7 @@ use clap::Subcommand;
 
 use crate::admin::{Admin, LookRequest};
 use crate::domain::look::contrast_with_white;
-use crate::store::OrgLook;
+use crate::store::Organization;
 
 #[derive(Subcommand)]
 pub enum LookCommand {
@@ -20,6 +20,9 @@ pub enum LookCommand {
     Set {
         #[arg(long)]
         org: String,
+        /// The organization's name as users read it ("Acme Zorg B.V.").
+        #[arg(long)]
+        display_name: Option<String>,
         /// `#rrggbb`; white text on it must reach a contrast of 4.5:1 (WCAG AA).
         #[arg(long)]
         accent: Option<String>,
@@ -37,9 +40,10 @@ pub enum LookCommand {
 
 pub async fn run(admin: &Admin, command: LookCommand) -> anyhow::Result<()> {
     match command {
-        LookCommand::Show { org } => print_look(&admin.look(&org).await?),
+        LookCommand::Show { org } => print_look(&admin.organization(&org).await?),
         LookCommand::Set {
             org,
+            display_name,
             accent,
             sender_name,
             logo,
@@ -53,17 +57,21 @@ pub async fn run(admin: &Admin, command: LookCommand) -> anyhow::Result<()> {
                 (None, false) => None,
             };
             let request = LookRequest {
+                display_name,
                 accent,
                 sender_name,
                 logo,
             };
-            print_look(&admin.set_look(&org, request).await?);
+            admin.set_look(&org, request).await?;
+            print_look(&admin.organization(&org).await?);
         }
     }
     Ok(())
 }
 
-fn print_look(look: &OrgLook) {
+fn print_look(org: &Organization) {
+    let look = &org.look;
+    println!("name:        {}", org.name);
     if look.is_empty() {
         println!("Poortwachter's own look (no accent, logo or sender name)");
         return;

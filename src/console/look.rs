@@ -33,11 +33,17 @@ struct LookPage {
     page: PageChrome,
     frame: Frame,
     csrf: String,
-    accent: String,
-    sender_name: String,
+    form: LookForm,
     logo_src: Option<String>,
     mail_from: String,
     service_name: String,
+}
+
+/// The form's text fields, as stored or as typed.
+struct LookForm {
+    name: String,
+    accent: String,
+    sender_name: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -50,15 +56,16 @@ async fn page(
     beheerder: Beheerder,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let look = beheerder.session.org.look.clone();
+    let org = &beheerder.session.org;
+    let form = LookForm {
+        name: org.name.clone(),
+        accent: org.look.accent.clone().unwrap_or_default(),
+        sender_name: org.look.sender_name.clone().unwrap_or_default(),
+    };
     let mut frame = Frame::new(&beheerder, Section::Look);
     if query.saved.is_some() {
         frame.notice = Some(beheerder.t.look.saved.to_owned());
     }
-    let form = (
-        look.accent.unwrap_or_default(),
-        look.sender_name.unwrap_or_default(),
-    );
     render(&state, beheerder, frame, form, StatusCode::OK)
 }
 
@@ -66,7 +73,7 @@ fn render(
     state: &AppState,
     beheerder: Beheerder,
     frame: Frame,
-    (accent, sender_name): (String, String),
+    form: LookForm,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let org = &beheerder.session.org;
@@ -75,8 +82,7 @@ fn render(
         page: beheerder.chrome(state, PAGE),
         frame,
         csrf: beheerder.csrf.clone(),
-        accent,
-        sender_name,
+        form,
         logo_src: org.look.logo_hash.as_deref().map(logo_path),
         mail_from: crate::mail::sender::Sender::of(&state.settings, org).from,
         service_name: state.settings.service_name.clone(),
@@ -94,6 +100,7 @@ async fn read_form(mut multipart: Multipart) -> Result<(String, LookRequest), We
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         match field.name() {
             Some("csrf") => token = field.text().await.map_err(bad)?,
+            Some("display_name") => request.display_name = Some(field.text().await.map_err(bad)?),
             Some("accent") => request.accent = Some(field.text().await.map_err(bad)?),
             Some("sender_name") => request.sender_name = Some(field.text().await.map_err(bad)?),
             Some("remove_logo") => remove_logo = true,
@@ -122,10 +129,22 @@ async fn save(
     let multipart = multipart.map_err(|e| WebError::BadForm(e.status()))?;
     let (token, request) = read_form(multipart).await?;
     csrf::verify(&state, &headers, &token)?;
-    let typed = (
-        request.accent.clone().unwrap_or_default(),
-        request.sender_name.clone().unwrap_or_default(),
-    );
+    let typed = LookForm {
+        name: request.display_name.clone().unwrap_or_default(),
+        accent: request.accent.clone().unwrap_or_default(),
+        sender_name: request.sender_name.clone().unwrap_or_default(),
+    };
+    if typed.name.trim().is_empty() {
+        let mut frame = Frame::new(&beheerder, Section::Look);
+        frame.error = Some(beheerder.t.look.name_missing.to_owned());
+        return render(
+            &state,
+            beheerder,
+            frame,
+            typed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     let org = beheerder.org().to_owned();
     match beheerder.admin.set_look(&org, request).await {
         Ok(_) => Ok(Redirect::to(&format!("{PAGE}?saved=1")).into_response()),

@@ -25,6 +25,8 @@ impl OrgLook {
 /// What a change sets: `None` leaves a part as it is, `Some(None)` takes it away.
 #[derive(Debug, Clone, Default)]
 pub struct LookChange {
+    /// The organization's name as users read it.
+    pub name: Option<String>,
     pub accent: Option<Option<String>>,
     pub sender_name: Option<Option<String>>,
     /// The PNG and its hash.

@@ -51,6 +51,7 @@ async fn branded() -> TestApp {
                 accent: Some("#7A1F5C".into()),
                 sender_name: Some("Acme Zorg B.V.".into()),
                 logo: Some(Some(png())),
+                ..LookRequest::default()
             },
         )
         .await
@@ -68,6 +69,9 @@ async fn post_look(
 ) -> reqwest::Response {
     let (_, page) = app.page_with(client, "/beheer/huisstijl").await;
     let mut form = Form::new().text("csrf", csrf_of(&page));
+    if !fields.iter().any(|(name, _)| *name == "display_name") {
+        form = form.text("display_name", "Organisatie acme");
+    }
     for (name, value) in fields {
         form = form.text(name.to_string(), value.to_string());
     }
@@ -118,6 +122,11 @@ store_tests! {
         let url = set.body["logo_url"].as_str().unwrap().to_owned();
         let hash = app.admin.look("acme").await.unwrap().logo_hash.unwrap();
         assert!(url.ends_with(&format!("/look/{hash}.png")), "{url}");
+        assert_eq!(set.body["display_name"], "Organisatie acme");
+        let renamed = machine.patch(&app, path, serde_json::json!({ "display_name": "Acme B.V." })).await;
+        assert_eq!(renamed.body["display_name"], "Acme B.V.");
+        let emptied = machine.patch(&app, path, serde_json::json!({ "display_name": "" })).await;
+        assert_eq!(emptied.status, StatusCode::UNPROCESSABLE_ENTITY);
         let removed = machine.patch(&app, path, serde_json::json!({ "logo_png": "" })).await;
         assert_eq!(removed.body["logo_url"], serde_json::Value::Null);
         assert_eq!(removed.body["sender_name"], "Acme B.V.", "the parts not named stay");
@@ -162,6 +171,16 @@ store_tests! {
         post_look(&app, &baas, &[("accent", ""), ("sender_name", "Acme Zorg"), ("remove_logo", "on")], None).await;
         let look = app.admin.look("acme").await.unwrap();
         assert_eq!((look.accent, look.logo_hash), (None, None));
+
+        // The name as employees read it: changed here, never emptied.
+        let empty = post_look(&app, &baas, &[("display_name", "  "), ("accent", ""), ("sender_name", "")], None).await;
+        assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.text().await.unwrap().contains("Vul de naam van de organisatie in."));
+        let renamed = post_look(&app, &baas, &[("display_name", "Acme Zorg Noord"), ("accent", ""), ("sender_name", "Acme Zorg")], None).await;
+        assert_eq!(location(&renamed), "/beheer/huisstijl?saved=1");
+        assert_eq!(app.admin.organization("acme").await.unwrap().name, "Acme Zorg Noord");
+        let (_, console) = app.page_with(&baas, "/beheer/huisstijl").await;
+        assert!(console.contains("Beheer · Acme Zorg Noord"), "{console}");
 
         // Not a PNG: refused with its words.
         let svg = post_look(&app, &baas, &[("accent", ""), ("sender_name", "")], Some(b"<svg/>".to_vec())).await;
@@ -322,6 +341,8 @@ fn the_command_line_sets_and_shows_a_look_and_names_a_bad_colour() {
         "set",
         "--org",
         "acme",
+        "--display-name",
+        "Acme Zorg B.V.",
         "--accent",
         "#0b5cad",
         "--sender-name",
@@ -335,6 +356,7 @@ fn the_command_line_sets_and_shows_a_look_and_names_a_bad_colour() {
         String::from_utf8_lossy(&set.stderr)
     );
     let shown = String::from_utf8(run(&["org", "look", "show", "--org", "acme"]).stdout).unwrap();
+    assert!(shown.contains("name:        Acme Zorg B.V."), "{shown}");
     assert!(
         shown.contains("accent:      #0b5cad (white text: 6.67:1)"),
         "{shown}"

@@ -41,6 +41,15 @@ macro_rules! sql_looks {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                if let Some(name) = &change.name {
+                    sqlx::query(&<$store>::sql(
+                        "UPDATE organizations SET name = ? WHERE id = ?",
+                    ))
+                    .bind(name)
+                    .bind(org)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 if let Some(accent) = &change.accent {
                     sqlx::query(&<$store>::sql(
                         "UPDATE org_looks SET accent = ? WHERE org_id = ?",
