@@ -131,7 +131,7 @@ async fn pending_app(services: &Services, user: UserId) -> TotpSecret {
         .keyring
         .seal(user, secret.expose_bytes(), &mut rand::rngs::OsRng);
     let to = compose::mailbox("Jan de Vries", "jan@example.nl").unwrap();
-    let sender = crate::mail::sender::Sender::service(&services.settings);
+    let sender = crate::mail::sender::Sender::new(&services.settings, "Acme", &Default::default());
     let mail = compose::notice(&sender, to, Lang::Nl, "Test", "s", "b").unwrap();
     let now = services.clock.now();
     let setup = NewTotpSetup {

@@ -30,15 +30,6 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// The service's own: `mail_from`, its accent, no logo.
-    pub fn service(settings: &Settings) -> Sender {
-        Sender {
-            from: settings.mail_from.clone(),
-            accent: SERVICE_ACCENT.to_owned(),
-            logo: None,
-        }
-    }
-
     /// The sender of the mails of the organization named `org_name` with `look`.
     pub fn new(settings: &Settings, org_name: &str, look: &OrgLook) -> Sender {
         Sender {

@@ -40,8 +40,6 @@ pub fn logo_path(hash: &str) -> String {
 
 #[async_trait]
 pub trait LookStore: Send + Sync + 'static {
-    /// The organization's look (empty when it has none).
-    async fn look(&self, org: OrgId) -> StoreResult<OrgLook>;
     /// Applies `change` to the organization's look, with its audit line.
     async fn change_look(
         &self,

@@ -45,6 +45,14 @@ async fn count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
+/// The chain's last place as stored.
+async fn last_seq(db: &sqlx::AnyPool) -> i64 {
+    sqlx::query_scalar("SELECT MAX(seq) FROM audit_log")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
 store_tests! {
     async fn every_record_is_linked_and_an_intact_chain_verifies() {
         let app = with_history().await;
@@ -92,10 +100,7 @@ store_tests! {
     async fn verify_names_a_record_put_in_afterwards() {
         let app = with_history().await;
         let db = app.db().await;
-        let head: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        let head = last_seq(&db).await;
         // At the end, with a made-up hash (the next place is free).
         sqlx::query(&format!(
             "INSERT INTO audit_log (at, event, outcome, username, seq, hash) \
@@ -184,10 +189,7 @@ store_tests! {
     async fn records_removed_at_the_end_are_caught() {
         let app = with_history().await;
         let db = app.db().await;
-        let head: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        let head = last_seq(&db).await;
         sqlx::query(&format!("DELETE FROM audit_log WHERE seq > {}", head - 3))
             .execute(&db)
             .await

@@ -12,19 +12,6 @@ macro_rules! sql_looks {
 
         #[async_trait]
         impl LookStore for $store {
-            async fn look(&self, org: OrgId) -> StoreResult<OrgLook> {
-                let row = sqlx::query(&<$store>::sql(
-                    "SELECT accent, sender_name, logo_hash FROM org_looks WHERE org_id = ?",
-                ))
-                .bind(org)
-                .fetch_optional(&self.readers)
-                .await?;
-                row.as_ref()
-                    .map(look_from_row)
-                    .transpose()
-                    .map(Option::unwrap_or_default)
-            }
-
             async fn change_look(
                 &self,
                 org: OrgId,
